@@ -1,0 +1,94 @@
+/**
+ * Plain-text renderings of engine data for the terminal. Pure functions, unit-tested.
+ */
+import type {
+  DoctorReport,
+  EndpointStatus,
+  EndpointSummary,
+  EngineInfo,
+  TrafficRecord,
+} from '../common/domain.js';
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+/** A duration for people: 850 ms, 12 s, 3 min, 2 h. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
+/** `mcp-tether list`. */
+export function formatEndpoints(endpoints: EndpointSummary[]): string {
+  if (endpoints.length === 0) return 'no endpoints yet: add one with `mcp-tether add <name> <url>`';
+  return table([
+    ['NAME', 'TRANSPORT', 'STATE', 'URL'],
+    ...endpoints.map((e) => [
+      e.name,
+      e.config.transport === 'auto' && e.status.transport
+        ? `auto (${e.status.transport})`
+        : e.config.transport,
+      e.status.state,
+      e.config.url,
+    ]),
+  ]);
+}
+
+/** `mcp-tether status`. */
+export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointStatus[] }): string {
+  const e = status.engine;
+  const head = `engine ${e.version} pid ${e.pid}, up ${duration(e.uptimeMs)}, ${Math.round(e.rssBytes / 1048576)} MiB; traffic ${e.traffic.records} records, ${(e.traffic.bytes / 1048576).toFixed(1)} of ${Math.round(e.traffic.maxBytes / 1048576)} MiB`;
+  if (status.endpoints.length === 0) return `${head}\nno endpoints`;
+  const rows = status.endpoints.map((s) => [
+    s.name,
+    `${s.state} (${duration(s.timeInStateMs)})`,
+    s.rttMs !== undefined ? `${s.rttMs} ms` : '-',
+    String(s.sessions),
+    String(s.reconnects),
+    s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '-',
+  ]);
+  return `${head}\n${table([['NAME', 'STATE', 'PING RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
+}
+
+function clock(iso: string): string {
+  return iso.slice(11, 23);
+}
+
+/** One record as one line: time, endpoint/session, direction, kind, method, id, size, latency. */
+export function formatTrafficLine(r: TrafficRecord): string {
+  const who = `${r.endpoint}/${r.session}`;
+  if (r.kind === 'event')
+    return `${clock(r.time)} ${who} • ${r.event?.type ?? 'event'}: ${r.event?.detail ?? ''}`;
+  const arrow = r.direction === 'client-to-server' ? '→' : '←';
+  const parts = [clock(r.time), who, arrow, r.kind];
+  if (r.method) parts.push(r.method);
+  if (r.id !== undefined && r.id !== null) parts.push(`#${r.id}`);
+  parts.push(`${r.bytes} B`);
+  if (r.latencyMs !== undefined) parts.push(`${r.latencyMs} ms`);
+  if (r.kind === 'error') parts.push(`[${r.errorCode ?? ''}${r.errorDataCode ? ` ${r.errorDataCode}` : ''}]`);
+  return parts.join(' ');
+}
+
+/** One record for `traffic --json`: every field, and the message. */
+export function trafficJsonLine(r: TrafficRecord): string {
+  return JSON.stringify(r);
+}
+
+/** `mcp-tether doctor`. */
+export function formatDoctor(report: DoctorReport): string {
+  const lines = [`doctor ${report.endpoint} (${report.url})`];
+  for (const s of report.steps) {
+    lines.push(`  ${s.ok ? '✓' : '✗'} ${s.layer.padEnd(10)} ${s.detail} (${Math.round(s.ms)} ms)`);
+    if (!s.ok && s.hint) lines.push(`      → ${s.hint}`);
+  }
+  lines.push(report.ok ? 'all layers OK' : 'FAILED: see the first ✗ above');
+  return lines.join('\n');
+}

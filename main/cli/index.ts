@@ -1,0 +1,253 @@
+/**
+ * The `mcp-tether` command line: thin commands over the control-socket client. Every command but
+ * `engine`, `shutdown` and `shim` starts a detached engine when none runs.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ControlClient, connectEngine } from '../common/control-client.js';
+import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
+import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
+import { ErrorCode, TetherError } from '../common/errors.js';
+import { resolvePaths } from '../common/paths.js';
+import { TRANSPORTS, type EndpointConfigInput } from '../common/schemas.js';
+import { shimMain } from '../shim/index.js';
+import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+const paths = resolvePaths();
+
+/** Calls one control method on a (started if needed) engine and closes the connection. */
+async function call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+  const client = await ControlClient.open(paths);
+  try {
+    return await client.request(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+function parseMs(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  return Number(value);
+}
+
+function parseCount(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');
+  return Number(value);
+}
+
+function parseHeader(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf(':');
+  if (i <= 0) throw new InvalidArgumentError(`"${value}" is not "Name: value"`);
+  return { ...previous, [value.slice(0, i).trim()]: value.slice(i + 1).trim() };
+}
+
+const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+
+const program = new Command('mcp-tether')
+  .description('Use remote MCP servers (Streamable HTTP, SSE, WebSocket) from stdio MCP clients')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('engine')
+  .description('run the engine in the foreground (or --detach it); one per user')
+  .option('--detach', 'start it in the background and return once it listens')
+  .action(async (opts: { detach?: boolean }) => {
+    if (opts.detach) {
+      const client = new ControlClient(await connectEngine(paths));
+      const info = await client.request('engine/info', {});
+      client.close();
+      print(`engine running (pid ${info.pid}) on ${info.socketPath}`);
+      return;
+    }
+    // The engine's own entry, loaded only for this command so other commands start fast.
+    const { engineMain } = await import('../engine/main.js');
+    await engineMain(paths, VERSION);
+  });
+
+program
+  .command('shutdown')
+  .description('stop the running engine')
+  .action(async () => {
+    let client: ControlClient;
+    try {
+      client = await ControlClient.open(paths, { autostart: false });
+    } catch (err) {
+      if (err instanceof TetherError && err.code === ErrorCode.ENGINE_UNAVAILABLE) {
+        print('engine is not running');
+        return;
+      }
+      throw err;
+    }
+    await client.request('engine/shutdown', {});
+    await client.closed();
+    print('engine stopped');
+  });
+
+program
+  .command('add')
+  .description('add a remote MCP endpoint')
+  .argument('<name>', 'what `mcp-tether shim <name>` will take')
+  .argument('<url>', 'http(s):// for Streamable HTTP or SSE, ws(s):// for WebSocket')
+  .addOption(new Option('--transport <kind>', 'transport').choices([...TRANSPORTS]).default('auto'))
+  .option(
+    '--header <header>',
+    "a non-secret header sent on every request, 'Name: value' (repeatable)",
+    parseHeader,
+  )
+  .option('--connect-timeout <ms>', 'time to connect and initialize', parseMs)
+  .option('--request-timeout <ms>', 'time for one request before UPSTREAM_TIMEOUT', parseMs)
+  .option('--ping-interval <ms>', 'health ping interval while in use (0: off)', parseMs)
+  .action(
+    async (
+      name: string,
+      url: string,
+      opts: {
+        transport: EndpointConfigInput['transport'];
+        header?: Record<string, string>;
+        connectTimeout?: number;
+        requestTimeout?: number;
+        pingInterval?: number;
+      },
+    ) => {
+      const endpoint: EndpointConfigInput = { url, transport: opts.transport };
+      if (opts.header) endpoint.headers = opts.header;
+      if (opts.connectTimeout !== undefined) endpoint.connectTimeoutMs = opts.connectTimeout;
+      if (opts.requestTimeout !== undefined) endpoint.requestTimeoutMs = opts.requestTimeout;
+      if (opts.pingInterval !== undefined) endpoint.pingIntervalMs = opts.pingInterval;
+      const { endpoint: added } = await call('endpoints/add', { name, endpoint });
+      print(`added ${added.name} (${added.config.transport}) ${added.config.url}`);
+      print(`MCP clients run it as: mcp-tether shim ${added.name}`);
+    },
+  );
+
+program
+  .command('remove')
+  .description('remove an endpoint and end its sessions')
+  .argument('<name>')
+  .action(async (name: string) => {
+    await call('endpoints/remove', { name });
+    print(`removed ${name}`);
+  });
+
+program
+  .command('list')
+  .description('endpoints with transport and state')
+  .option('--json', 'one JSON document')
+  .action(async (opts: { json?: boolean }) => {
+    const { endpoints } = await call('endpoints/list', {});
+    print(opts.json ? JSON.stringify(endpoints, null, 2) : formatEndpoints(endpoints));
+  });
+
+program
+  .command('status')
+  .description('health per endpoint: state, ping RTT, last error, reconnects')
+  .argument('[name]', 'one endpoint')
+  .option('--json', 'one JSON document')
+  .action(async (name: string | undefined, opts: { json?: boolean }) => {
+    const status = await call('status/get', name ? { endpoint: name } : {});
+    print(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+  });
+
+program
+  .command('connect')
+  .description('keep an endpoint connected and health-checked with no client attached')
+  .argument('<name>')
+  .action(async (name: string) => {
+    const s = await call('endpoints/connect', { name });
+    print(`${name}: ${s.state} (kept connected)`);
+  });
+
+program
+  .command('disconnect')
+  .description('stop keeping an endpoint connected')
+  .argument('<name>')
+  .action(async (name: string) => {
+    const s = await call('endpoints/disconnect', { name });
+    print(`${name}: ${s.state}`);
+  });
+
+program
+  .command('traffic')
+  .description('JSON-RPC traffic, one line per message')
+  .option('--endpoint <name>', 'only this endpoint')
+  .option('--method <method>', 'only this method')
+  .addOption(
+    new Option('--direction <direction>', 'only this direction').choices([
+      'client-to-server',
+      'server-to-client',
+    ]),
+  )
+  .option('--text <text>', 'only messages containing this text')
+  .option('--limit <n>', 'how many recent records to show first', parseCount, 50)
+  .option('--follow', 'keep printing new records as they come')
+  .option('--json', 'one JSON object per line, with the message')
+  .action(
+    async (opts: {
+      endpoint?: string;
+      method?: string;
+      direction?: TrafficFilter['direction'];
+      text?: string;
+      limit: number;
+      follow?: boolean;
+      json?: boolean;
+    }) => {
+      const filter: TrafficFilter = {};
+      if (opts.endpoint) filter.endpoint = opts.endpoint;
+      if (opts.method) filter.method = opts.method;
+      if (opts.direction) filter.direction = opts.direction;
+      if (opts.text) filter.text = opts.text;
+      const show = (r: TrafficRecord) => print(opts.json ? trafficJsonLine(r) : formatTrafficLine(r));
+      const client = await ControlClient.open(paths);
+      if (!opts.follow) {
+        const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
+        records.forEach(show);
+        client.close();
+        return;
+      }
+      const early: TrafficRecord[] = [];
+      let lastSeq = Number.POSITIVE_INFINITY;
+      let live = false;
+      client.onNotification('traffic/record', ({ record }) => {
+        if (live) show(record);
+        else early.push(record);
+      });
+      ({ lastSeq } = await client.request('traffic/subscribe', filter));
+      const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
+      records.filter((r) => r.seq <= lastSeq).forEach(show);
+      early.filter((r) => r.seq > lastSeq).forEach(show);
+      live = true;
+      await client.closed();
+    },
+  );
+
+program
+  .command('doctor')
+  .description('diagnose an endpoint layer by layer: DNS, TCP, TLS, HTTP, transport, initialize')
+  .argument('<name>')
+  .option('--json', 'one JSON document')
+  .action(async (name: string, opts: { json?: boolean }) => {
+    const report = await call('doctor/run', { name });
+    print(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+    if (!report.ok) process.exitCode = 1;
+  });
+
+program
+  .command('shim')
+  .description('the stdio MCP server an MCP client runs: relays to the endpoint through the engine')
+  .argument('<name>')
+  .action(async (name: string) => {
+    await shimMain([name]);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err instanceof TetherError ? err : new TetherError(ErrorCode.INTERNAL, (err as Error).message);
+  process.stderr.write(`mcp-tether: ${e.message}\n`);
+  if (typeof e.data['hint'] === 'string') process.stderr.write(`  ${e.data['hint']}\n`);
+  process.exitCode = e.code === ErrorCode.INTERNAL ? 70 : 1;
+}

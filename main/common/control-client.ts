@@ -1,0 +1,237 @@
+/**
+ * The control-socket client used by the CLI and the tray app (DESIGN §3), and the launcher that
+ * starts a detached engine when none runs. Light on purpose: no schema library is loaded here, so
+ * the shim, which shares the launcher, starts fast.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlMethod, ControlNotifications, ControlParams, ControlResult } from './control-api.js';
+import { ErrorCode, TetherError } from './errors.js';
+import { LineSplitter } from './ndjson.js';
+import type { TetherPaths } from './paths.js';
+import { tryAcquirePidLock } from './pid-lock.js';
+
+/** Opens a connection to the socket or pipe; rejects with the raw errno error (ENOENT, ECONNREFUSED…). */
+export function connectSocket(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+function isNoEngine(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The CLI entry the launcher runs as `node <cli> engine`. */
+const CLI_ENTRY = fileURLToPath(new URL('../cli/index.js', import.meta.url));
+
+/** Options of {@link connectEngine}. */
+export interface ConnectEngineOptions {
+  /** Start a detached engine when none answers (default true). */
+  autostart?: boolean;
+  /** How long to wait for a started engine to listen (ms, default 15,000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to the engine's control socket, starting a detached engine first when none runs.
+ * Many callers racing (ten shims at once) start exactly one engine: one of them takes a start lock
+ * and spawns, the others wait for the socket.
+ * @throws TetherError ENGINE_UNAVAILABLE when autostart is off and no engine runs;
+ *   ENGINE_START_FAILED when a started engine did not listen in time (the message names its log)
+ */
+export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptions = {}): Promise<Socket> {
+  try {
+    return await connectSocket(paths.socketPath);
+  } catch (err) {
+    if (!isNoEngine(err)) throw err;
+    if (opts.autostart === false) {
+      throw new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'The MCP Tether engine is not running.', {
+        hint: 'Start it with `mcp-tether engine --detach`.',
+      });
+    }
+  }
+  mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+  const startLog = join(paths.logDir, 'engine-start.log');
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  let spawned = false;
+  let delay = 20;
+  while (Date.now() < deadline) {
+    try {
+      return await connectSocket(paths.socketPath);
+    } catch (err) {
+      if (!isNoEngine(err)) throw err;
+    }
+    if (!spawned) {
+      const lock = tryAcquirePidLock(join(paths.runtimeDir, 'start.lock'));
+      if ('release' in lock) {
+        try {
+          // Re-check under the lock: another starter may have just finished.
+          try {
+            return await connectSocket(paths.socketPath);
+          } catch (err) {
+            if (!isNoEngine(err)) throw err;
+          }
+          spawnEngine(startLog);
+          spawned = true;
+          const sock = await waitForSocket(paths.socketPath, deadline);
+          if (sock) return sock;
+        } finally {
+          lock.release();
+        }
+      }
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 200);
+  }
+  throw new TetherError(
+    ErrorCode.ENGINE_START_FAILED,
+    `The MCP Tether engine did not start listening on ${paths.socketPath} in time.`,
+    { hint: `See ${startLog} and ${join(paths.logDir, 'engine.log')}.` },
+  );
+}
+
+async function waitForSocket(socketPath: string, deadline: number): Promise<Socket | undefined> {
+  let delay = 10;
+  while (Date.now() < deadline) {
+    try {
+      return await connectSocket(socketPath);
+    } catch (err) {
+      if (!isNoEngine(err)) throw err;
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+  return undefined;
+}
+
+function spawnEngine(startLog: string): void {
+  const fd = openSync(startLog, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [CLI_ENTRY, 'engine'], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      // Under Electron the same binary runs as plain Node for the engine.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      windowsHide: true,
+    });
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: TetherError) => void };
+
+/**
+ * A JSON-RPC 2.0 client over the control socket. Requests are typed by the contract in
+ * `control-api.ts`; errors come back as TetherError with the engine's code.
+ */
+export class ControlClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(method: string, params: unknown) => void>();
+  private closedError: TetherError | undefined;
+
+  /** Wraps a connected socket (see {@link connectEngine}). */
+  constructor(private readonly socket: Socket) {
+    const splitter = new LineSplitter({
+      line: (text) => this.onLine(text),
+      oversized: () =>
+        this.fail(new TetherError(ErrorCode.MESSAGE_TOO_LARGE, 'engine sent an oversized line')),
+    });
+    socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () =>
+      this.fail(
+        new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'The connection to the MCP Tether engine closed.'),
+      ),
+    );
+  }
+
+  /** Connects (starting the engine unless `autostart: false`) and returns a client. */
+  static async open(paths: TetherPaths, opts?: ConnectEngineOptions): Promise<ControlClient> {
+    return new ControlClient(await connectEngine(paths, opts));
+  }
+
+  /**
+   * Calls a control method.
+   * @throws TetherError with the engine's code, or ENGINE_UNAVAILABLE if the connection drops
+   */
+  request<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  }
+
+  /** Subscribes to push notifications; returns an unsubscribe function. */
+  onNotification<N extends keyof ControlNotifications>(
+    method: N,
+    cb: (params: ControlNotifications[N]) => void,
+  ): () => void {
+    const l = (m: string, p: unknown) => {
+      if (m === method) cb(p as ControlNotifications[N]);
+    };
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** A promise that settles when the connection closes. */
+  closed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else this.socket.once('close', () => resolve());
+    });
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private onLine(text: string): void {
+    let msg: {
+      id?: number;
+      result?: unknown;
+      error?: { message?: unknown; data?: unknown };
+      method?: string;
+      params?: unknown;
+    };
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof msg.method === 'string') {
+      for (const l of this.listeners) l(msg.method, msg.params);
+      return;
+    }
+    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
+    if (!p) return;
+    this.pending.delete(msg.id!);
+    if (msg.error) p.reject(TetherError.fromJsonRpc(msg.error));
+    else p.resolve(msg.result);
+  }
+
+  private fail(err: TetherError): void {
+    this.closedError ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

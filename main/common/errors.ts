@@ -1,0 +1,121 @@
+/**
+ * Stable error codes and the one error type of MCP Tether.
+ *
+ * Every failure the engine, CLI or shim reports carries one of these codes. They cross the
+ * control socket and the relay as JSON-RPC errors whose `data.code` is the code (JSON-RPC 2.0 §5.1),
+ * so clients and tests can match on them; the message is for people and may change.
+ */
+export const ErrorCode = {
+  /** endpoints.json is not valid JSON or does not match the schema; never overwritten. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** endpoints.json could not be read or written (permissions, disk). */
+  CONFIG_IO: 'CONFIG_IO',
+  /** A value given on the command line or over the control API is malformed. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A header that carries credentials was given as a plain (file-stored) header. */
+  SECRET_IN_CONFIG: 'SECRET_IN_CONFIG',
+  /** No endpoint with that name. */
+  ENDPOINT_NOT_FOUND: 'ENDPOINT_NOT_FOUND',
+  /** An endpoint with that name exists already. */
+  ENDPOINT_EXISTS: 'ENDPOINT_EXISTS',
+  /** The remote could not be reached (DNS, TCP, TLS, HTTP 5xx, closed stream). */
+  UPSTREAM_UNREACHABLE: 'UPSTREAM_UNREACHABLE',
+  /** The remote did not answer within the configured time. */
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  /** The remote answered with an HTTP status or payload that the transport cannot use. */
+  UPSTREAM_PROTOCOL: 'UPSTREAM_PROTOCOL',
+  /** The upstream session ended (server restart, expired session) while the request was in flight. */
+  UPSTREAM_SESSION_LOST: 'UPSTREAM_SESSION_LOST',
+  /** The remote wants credentials (HTTP 401/403). */
+  AUTH_REQUIRED: 'AUTH_REQUIRED',
+  /** The shim lost its engine while the request was in flight. */
+  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
+  /** The engine could not be started or reached. */
+  ENGINE_START_FAILED: 'ENGINE_START_FAILED',
+  /** The client sent something that is not JSON-RPC 2.0, or a request before `initialize`. */
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  /** A line on stdin or the control socket exceeded the configured limit. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** A control-API method that does not exist. */
+  METHOD_NOT_FOUND: 'METHOD_NOT_FOUND',
+  /** Anything else: a bug. The message says what happened. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+/** One of {@link ErrorCode}'s values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** JSON-RPC 2.0 error codes (JSON-RPC 2.0 §5.1) plus the implementation-defined ones we use. */
+export const JsonRpcErrorCode = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** Implementation-defined server error: every relay failure uses it, with `data.code` telling which. */
+  SERVER_ERROR: -32000,
+} as const;
+
+/** The `data` member of every JSON-RPC error we produce. */
+export interface TetherErrorData {
+  /** Stable machine-readable code. */
+  code: ErrorCode;
+  /** What the user can do about it, when we know. */
+  hint?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The error type of the engine, CLI and shim: a stable {@link ErrorCode}, a message for people,
+ * and structured data (for example `{ path, line, column }` for CONFIG_INVALID).
+ */
+export class TetherError extends Error {
+  override readonly name = 'TetherError';
+  /**
+   * @param code stable code
+   * @param message what went wrong, and what to do about it
+   * @param data extra structured fields (never secrets)
+   */
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly data: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  /** The JSON-RPC `error` object for this error (JSON-RPC 2.0 §5.1). */
+  toJsonRpc(jsonRpcCode: number = JsonRpcErrorCode.SERVER_ERROR): {
+    code: number;
+    message: string;
+    data: TetherErrorData;
+  } {
+    return { code: jsonRpcCode, message: this.message, data: { ...this.data, code: this.code } };
+  }
+
+  /**
+   * Rebuilds a TetherError from a JSON-RPC error object received over the control socket.
+   * Unknown shapes become INTERNAL.
+   */
+  static fromJsonRpc(error: { message?: unknown; data?: unknown }): TetherError {
+    const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<
+      string,
+      unknown
+    >;
+    const code = isErrorCode(data['code']) ? data['code'] : ErrorCode.INTERNAL;
+    const { code: _omit, ...rest } = data;
+    return new TetherError(code, typeof error.message === 'string' ? error.message : 'unknown error', rest);
+  }
+}
+
+/** True when `value` is one of the {@link ErrorCode} strings. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCode, value);
+}
+
+/** Wraps any thrown value as a TetherError (INTERNAL unless it already is one). */
+export function toTetherError(err: unknown, fallback: ErrorCode = ErrorCode.INTERNAL): TetherError {
+  if (err instanceof TetherError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TetherError(fallback, message);
+}

@@ -1,0 +1,124 @@
+/**
+ * Newline-delimited framing for stdio (MCP 2025-11-25 §Transports/stdio) and the control socket.
+ *
+ * Messages are UTF-8 JSON separated by `\n` and must not contain raw newlines. The splitter works on
+ * Buffers, so a multi-byte character split across chunks is never corrupted, and it enforces a line
+ * limit in bytes so a client cannot make a process buffer without bound.
+ */
+
+/** Default maximum line length: 16 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/** What the splitter hands out. */
+export interface LineSink {
+  /** A complete line, without its `\n` (a trailing `\r` is removed too). */
+  line(text: string): void;
+  /**
+   * A line exceeded `maxLineBytes`; its bytes up to the next `\n` are dropped.
+   * @param bytes how many bytes were seen when the limit tripped
+   * @param head the first bytes (at most 64 KiB) as text, to recover an id for the error response
+   */
+  oversized(bytes: number, head: string): void;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Splits a byte stream into lines. Feed it chunks with {@link LineSplitter.push}.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private discarding = false;
+
+  /**
+   * @param sink receives lines and oversize reports
+   * @param maxLineBytes limit of one line in bytes (default {@link DEFAULT_MAX_LINE_BYTES})
+   */
+  constructor(
+    private readonly sink: LineSink,
+    private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
+  ) {}
+
+  /** Consumes one chunk. */
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.append(chunk.subarray(start));
+        return;
+      }
+      this.append(chunk.subarray(start, nl));
+      this.finishLine();
+      start = nl + 1;
+    }
+  }
+
+  /** Hands out a last line that had no terminating newline (at end of stream). */
+  end(): void {
+    if (this.size > 0 && !this.discarding) this.finishLine();
+    this.reset();
+  }
+
+  private append(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.discarding) {
+      this.size += piece.length;
+      return;
+    }
+    if (this.size + piece.length > this.maxLineBytes) {
+      const head = Buffer.concat([...this.parts, piece])
+        .subarray(0, HEAD_BYTES)
+        .toString('utf8');
+      this.size += piece.length;
+      this.parts = [];
+      this.discarding = true;
+      this.sink.oversized(this.size, head);
+      return;
+    }
+    this.parts.push(piece);
+    this.size += piece.length;
+  }
+
+  private finishLine(): void {
+    if (this.discarding) {
+      this.reset();
+      return;
+    }
+    const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.reset();
+    let text = buf.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim().length > 0) this.sink.line(text);
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.size = 0;
+    this.discarding = false;
+  }
+}
+
+/**
+ * Makes a JSON text safe for newline framing: JSON allows raw newlines only as whitespace between
+ * tokens, so a text with one is re-serialized (same values, no layout); others pass unchanged.
+ */
+export function toSingleLine(text: string, parsed: unknown): string {
+  return text.includes('\n') || text.includes('\r') ? JSON.stringify(parsed) : text;
+}
+
+/**
+ * Best-effort id recovery from the start of a line that could not be parsed as a whole (for an
+ * oversized line). Looks for a top-level-looking `"id":` member; returns undefined when none.
+ */
+export function sniffId(head: string): string | number | undefined {
+  const m = /"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)/.exec(head);
+  if (!m) return undefined;
+  const raw = m[1]!;
+  try {
+    return JSON.parse(raw) as string | number;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The zod schemas of `endpoints.json` and of endpoint definitions, shared by the engine (which
+ * validates) and the CLI and UI (which build them).
+ */
+import { z } from 'zod';
+
+/** Upstream transports (MCP 2025-11-25 §Transports; WebSocket per SEP-1288's `mcp` subprotocol). */
+export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'websocket'] as const;
+/** One of {@link TRANSPORTS}; `auto` means: try Streamable HTTP, fall back to legacy SSE. */
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+/** Endpoint names: what `mcp-tether shim <name>` takes; safe in file names and keychain accounts. */
+export const ENDPOINT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Header names that carry credentials. They belong in the OS keychain, never in endpoints.json,
+ * so a plain `--header` with one of these names is refused (SECRET_IN_CONFIG).
+ */
+export const SECRET_HEADER_RE = /authorization|cookie|token|secret|passw|api[-_]?key|credential/i;
+
+/** RFC 9110 §5.1 field-name token. */
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headerMap = z
+  .record(
+    z.string().regex(HEADER_NAME_RE, 'not a valid HTTP header name (RFC 9110 §5.1)'),
+    z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values must not contain control characters'),
+  )
+  .superRefine((headers, ctx) => {
+    for (const name of Object.keys(headers)) {
+      if (SECRET_HEADER_RE.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `"${name}" looks like a credential; secrets are kept in the OS keychain, never in endpoints.json`,
+        });
+      }
+    }
+  });
+
+const url = z.string().superRefine((value, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL (example: https://host:8080/mcp)` });
+    return;
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unsupported scheme "${u.protocol}": use http, https, ws or wss`,
+    });
+  }
+  if (u.username || u.password) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'credentials in the URL are not allowed; they would be stored in plain text',
+    });
+  }
+});
+
+/** One endpoint as stored in endpoints.json. Times are in milliseconds. */
+export const EndpointConfigSchema = z
+  .object({
+    url,
+    transport: z.enum(TRANSPORTS).default('auto'),
+    /** Non-secret static headers sent on every upstream HTTP request and the WebSocket handshake. */
+    headers: headerMap.default({}),
+    /** Time allowed to connect and complete `initialize` upstream (ms). */
+    connectTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** Time allowed for any single request upstream before the client gets UPSTREAM_TIMEOUT (ms). */
+    requestTimeoutMs: z.number().int().min(100).max(86_400_000).default(300_000),
+    /** Interval of MCP `ping` health probes while the endpoint is in use (ms; 0 turns probes off). */
+    pingIntervalMs: z.number().int().min(0).max(3_600_000).default(15_000),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const scheme = e.url.split(':')[0];
+    const isWs = scheme === 'ws' || scheme === 'wss';
+    if (e.transport === 'websocket' && !isWs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'the websocket transport needs a ws:// or wss:// URL',
+      });
+    }
+    if (e.transport !== 'websocket' && e.transport !== 'auto' && isWs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `the ${e.transport} transport needs an http:// or https:// URL`,
+      });
+    }
+  });
+
+/** An endpoint as stored (defaults applied). */
+export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
+/** An endpoint as given by a user (defaults optional). */
+export type EndpointConfigInput = z.input<typeof EndpointConfigSchema>;
+
+/** Engine-wide settings. */
+export const SettingsSchema = z
+  .object({
+    traffic: z
+      .object({
+        /** Most records the traffic ring keeps. */
+        maxRecords: z.number().int().min(100).max(10_000_000).default(20_000),
+        /** Most bytes of message text the traffic ring keeps. */
+        maxBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .max(4 * 1024 ** 3)
+          .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    /** Longest JSON-RPC line accepted from a client or the control socket (bytes). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 ** 3)
+      .default(16 * 1024 * 1024),
+  })
+  .strict();
+
+/** Engine settings with defaults applied. */
+export type Settings = z.output<typeof SettingsSchema>;
+
+/** The whole `endpoints.json` file. */
+export const ConfigFileSchema = z
+  .object({
+    version: z.literal(1),
+    settings: SettingsSchema.prefault({}),
+    endpoints: z
+      .record(
+        z
+          .string()
+          .regex(ENDPOINT_NAME_RE, 'endpoint names are letters, digits, ".", "_" and "-" (at most 64)'),
+        EndpointConfigSchema,
+      )
+      .default({}),
+  })
+  .strict();
+
+/** `endpoints.json` with defaults applied. */
+export type ConfigFile = z.output<typeof ConfigFileSchema>;

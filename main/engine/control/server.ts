@@ -1,0 +1,238 @@
+/**
+ * The control-socket server (DESIGN §3): JSON-RPC 2.0, one JSON object per line, on a Unix domain
+ * socket (named pipe on Windows). Params are validated against the contract in
+ * `main/common/control-api.ts`; handler errors become JSON-RPC errors with `data.code`.
+ * `shim/attach` turns a connection into a raw relay for one MCP session.
+ */
+import { chmodSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  controlMethods,
+  type ControlMethod,
+  type ControlNotifications,
+  type ControlParsedParams,
+  type ControlResult,
+} from '../../common/control-api.js';
+import { ErrorCode, JsonRpcErrorCode, toTetherError } from '../../common/errors.js';
+import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
+import { LineSplitter, sniffId } from '../../common/ndjson.js';
+
+/** A relay installed on a connection by `shim/attach`. */
+export interface AttachedRelay {
+  line(text: string): void;
+  /** A line over the limit arrived; `id` was recovered from its start when possible. */
+  oversized(bytes: number, id: JsonRpcId | undefined): void;
+  closed(): void;
+}
+
+/** One client connection, as handlers see it. */
+export interface ControlConnection {
+  /** Sends a push notification. Dropped when the client reads too slowly (over 16 MiB queued). */
+  notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void;
+  /** Writes a raw line (relay mode). */
+  writeLine(line: string): void;
+  /** Runs `cb` when the connection closes. */
+  onClose(cb: () => void): void;
+  /** Ends the connection. */
+  end(): void;
+}
+
+/** The attach handler returns its result and the relay to install. */
+export interface AttachOutcome {
+  result: ControlResult<'shim/attach'>;
+  relay: AttachedRelay;
+}
+
+/** Handlers for every method of the contract. */
+export type ControlHandlers = {
+  [M in Exclude<ControlMethod, 'shim/attach'>]: (
+    params: ControlParsedParams<M>,
+    conn: ControlConnection,
+  ) => ControlResult<M> | Promise<ControlResult<M>>;
+} & {
+  'shim/attach': (
+    params: ControlParsedParams<'shim/attach'>,
+    conn: ControlConnection,
+  ) => AttachOutcome | Promise<AttachOutcome>;
+};
+
+const MAX_QUEUED_NOTIFY_BYTES = 16 * 1024 * 1024;
+
+/** See the module comment. */
+export class ControlServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  /**
+   * @param handlers one per method
+   * @param maxLineBytes longest accepted line (bytes)
+   * @param log diagnostics sink
+   */
+  constructor(
+    private readonly handlers: ControlHandlers,
+    private readonly maxLineBytes: () => number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /**
+   * Listens on the socket path (mode 0600) or pipe.
+   * @throws Error from `listen` (EADDRINUSE when another engine owns it)
+   */
+  listen(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.removeListener('error', reject);
+        if (process.platform !== 'win32') chmodSync(path, 0o600);
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening and ends every connection. */
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    const closers: (() => void)[] = [];
+    let relay: AttachedRelay | undefined;
+    let attaching = false;
+    const queued: string[] = [];
+    const conn: ControlConnection = {
+      notify: (method, params) => {
+        if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
+        socket.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n');
+      },
+      writeLine: (line) => {
+        socket.write(line + '\n');
+      },
+      onClose: (cb) => closers.push(cb),
+      end: () => socket.end(),
+    };
+    const onControlLine = (text: string) => {
+      if (attaching) {
+        queued.push(text);
+        return;
+      }
+      if (relay) {
+        relay.line(text);
+        return;
+      }
+      void this.handle(
+        text,
+        conn,
+        (r) => {
+          relay = r;
+        },
+        (on) => {
+          attaching = on;
+          if (!on) {
+            const lines = queued.splice(0);
+            for (const l of lines) onControlLine(l);
+          }
+        },
+      );
+    };
+    const splitter = new LineSplitter(
+      {
+        line: onControlLine,
+        oversized: (bytes, head) => {
+          const id = sniffId(head);
+          if (relay) relay.oversized(bytes, id);
+          else
+            socket.write(
+              errorResponseLine(
+                id ?? null,
+                JsonRpcErrorCode.INVALID_REQUEST,
+                `line of ${bytes}+ bytes exceeds the limit`,
+                { code: ErrorCode.MESSAGE_TOO_LARGE },
+              ) + '\n',
+            );
+        },
+      },
+      this.maxLineBytes() + 1024,
+    );
+    socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      relay?.closed();
+      for (const cb of closers) cb();
+    });
+  }
+
+  private async handle(
+    text: string,
+    conn: ControlConnection,
+    installRelay: (r: AttachedRelay) => void,
+    setAttaching: (on: boolean) => void,
+  ): Promise<void> {
+    let msg: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      conn.writeLine(
+        errorResponseLine(null, JsonRpcErrorCode.PARSE_ERROR, 'Parse error', {
+          code: ErrorCode.INVALID_MESSAGE,
+        }),
+      );
+      return;
+    }
+    const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
+    const method = msg.method;
+    if (typeof method !== 'string' || !Object.hasOwn(controlMethods, method)) {
+      if (id !== null) {
+        conn.writeLine(
+          errorResponseLine(id, JsonRpcErrorCode.METHOD_NOT_FOUND, `unknown method ${String(method)}`, {
+            code: ErrorCode.METHOD_NOT_FOUND,
+          }),
+        );
+      }
+      return;
+    }
+    const m = method as ControlMethod;
+    const parsed = controlMethods[m].params.safeParse(msg.params ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const at = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+      conn.writeLine(
+        errorResponseLine(id, JsonRpcErrorCode.INVALID_PARAMS, `${at}${issue.message}`, {
+          code: ErrorCode.INVALID_ARGUMENT,
+        }),
+      );
+      return;
+    }
+    const isAttach = m === 'shim/attach';
+    if (isAttach) setAttaching(true);
+    try {
+      const handler = this.handlers[m] as (p: unknown, c: ControlConnection) => unknown;
+      const out = await handler(parsed.data, conn);
+      if (isAttach) {
+        const { result, relay } = out as AttachOutcome;
+        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, result }));
+        installRelay(relay);
+      } else if (id !== null) {
+        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, result: out ?? {} }));
+      }
+    } catch (err) {
+      const e = toTetherError(err);
+      if (e.code === ErrorCode.INTERNAL)
+        this.log(`control ${m} failed: ${(err as Error).stack ?? e.message}`);
+      if (id !== null) {
+        const jr = e.toJsonRpc(
+          e.code === ErrorCode.INVALID_ARGUMENT
+            ? JsonRpcErrorCode.INVALID_PARAMS
+            : JsonRpcErrorCode.SERVER_ERROR,
+        );
+        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, error: jr }));
+      }
+    } finally {
+      if (isAttach) setAttaching(false);
+    }
+  }
+}

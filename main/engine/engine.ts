@@ -1,0 +1,321 @@
+/**
+ * The engine (DESIGN §1): one process per user that owns the config, every upstream connection, the
+ * traffic recorder and health, and serves the control socket. Electron-free.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import type { EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
+import { connectSocket } from '../common/control-client.js';
+import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
+import { errorResponseLine } from '../common/jsonrpc.js';
+import type { TetherPaths } from '../common/paths.js';
+import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
+import type { ConfigFile } from '../common/schemas.js';
+import { ConfigStore, emptyConfig } from './config/store.js';
+import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
+import { runDoctor } from './health/doctor.js';
+import type { Logger } from './log.js';
+import { Endpoint } from './relay/endpoint.js';
+import { RelaySession } from './relay/session.js';
+import { TrafficRecorder } from './traffic/recorder.js';
+
+/** Options of {@link Engine}. */
+export interface EngineOptions {
+  paths: TetherPaths;
+  version: string;
+  log: Logger;
+}
+
+/** How {@link Engine.start} ended. */
+export type StartOutcome = { started: true } | { started: false; pid: number };
+
+/** See the module comment. */
+export class Engine {
+  private readonly store: ConfigStore;
+  private readonly recorder: TrafficRecorder;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly statusSubscribers = new Set<ControlConnection>();
+  private readonly server: ControlServer;
+  private lock: PidLock | undefined;
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private maxMessageBytes: number;
+  private readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.store = new ConfigStore(opts.paths.configFile);
+    let settings: ConfigFile['settings'];
+    try {
+      settings = this.store.read().settings;
+    } catch (err) {
+      opts.log(`config: ${(err as Error).message}`);
+      settings = emptyConfig().settings;
+    }
+    this.maxMessageBytes = settings.maxMessageBytes;
+    this.recorder = new TrafficRecorder(settings.traffic);
+    this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
+    this.stopped = new Promise((r) => (this.resolveStopped = r));
+  }
+
+  /**
+   * Takes the single-instance lock and listens on the control socket.
+   * @returns `{ started: false, pid }` when another engine already serves this socket
+   * @throws TetherError ENGINE_START_FAILED when the socket cannot be bound
+   */
+  async start(): Promise<StartOutcome> {
+    const { paths, log } = this.opts;
+    mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
+    if (process.platform !== 'win32') chmodSync(paths.runtimeDir, 0o700);
+    mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+    for (let tries = 0; ; tries++) {
+      const lock = tryAcquirePidLock(paths.lockFile);
+      if ('release' in lock) {
+        this.lock = lock;
+        break;
+      }
+      // Another engine holds the lock: it is running, or starting (then wait for its socket).
+      try {
+        (await connectSocket(paths.socketPath)).destroy();
+        return { started: false, pid: lock.heldBy };
+      } catch {
+        if (tries > 100) {
+          throw new TetherError(
+            ErrorCode.ENGINE_START_FAILED,
+            `engine lock ${paths.lockFile} is held by pid ${lock.heldBy}, which does not answer on ${paths.socketPath}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    if (process.platform !== 'win32') {
+      try {
+        unlinkSync(paths.socketPath); // left by an engine that crashed: we hold the lock, so it is stale
+      } catch {
+        // none
+      }
+    }
+    try {
+      await this.server.listen(paths.socketPath);
+    } catch (err) {
+      this.lock.release();
+      throw new TetherError(
+        ErrorCode.ENGINE_START_FAILED,
+        `cannot listen on ${paths.socketPath}: ${(err as Error).message}`,
+      );
+    }
+    log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
+    try {
+      this.sync();
+    } catch (err) {
+      log(`config: ${(err as Error).message}`);
+    }
+    return { started: true };
+  }
+
+  /** Resolves when the engine has stopped. */
+  whenStopped(): Promise<void> {
+    return this.stopped;
+  }
+
+  /** Ends every session, closes the socket, releases the lock. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.opts.log('engine stopping');
+      await this.server.close();
+      await Promise.all([...this.endpoints.values()].map((e) => e.close()));
+      this.endpoints.clear();
+      if (process.platform !== 'win32') {
+        try {
+          unlinkSync(this.opts.paths.socketPath);
+        } catch {
+          // gone
+        }
+      }
+      this.lock?.release();
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+
+  /** Reads the config and brings the live endpoints in line with it. */
+  private sync(): ConfigFile {
+    const config = this.store.read();
+    this.maxMessageBytes = config.settings.maxMessageBytes;
+    this.recorder.setLimits(config.settings.traffic);
+    for (const [name, ep] of this.endpoints) {
+      const c = config.endpoints[name];
+      if (!c) {
+        this.endpoints.delete(name);
+        this.opts.log(`endpoint ${name} removed`);
+        void ep.close();
+      } else {
+        ep.reconfigure(c);
+      }
+    }
+    for (const [name, c] of Object.entries(config.endpoints)) {
+      if (!this.endpoints.has(name)) {
+        this.endpoints.set(
+          name,
+          new Endpoint(name, c, {
+            recorder: this.recorder,
+            maxMessageBytes: config.settings.maxMessageBytes,
+            onStatus: (s) => this.broadcastStatus(s),
+          }),
+        );
+      }
+    }
+    return config;
+  }
+
+  private endpoint(name: string): Endpoint {
+    this.sync();
+    const ep = this.endpoints.get(name);
+    if (!ep) {
+      const known = [...this.endpoints.keys()];
+      throw new TetherError(
+        ErrorCode.ENDPOINT_NOT_FOUND,
+        `no endpoint named "${name}"; ${known.length ? `known endpoints: ${known.join(', ')}` : 'no endpoints are configured yet'}`,
+        { known, hint: 'Add one with `mcp-tether add <name> <url>`; list them with `mcp-tether list`.' },
+      );
+    }
+    return ep;
+  }
+
+  private broadcastStatus(status: EndpointStatus): void {
+    for (const c of this.statusSubscribers) c.notify('status/changed', { endpoint: status });
+  }
+
+  private info(): EngineInfo {
+    const t = this.recorder.stats();
+    return {
+      pid: process.pid,
+      version: this.opts.version,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeMs: Date.now() - this.startedAt,
+      socketPath: this.opts.paths.socketPath,
+      configFile: this.opts.paths.configFile,
+      rssBytes: process.memoryUsage.rss(),
+      traffic: { records: t.records, bytes: t.bytes, maxRecords: t.maxRecords, maxBytes: t.maxBytes },
+    };
+  }
+
+  private summaries(): EndpointSummary[] {
+    const config = this.sync();
+    return Object.entries(config.endpoints).map(([name, c]) => ({
+      name,
+      config: c,
+      status: this.endpoints.get(name)!.health.status(),
+    }));
+  }
+
+  private summary(name: string): EndpointSummary {
+    return this.summaries().find((s) => s.name === name)!;
+  }
+
+  private handlers(): ControlHandlers {
+    return {
+      'engine/info': () => this.info(),
+      'engine/shutdown': () => {
+        setImmediate(() => void this.stop());
+        return {};
+      },
+      'endpoints/list': () => ({ endpoints: this.summaries() }),
+      'endpoints/add': ({ name, endpoint }) => {
+        this.store.update((c) => {
+          if (c.endpoints[name]) {
+            throw new TetherError(ErrorCode.ENDPOINT_EXISTS, `an endpoint named "${name}" exists already`, {
+              hint: `Remove it first (mcp-tether remove ${name}) or choose another name.`,
+            });
+          }
+          c.endpoints[name] = endpoint;
+        });
+        this.opts.log(`endpoint ${name} added (${endpoint.transport} ${endpoint.url})`);
+        return { endpoint: this.summary(name) };
+      },
+      'endpoints/update': ({ name, endpoint }) => {
+        this.endpoint(name);
+        this.store.update((c) => {
+          c.endpoints[name] = endpoint;
+        });
+        return { endpoint: this.summary(name) };
+      },
+      'endpoints/remove': ({ name }) => {
+        this.endpoint(name);
+        this.store.update((c) => {
+          delete c.endpoints[name];
+        });
+        this.sync();
+        return {};
+      },
+      'endpoints/connect': ({ name }) => {
+        const ep = this.endpoint(name);
+        ep.setPinned(true);
+        return ep.health.status();
+      },
+      'endpoints/disconnect': ({ name }) => {
+        const ep = this.endpoint(name);
+        ep.setPinned(false);
+        return ep.health.status();
+      },
+      'status/get': ({ endpoint }) => {
+        const list = endpoint
+          ? [this.endpoint(endpoint).health.status()]
+          : this.summaries().map((s) => s.status);
+        return { engine: this.info(), endpoints: list };
+      },
+      'status/subscribe': (_p, conn) => {
+        this.statusSubscribers.add(conn);
+        conn.onClose(() => this.statusSubscribers.delete(conn));
+        return { endpoints: this.summaries().map((s) => s.status) };
+      },
+      'traffic/query': (filter) => ({ records: this.recorder.query(filter) }),
+      'traffic/subscribe': (filter, conn) => {
+        const { limit: _l, afterSeq: _a, ...live } = filter;
+        const unsubscribe = this.recorder.subscribe(live, (record) =>
+          conn.notify('traffic/record', { record }),
+        );
+        conn.onClose(unsubscribe);
+        return { lastSeq: this.recorder.stats().lastSeq };
+      },
+      'doctor/run': ({ name }) => runDoctor(name, this.endpoint(name).config),
+      'shim/attach': ({ endpoint: name, resume }, conn) => {
+        const ep = this.endpoint(name);
+        const id = randomUUID().slice(0, 8);
+        const session = new RelaySession({
+          endpoint: ep,
+          session: id,
+          recorder: this.recorder,
+          write: (line) => conn.writeLine(line),
+          end: () => conn.end(),
+        });
+        if (resume) session.resume(resume.initialize, resume.initialized);
+        ep.attach(session);
+        this.opts.log(`session ${id} attached to ${name}`);
+        const maxMessageBytes = this.maxMessageBytes;
+        return {
+          result: { session: id, maxMessageBytes },
+          relay: {
+            line: (text) => session.onClientLine(text),
+            oversized: (bytes, msgId) =>
+              conn.writeLine(
+                errorResponseLine(
+                  msgId ?? null,
+                  JsonRpcErrorCode.INVALID_REQUEST,
+                  `message of ${bytes}+ bytes exceeds the ${maxMessageBytes}-byte limit`,
+                  {
+                    code: ErrorCode.MESSAGE_TOO_LARGE,
+                  },
+                ),
+              ),
+            closed: () => {
+              void session.close();
+              ep.detach(session);
+              this.opts.log(`session ${id} detached from ${name}`);
+            },
+          },
+        };
+      },
+    };
+  }
+}

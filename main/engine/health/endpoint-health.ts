@@ -1,0 +1,127 @@
+/**
+ * The health state machine of one endpoint (DESIGN §5). Fed by the relay (requests that succeed or
+ * fail) and by the probe (MCP `ping` RTT); tells its owner about every change.
+ */
+import type { EndpointStatus, HealthState, LastError } from '../../common/domain.js';
+import { ErrorCode, type TetherError } from '../../common/errors.js';
+import type { ConcreteTransport } from '../upstream/types.js';
+
+/** A ping slower than this marks the endpoint degraded (ms). */
+export const SLOW_PING_MS = 2000;
+const RTT_HISTORY = 60;
+
+/** The state an error puts an endpoint in. */
+export function stateForError(err: TetherError): HealthState {
+  if (err.code === ErrorCode.AUTH_REQUIRED) return 'auth-required';
+  if (err.code === ErrorCode.UPSTREAM_TIMEOUT || err.code === ErrorCode.UPSTREAM_SESSION_LOST)
+    return 'degraded';
+  return 'down';
+}
+
+/** Health of one endpoint. */
+export class EndpointHealth {
+  private state: HealthState = 'idle';
+  private sinceMs: number;
+  private lastError: LastError | undefined;
+  private rttMs: number | undefined;
+  private readonly rttHistory: number[] = [];
+  private reconnects = 0;
+  private transport: ConcreteTransport | undefined;
+  private protocolVersion: string | undefined;
+  /** Shim sessions attached now (kept by the owner). */
+  sessions = 0;
+  /** Kept connected by the user. */
+  pinned = false;
+
+  /**
+   * @param name endpoint name
+   * @param onChange called after every change with the new status
+   * @param now wall clock (ms)
+   */
+  constructor(
+    readonly name: string,
+    private readonly onChange: (status: EndpointStatus) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sinceMs = now();
+  }
+
+  /** The status as shown by `status`. */
+  status(): EndpointStatus {
+    const s: EndpointStatus = {
+      name: this.name,
+      state: this.state,
+      since: new Date(this.sinceMs).toISOString(),
+      timeInStateMs: this.now() - this.sinceMs,
+      rttHistory: [...this.rttHistory],
+      reconnects: this.reconnects,
+      sessions: this.sessions,
+      pinned: this.pinned,
+    };
+    if (this.transport) s.transport = this.transport;
+    if (this.protocolVersion) s.protocolVersion = this.protocolVersion;
+    if (this.rttMs !== undefined) s.rttMs = this.rttMs;
+    if (this.lastError) s.lastError = this.lastError;
+    return s;
+  }
+
+  /** The current state. */
+  get current(): HealthState {
+    return this.state;
+  }
+
+  private set(state: HealthState): void {
+    if (state !== this.state) {
+      this.state = state;
+      this.sinceMs = this.now();
+    }
+    this.onChange(this.status());
+  }
+
+  /** A connection attempt started (only from idle/down: a live endpoint stays as it is). */
+  connecting(): void {
+    if (this.state === 'idle' || this.state === 'down') this.set('connecting');
+  }
+
+  /** A request or probe succeeded. */
+  ok(): void {
+    if (this.state !== 'ready') this.set('ready');
+  }
+
+  /** A ping answered in `rttMs` (ms). */
+  pinged(rttMs: number): void {
+    this.rttMs = rttMs;
+    this.rttHistory.push(rttMs);
+    if (this.rttHistory.length > RTT_HISTORY) this.rttHistory.shift();
+    this.set(rttMs > SLOW_PING_MS ? 'degraded' : 'ready');
+  }
+
+  /** Something failed. */
+  failed(err: TetherError): void {
+    this.lastError = { code: err.code, message: err.message, at: new Date(this.now()).toISOString() };
+    this.set(stateForError(err));
+  }
+
+  /** An upstream session was re-established after a loss. */
+  reconnected(): void {
+    this.reconnects++;
+    this.set('ready');
+  }
+
+  /** Transport and protocol version in use. */
+  negotiated(transport: ConcreteTransport, protocolVersion?: string): void {
+    this.transport = transport;
+    if (protocolVersion) this.protocolVersion = protocolVersion;
+    this.onChange(this.status());
+  }
+
+  /** Nothing uses the endpoint any more. */
+  idle(): void {
+    this.set('idle');
+  }
+
+  /** Sessions or the pin changed: tell the owner. */
+  touched(): void {
+    this.onChange(this.status());
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Opens an upstream session with its first message, choosing the transport. `auto` follows the
+ * backwards-compatibility rule of MCP 2025-03-26 §Transports: POST the first message as Streamable
+ * HTTP; on HTTP 400, 404 or 405 fall back to the legacy SSE GET.
+ */
+import { openSseUpstream } from './sse.js';
+import { StreamableHttpUpstream, isLegacyFallbackStatus } from './streamable-http.js';
+import type { Agents } from './http.js';
+import type { ConcreteTransport, OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
+import { openWebSocketUpstream } from './websocket.js';
+
+/** Options of {@link openUpstream}. */
+export interface OpenUpstreamOptions extends UpstreamOptions {
+  agents: Agents;
+  maxMessageBytes: number;
+  /** A transport detected earlier for this endpoint (skips detection). */
+  detected?: ConcreteTransport;
+}
+
+/** The transport to use before any detection: ws URLs mean WebSocket. */
+export function initialTransport(
+  opts: Pick<OpenUpstreamOptions, 'config' | 'detected'>,
+): ConcreteTransport | 'auto' {
+  if (opts.config.transport !== 'auto') return opts.config.transport;
+  if (/^wss?:/.test(opts.config.url)) return 'websocket';
+  return opts.detected ?? 'auto';
+}
+
+/**
+ * Opens a session and sends `first` on it (normally `initialize`).
+ * @returns the connection once `first` was delivered (for a request on Streamable HTTP: answered)
+ * @throws TetherError from the transports (UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL,
+ *   AUTH_REQUIRED); on failure nothing stays open
+ */
+export async function openUpstream(
+  opts: OpenUpstreamOptions,
+  first: OutboundMessage,
+): Promise<UpstreamConnection> {
+  const kind = initialTransport(opts);
+  const sendFirst = async (conn: UpstreamConnection) => {
+    try {
+      await conn.send(first);
+      return conn;
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
+  };
+  switch (kind) {
+    case 'websocket':
+      return sendFirst(await openWebSocketUpstream(opts));
+    case 'sse':
+      return sendFirst(await openSseUpstream(opts));
+    case 'streamable-http':
+      return sendFirst(new StreamableHttpUpstream(opts));
+    case 'auto': {
+      const http = new StreamableHttpUpstream(opts);
+      try {
+        await http.send(first);
+        return http;
+      } catch (err) {
+        await http.close();
+        if (!isLegacyFallbackStatus(err)) throw err;
+        opts.handlers.event(
+          'transport',
+          `Streamable HTTP refused (HTTP ${(err as { data: { status: number } }).data.status}); trying legacy SSE`,
+        );
+        return sendFirst(await openSseUpstream(opts));
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Legacy HTTP+SSE client transport (MCP 2024-11-05 §Transports/HTTP with SSE): a GET opens an event
+ * stream whose first `endpoint` event names the URL to POST messages to; every server message
+ * arrives on that stream as a `message` event. One instance is one MCP session.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import { toSingleLine } from '../../common/ndjson.js';
+import { addMessageHeaders } from './headers.js';
+import { readBody, readSse, sendHttp, type Agents } from './http.js';
+import type { OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
+
+/** Options of {@link openSseUpstream}. */
+export interface SseOptions extends UpstreamOptions {
+  agents: Agents;
+  maxMessageBytes: number;
+}
+
+/**
+ * Opens the event stream and waits for its `endpoint` event.
+ * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT (no `endpoint` event within the connect
+ *   timeout), UPSTREAM_PROTOCOL (not an event stream, or an endpoint on another origin), AUTH_REQUIRED
+ */
+export async function openSseUpstream(opts: SseOptions): Promise<UpstreamConnection> {
+  const url = new URL(opts.config.url);
+  const abort = new AbortController();
+  const res = await sendHttp(url, {
+    method: 'GET',
+    headers: { ...opts.config.headers, accept: 'text/event-stream' },
+    agents: opts.agents,
+    connectTimeoutMs: opts.config.connectTimeoutMs,
+    headersTimeoutMs: opts.config.connectTimeoutMs,
+    signal: abort.signal,
+  });
+  const status = res.statusCode ?? 0;
+  const ctype = String(res.headers['content-type'] ?? '');
+  if (status !== 200 || !ctype.includes('text/event-stream')) {
+    res.resume();
+    if (status === 401 || status === 403) {
+      throw new TetherError(
+        ErrorCode.AUTH_REQUIRED,
+        `the server refused the SSE stream (HTTP ${status}): it needs credentials`,
+        { status },
+      );
+    }
+    throw new TetherError(
+      ErrorCode.UPSTREAM_PROTOCOL,
+      status === 200
+        ? `GET ${url.pathname} answered ${ctype || 'no content type'}, not an SSE stream (text/event-stream)`
+        : `GET ${url.pathname} for the SSE stream answered HTTP ${status}`,
+      { status },
+    );
+  }
+  return new Promise((resolve, reject) => {
+    let upstream: SseUpstream | undefined;
+    const timer = setTimeout(() => {
+      abort.abort();
+      reject(
+        new TetherError(
+          ErrorCode.UPSTREAM_TIMEOUT,
+          `no "endpoint" event on the SSE stream within ${opts.config.connectTimeoutMs} ms`,
+        ),
+      );
+    }, opts.config.connectTimeoutMs);
+    void readSse(
+      res,
+      (e) => {
+        if (!upstream) {
+          if (e.event !== 'endpoint') return;
+          clearTimeout(timer);
+          let postUrl: URL;
+          try {
+            postUrl = new URL(e.data.trim(), url);
+          } catch {
+            abort.abort();
+            reject(
+              new TetherError(
+                ErrorCode.UPSTREAM_PROTOCOL,
+                `the "endpoint" event is not a URL: ${e.data.slice(0, 200)}`,
+              ),
+            );
+            return;
+          }
+          if (postUrl.origin !== url.origin) {
+            abort.abort();
+            reject(
+              new TetherError(
+                ErrorCode.UPSTREAM_PROTOCOL,
+                `the "endpoint" event points to another origin (${postUrl.origin}); refused`,
+              ),
+            );
+            return;
+          }
+          upstream = new SseUpstream(opts, postUrl, abort);
+          resolve(upstream);
+          return;
+        }
+        if (e.event === undefined || e.event === 'message') upstream.deliver(e.data);
+      },
+      opts.maxMessageBytes,
+    ).then(() => {
+      clearTimeout(timer);
+      if (upstream)
+        upstream.markDead(
+          new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the server closed the SSE stream'),
+        );
+      else
+        reject(
+          new TetherError(ErrorCode.UPSTREAM_PROTOCOL, 'the SSE stream ended before its "endpoint" event'),
+        );
+    });
+  });
+}
+
+class SseUpstream implements UpstreamConnection {
+  readonly transport = 'sse' as const;
+  private protocolVersion: string | undefined;
+  private dead = false;
+
+  constructor(
+    private readonly opts: SseOptions,
+    private readonly postUrl: URL,
+    private readonly abort: AbortController,
+  ) {}
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+
+  deliver(data: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      this.opts.handlers.event(
+        'protocol-error',
+        `ignored an SSE message that is not JSON (${data.length} chars)`,
+      );
+      return;
+    }
+    this.opts.handlers.message(toSingleLine(data, parsed), parsed);
+  }
+
+  markDead(err: TetherError): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.abort.abort();
+    this.opts.handlers.closed(err);
+  }
+
+  async send(msg: OutboundMessage): Promise<void> {
+    if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
+    const headers: OutgoingHttpHeaders = { ...this.opts.config.headers, 'content-type': 'application/json' };
+    addMessageHeaders(headers, msg, this.protocolVersion);
+    let res: IncomingMessage;
+    try {
+      res = await sendHttp(this.postUrl, {
+        method: 'POST',
+        headers,
+        body: msg.text,
+        agents: this.opts.agents,
+        connectTimeoutMs: this.opts.config.connectTimeoutMs,
+        headersTimeoutMs: this.opts.config.requestTimeoutMs,
+        signal: this.abort.signal,
+      });
+    } catch (err) {
+      if (err instanceof TetherError && err.code === ErrorCode.UPSTREAM_UNREACHABLE) this.markDead(err);
+      throw err;
+    }
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      res.resume();
+      return;
+    }
+    await readBody(res, 65_536).catch(() => '');
+    this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
+    if (status === 404) {
+      const err = new TetherError(
+        ErrorCode.UPSTREAM_SESSION_LOST,
+        'the server no longer knows this SSE session (HTTP 404)',
+        { status },
+      );
+      this.markDead(err);
+      throw err;
+    }
+    throw new TetherError(
+      status === 401 || status === 403
+        ? ErrorCode.AUTH_REQUIRED
+        : status >= 500
+          ? ErrorCode.UPSTREAM_UNREACHABLE
+          : ErrorCode.UPSTREAM_PROTOCOL,
+      `the server answered HTTP ${status} to ${msg.info.method ?? 'a response'}`,
+      { status },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.dead = true;
+    this.abort.abort();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The contract between the relay and the transports that reach a remote MCP server.
+ */
+import type { TetherError } from '../../common/errors.js';
+import type { JsonRpcMessage, MessageInfo } from '../../common/jsonrpc.js';
+import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
+
+/** A concrete transport (after auto-detection). */
+export type ConcreteTransport = Exclude<TransportKind, 'auto'>;
+
+/** What a transport reports to its owner. */
+export interface UpstreamHandlers {
+  /**
+   * One message from the server. `text` is a single-line JSON text, exactly as the server sent it
+   * unless it contained raw newlines (then it is the compact form of the same value).
+   */
+  message(text: string, parsed: unknown): void;
+  /** The upstream session is gone for good (server restart, expired session, closed stream). */
+  closed(error: TetherError): void;
+  /** Something worth a line in the traffic log: an HTTP status, a stream opened or resumed. */
+  event(type: string, detail: string): void;
+}
+
+/** One message to send, with what the relay already knows of it. */
+export interface OutboundMessage {
+  /** The single-line JSON text, sent as is. */
+  text: string;
+  info: MessageInfo;
+  parsed: JsonRpcMessage;
+}
+
+/**
+ * One upstream MCP session over one transport. Created by {@link openUpstream}.
+ */
+export interface UpstreamConnection {
+  readonly transport: ConcreteTransport;
+  /**
+   * Sends one message. Resolves once the transport has handed it over (and, for a Streamable HTTP
+   * POST answered with a stream, once that stream ended). Responses arrive through
+   * {@link UpstreamHandlers.message}.
+   * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_PROTOCOL, UPSTREAM_SESSION_LOST, AUTH_REQUIRED
+   *   when the message could not be delivered or its response can no longer arrive
+   */
+  send(msg: OutboundMessage): Promise<void>;
+  /** The protocol version negotiated by `initialize`; later requests carry it in their headers. */
+  setProtocolVersion(version: string): void;
+  /** Ends the session (Streamable HTTP: DELETE with the session id) and frees its sockets. */
+  close(): Promise<void>;
+}
+
+/** What a transport needs to open. */
+export interface UpstreamOptions {
+  name: string;
+  config: EndpointConfig;
+  handlers: UpstreamHandlers;
+}

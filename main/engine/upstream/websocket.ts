@@ -1,0 +1,116 @@
+/**
+ * WebSocket client transport: one JSON-RPC message per text frame, subprotocol `mcp` (as the MCP
+ * SDK's WebSocket transports use). One connection is one MCP session.
+ */
+import WebSocket from 'ws';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import { toSingleLine } from '../../common/ndjson.js';
+import type { OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
+
+/** Options of {@link openWebSocketUpstream}. */
+export interface WebSocketOptions extends UpstreamOptions {
+  maxMessageBytes: number;
+}
+
+/**
+ * Connects and completes the WebSocket handshake (RFC 6455 §4) with subprotocol `mcp`.
+ * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL (handshake refused),
+ *   AUTH_REQUIRED (401/403 on the handshake)
+ */
+export function openWebSocketUpstream(opts: WebSocketOptions): Promise<UpstreamConnection> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(opts.config.url, 'mcp', {
+      headers: opts.config.headers,
+      handshakeTimeout: opts.config.connectTimeoutMs,
+      maxPayload: opts.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+    let upstream: WebSocketUpstream | undefined;
+    ws.once('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      ws.terminate();
+      reject(
+        new TetherError(
+          status === 401 || status === 403 ? ErrorCode.AUTH_REQUIRED : ErrorCode.UPSTREAM_PROTOCOL,
+          `the WebSocket handshake was refused with HTTP ${status}`,
+          { status },
+        ),
+      );
+    });
+    ws.once('open', () => {
+      upstream = new WebSocketUpstream(ws, opts);
+      resolve(upstream);
+    });
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      if (upstream) return; // 'close' follows and reports
+      const timedOut = /timed out/i.test(err.message);
+      reject(
+        new TetherError(
+          timedOut ? ErrorCode.UPSTREAM_TIMEOUT : ErrorCode.UPSTREAM_UNREACHABLE,
+          timedOut
+            ? `the WebSocket handshake with ${opts.config.url} timed out`
+            : `cannot open WebSocket ${opts.config.url}: ${err.code ?? err.message}`,
+        ),
+      );
+    });
+  });
+}
+
+class WebSocketUpstream implements UpstreamConnection {
+  readonly transport = 'websocket' as const;
+  private dead = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly opts: WebSocketOptions,
+  ) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const text = isBinary ? data.toString('utf8') : data.toString();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        opts.handlers.event(
+          'protocol-error',
+          `ignored a WebSocket frame that is not JSON (${text.length} chars)`,
+        );
+        return;
+      }
+      opts.handlers.message(toSingleLine(text, parsed), parsed);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (this.dead) return;
+      this.dead = true;
+      opts.handlers.closed(
+        new TetherError(
+          ErrorCode.UPSTREAM_SESSION_LOST,
+          `the WebSocket closed (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`,
+        ),
+      );
+    });
+  }
+
+  setProtocolVersion(): void {
+    // WebSocket frames carry no per-message headers.
+  }
+
+  send(msg: OutboundMessage): Promise<void> {
+    if (this.dead || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the WebSocket is closed'));
+    }
+    return new Promise((resolve, reject) => {
+      this.ws.send(msg.text, (err) =>
+        err
+          ? reject(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, `WebSocket send failed: ${err.message}`))
+          : resolve(),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.dead = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * `mcp-tether shim <name>`: the stdio MCP server a client such as Claude Desktop launches
+ * (MCP 2025-11-25 §Transports/stdio). It attaches to the engine's control socket and relays
+ * newline-delimited JSON-RPC both ways. stdout carries only protocol; diagnostics go to stderr.
+ *
+ * - Garbage on stdin never stops it: a non-JSON line gets -32700, a non-JSON-RPC one -32600, an
+ *   oversized one -32600 with MESSAGE_TOO_LARGE, when an id can be recovered; a stderr line otherwise.
+ * - If the engine dies, requests in flight get ENGINE_UNAVAILABLE errors, a new engine is started,
+ *   and the shim re-attaches, handing over the client's `initialize` so the session carries on.
+ *
+ * Kept small: no schema library, no SDK, so it starts fast.
+ */
+import type { Socket } from 'node:net';
+import { connectEngine } from '../common/control-client.js';
+import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
+import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId } from '../common/ndjson.js';
+import type { TetherPaths } from '../common/paths.js';
+
+/** Where the shim reads and writes; process stdio by default, injectable for tests. */
+export interface ShimIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** How the shim ended. */
+export type ShimExit = { code: number };
+
+const MAX_QUEUED_LINES = 10_000;
+
+/**
+ * Runs the shim until stdin ends (exit 0) or attaching fails (exit 2 for an unknown endpoint, 1
+ * otherwise; the reason is one line on stderr).
+ */
+export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Promise<ShimExit> {
+  const diag = (line: string) => io.stderr.write(`mcp-tether shim ${name}: ${line}\n`);
+  const pending = new Map<string, JsonRpcId>();
+  let initializeLine: string | undefined;
+  let initialized = false;
+  let socket: Socket | undefined;
+  let queue: string[] = [];
+  let stdinEnded = false;
+  let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
+
+  const out = (line: string) => io.stdout.write(line + '\n');
+
+  const replyError = (id: JsonRpcId, code: number, message: string, dataCode: ErrorCode) =>
+    out(errorResponseLine(id, code, message, { code: dataCode }));
+
+  /** Attaches to the engine (starting one if needed); resolves with the relay socket. */
+  const attach = async (): Promise<Socket> => {
+    const s = await connectEngine(paths);
+    return new Promise<Socket>((resolve, reject) => {
+      let attached = false;
+      const splitter = new LineSplitter(
+        {
+          line: (text) => {
+            if (!attached) {
+              let res: {
+                result?: { maxMessageBytes?: number };
+                error?: { message?: unknown; data?: unknown };
+              };
+              try {
+                res = JSON.parse(text);
+              } catch {
+                reject(
+                  new TetherError(
+                    ErrorCode.INTERNAL,
+                    'the engine answered attach with something that is not JSON',
+                  ),
+                );
+                return;
+              }
+              if (res.error) {
+                s.destroy();
+                reject(TetherError.fromJsonRpc(res.error));
+                return;
+              }
+              attached = true;
+              if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
+              resolve(s);
+              return;
+            }
+            fromEngine(text);
+          },
+          oversized: (bytes) => diag(`dropped a ${bytes}-byte line from the engine (over the limit)`),
+        },
+        Number.MAX_SAFE_INTEGER,
+      );
+      s.on('data', (c: Buffer) => splitter.push(c));
+      s.on('error', () => undefined);
+      s.once('close', () => {
+        if (!attached)
+          reject(
+            new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'the engine closed the connection while attaching'),
+          );
+        else onEngineLost(s);
+      });
+      const params: Record<string, unknown> = { endpoint: name, clientPid: process.ppid };
+      if (initializeLine) params['resume'] = { initialize: initializeLine, initialized };
+      s.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shim/attach', params }) + '\n');
+    });
+  };
+
+  const fromEngine = (text: string) => {
+    if (pending.size > 0) {
+      try {
+        const m = JSON.parse(text) as { id?: unknown; method?: unknown };
+        if (m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number'))
+          pending.delete(idKey(m.id));
+      } catch {
+        // The engine only sends JSON; pass it on regardless.
+      }
+    }
+    out(text);
+  };
+
+  let reattaching = false;
+  const onEngineLost = (lost: Socket) => {
+    if (socket !== lost || stdinEnded) return;
+    socket = undefined;
+    for (const id of pending.values()) {
+      replyError(
+        id,
+        JsonRpcErrorCode.SERVER_ERROR,
+        'mcp-tether: the engine stopped while this request was in flight; it is being restarted',
+        ErrorCode.ENGINE_UNAVAILABLE,
+      );
+    }
+    pending.clear();
+    diag('lost the engine; starting a new one and re-attaching');
+    if (reattaching) return;
+    reattaching = true;
+    void (async () => {
+      for (let delay = 100; !stdinEnded; delay = Math.min(delay * 2, 5000)) {
+        try {
+          socket = await attach();
+          reattaching = false;
+          diag('re-attached');
+          const lines = queue;
+          queue = [];
+          for (const l of lines) toEngine(l);
+          return;
+        } catch (err) {
+          diag(`re-attach failed: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })();
+  };
+
+  const toEngine = (text: string) => {
+    if (socket) {
+      socket.write(text + '\n');
+      return;
+    }
+    if (queue.length >= MAX_QUEUED_LINES) {
+      const id = sniffId(text);
+      if (id !== undefined)
+        replyError(
+          id,
+          JsonRpcErrorCode.SERVER_ERROR,
+          'mcp-tether: the engine is restarting and the queue is full',
+          ErrorCode.ENGINE_UNAVAILABLE,
+        );
+      return;
+    }
+    queue.push(text);
+  };
+
+  const fromClient = (text: string) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      const id = sniffId(text);
+      if (id !== undefined)
+        replyError(
+          id,
+          JsonRpcErrorCode.PARSE_ERROR,
+          'Parse error: the line is not valid JSON',
+          ErrorCode.INVALID_MESSAGE,
+        );
+      else diag(`ignored a line that is not JSON: ${text.slice(0, 120)}`);
+      return;
+    }
+    const info = inspectMessage(parsed);
+    if (typeof info === 'string') {
+      const id = (parsed as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' || typeof id === 'number') {
+        replyError(
+          id,
+          JsonRpcErrorCode.INVALID_REQUEST,
+          `Invalid Request: ${info}`,
+          ErrorCode.INVALID_MESSAGE,
+        );
+      } else diag(`ignored a line that is not JSON-RPC 2.0 (${info}): ${text.slice(0, 120)}`);
+      return;
+    }
+    if (info.kind === 'request') {
+      pending.set(idKey(info.id as JsonRpcId), info.id as JsonRpcId);
+      if (info.method === 'initialize') {
+        initializeLine = text;
+        initialized = false;
+      }
+    } else if (info.method === 'notifications/initialized') {
+      initialized = true;
+    }
+    toEngine(text);
+  };
+
+  try {
+    socket = await attach();
+  } catch (err) {
+    const e =
+      err instanceof TetherError
+        ? err
+        : new TetherError(ErrorCode.ENGINE_START_FAILED, (err as Error).message);
+    const hint = typeof e.data['hint'] === 'string' ? ` ${e.data['hint']}` : '';
+    diag(`${e.message}${hint}`);
+    return { code: e.code === ErrorCode.ENDPOINT_NOT_FOUND ? 2 : 1 };
+  }
+
+  return new Promise<ShimExit>((resolve) => {
+    const splitter = new LineSplitter(
+      {
+        line: fromClient,
+        oversized: (bytes, head) => {
+          const id = sniffId(head);
+          const msg = `Invalid Request: message of ${bytes}+ bytes exceeds the ${maxLineBytes}-byte limit`;
+          if (id !== undefined)
+            replyError(id, JsonRpcErrorCode.INVALID_REQUEST, msg, ErrorCode.MESSAGE_TOO_LARGE);
+          else diag(msg);
+        },
+      },
+      maxLineBytes,
+    );
+    io.stdin.on('data', (c: Buffer) => splitter.push(c));
+    io.stdin.on('end', () => {
+      splitter.end();
+      stdinEnded = true;
+      const s = socket;
+      if (!s) return resolve({ code: 0 });
+      // Let answers to the last requests arrive before leaving (bounded).
+      const finish = () => {
+        s.destroy();
+        resolve({ code: 0 });
+      };
+      if (pending.size === 0) return finish();
+      const t = setTimeout(finish, 2000);
+      s.once('close', () => {
+        clearTimeout(t);
+        resolve({ code: 0 });
+      });
+      const check = setInterval(() => {
+        if (pending.size === 0) {
+          clearInterval(check);
+          clearTimeout(t);
+          finish();
+        }
+      }, 10);
+    });
+  });
+}
