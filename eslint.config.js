@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's recommended rules, plus the layering of DESIGN §2 —
 // app → engine → common; cli and shim → common; nothing outside main/app imports electron.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const electron = { name: 'electron', message: 'Only main/app and preload may import electron.' };
@@ -11,22 +12,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: {
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        Buffer: 'readonly',
-        URL: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        setInterval: 'readonly',
-        clearInterval: 'readonly',
-        setImmediate: 'readonly',
-        performance: 'readonly',
-        AbortController: 'readonly',
-        structuredClone: 'readonly',
-      },
-    },
+    languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',

@@ -1,0 +1,88 @@
+/**
+ * Real peers for the tests: free loopback ports, and @modelcontextprotocol/server-everything in its
+ * HTTP modes, started and stopped by the harness.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const EVERYTHING = `${ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
+
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves when the child has exited. */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** A running server-everything. */
+export interface Everything {
+  port: number;
+  /** The MCP URL: /mcp for streamableHttp, /sse for sse. */
+  url: string;
+  /** Kills it (SIGKILL by default) and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port (a server restart: all sessions are lost). */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts server-everything (`streamableHttp` or `sse`) on a free port and waits until it listens.
+ * It binds every interface; tests talk to it on 127.0.0.1 only.
+ */
+export async function startEverything(mode: 'streamableHttp' | 'sse', port?: number): Promise<Everything> {
+  const p = port ?? (await freePort());
+  let child: ChildProcess;
+  const start = async () => {
+    child = spawn(process.execPath, [EVERYTHING, mode], {
+      env: { ...process.env, PORT: String(p) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.resume();
+    await waitForPort(p);
+  };
+  await start();
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    child.kill(signal);
+    await exited(child);
+  };
+  return {
+    port: p,
+    url: `http://127.0.0.1:${p}/${mode === 'sse' ? 'sse' : 'mcp'}`,
+    kill,
+    restart: async () => {
+      await kill();
+      await start();
+    },
+  };
+}

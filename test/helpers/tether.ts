@@ -1,0 +1,184 @@
+/**
+ * Drives the built product as a user does: the `mcp-tether` CLI, the shim under the MCP SDK's
+ * StdioClientTransport (as Claude Desktop launches it), and a raw line-level shim for bad input.
+ * Every helper uses a private MCP_TETHER_HOME, so tests never touch the user's config.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { exited, ROOT } from './processes.js';
+
+export const BIN = join(ROOT, 'bin/mcp-tether.js');
+
+/** A private MCP_TETHER_HOME; `cleanup()` stops its engine and removes it. */
+export interface Home {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+/** Makes a fresh home under the OS temp dir (short path: Unix socket paths are limited). */
+export function makeHome(): Home {
+  const dir = mkdtempSync(join(tmpdir(), 'mt-'));
+  const env = { ...process.env, MCP_TETHER_HOME: dir };
+  return {
+    dir,
+    env,
+    cleanup: async () => {
+      await cli(env, ['shutdown']).catch(() => undefined);
+      killEngine(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pid in the engine's lock file, if any. */
+export function enginePid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'run', 'engine.lock'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILLs the home's engine (a crash, as far as shims can tell). */
+export function killEngine(dir: string): number | undefined {
+  const pid = enginePid(dir);
+  if (pid) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return pid;
+}
+
+/** What a CLI run printed. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mcp-tether <args>` to completion. */
+export function cli(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  input?: string,
+  timeoutMs = 20_000,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`mcp-tether ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`),
+      );
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** Runs the CLI and fails the test unless it exits 0. */
+export async function cliOk(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  const r = await cli(env, args);
+  if (r.code !== 0)
+    throw new Error(`mcp-tether ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** An SDK client connected through `mcp-tether shim <name>`, spawned by StdioClientTransport. */
+export async function shimClient(
+  env: NodeJS.ProcessEnv,
+  name: string,
+): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'shim', name],
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const client = new Client({ name: 'tether-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr };
+}
+
+/** A shim driven line by line, for bad input and fault tests. */
+export interface RawShim {
+  child: ChildProcessWithoutNullStreams;
+  send(line: string | Buffer): void;
+  /** The next stdout line, parsed (rejects after timeoutMs). */
+  next(timeoutMs?: number): Promise<Record<string, unknown>>;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Spawns `mcp-tether shim <name>` with piped stdio. */
+export function rawShim(env: NodeJS.ProcessEnv, name: string): RawShim {
+  const child = spawn(process.execPath, [BIN, 'shim', name], { env });
+  const lines: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => {
+    buf += c.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiters.shift();
+      if (w) w(l);
+      else lines.push(l);
+    }
+  });
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return {
+    child,
+    send: (line) => child.stdin.write(typeof line === 'string' ? line + '\n' : line),
+    next: (timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const l = lines.shift();
+        if (l !== undefined) return resolve(JSON.parse(l));
+        const t = setTimeout(
+          () => reject(new Error(`no line from the shim within ${timeoutMs} ms; stderr: ${err}`)),
+          timeoutMs,
+        );
+        waiters.push((line) => {
+          clearTimeout(t);
+          resolve(JSON.parse(line));
+        });
+      }),
+    stderr: () => err,
+    close: async () => {
+      child.stdin.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited(child);
+      clearTimeout(t);
+    },
+  };
+}
+
+/** An `initialize` request line. */
+export function initializeLine(id: number | string = 1, protocolVersion = '2025-06-18'): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test', version: '1' } },
+  });
+}
