@@ -71,7 +71,9 @@ export const controlMethods = {
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },
   /**
    * Turns this connection into a raw relay for one new MCP session of the endpoint: after the
-   * response line, every line in either direction is an MCP JSON-RPC message.
+   * response line, every line in either direction is an MCP JSON-RPC message, except that the
+   * engine writes `#<id as JSON>` on a line of its own before each line that answers the client
+   * request with that id (so the shim tracks what is in flight without decoding answers).
    * Errors: ENDPOINT_NOT_FOUND (with `data.known`), CONFIG_INVALID.
    */
   'shim/attach': {

@@ -9,10 +9,12 @@
 /** Default maximum line length: 16 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/** What the splitter hands out. */
+/** What the splitter hands out: lines as text (`line`) or, to skip decoding, as bytes (`bytes`). */
 export interface LineSink {
-  /** A complete line, without its `\n` (a trailing `\r` is removed too). */
-  line(text: string): void;
+  /** A complete non-blank line, without its `\n` (a trailing `\r` is removed too). */
+  line?(text: string): void;
+  /** The same as `line`, as the raw bytes; when given, `line` is not called. */
+  bytes?(line: Buffer): void;
   /**
    * A line exceeded `maxLineBytes`; its bytes up to the next `\n` are dropped.
    * @param bytes how many bytes were seen when the limit tripped
@@ -86,11 +88,12 @@ export class LineSplitter {
       this.reset();
       return;
     }
-    const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    let buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.reset();
-    let text = buf.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (text.trim().length > 0) this.sink.line(text);
+    if (buf[buf.length - 1] === 13) buf = buf.subarray(0, buf.length - 1);
+    if (isBlank(buf)) return;
+    if (this.sink.bytes) this.sink.bytes(buf);
+    else this.sink.line?.(buf.toString('utf8'));
   }
 
   private reset(): void {
@@ -98,6 +101,30 @@ export class LineSplitter {
     this.size = 0;
     this.discarding = false;
   }
+}
+
+/** True for a line of only spaces and tabs (or nothing). */
+function isBlank(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * Writes one line (the bytes, then `\n`) as a single write: no copy of the line, no re-encoding.
+ */
+export function writeLine(
+  stream: NodeJS.WritableStream & { cork(): void; uncork(): void },
+  line: Buffer | string,
+): void {
+  stream.cork();
+  stream.write(line);
+  stream.write(NEWLINE);
+  stream.uncork();
 }
 
 /**

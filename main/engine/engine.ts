@@ -286,7 +286,9 @@ export class Engine {
           endpoint: ep,
           session: id,
           recorder: this.recorder,
-          write: (line) => conn.writeLine(line),
+          // `#<id>` before an answer tells the shim which request it settles (see shim/attach).
+          write: (line, answers) =>
+            conn.writeLine(answers === undefined ? line : `#${JSON.stringify(answers)}\n${line}`),
           end: () => conn.end(),
         });
         if (resume) session.resume(resume.initialize, resume.initialized);
@@ -296,7 +298,7 @@ export class Engine {
         return {
           result: { session: id, maxMessageBytes },
           relay: {
-            line: (text) => session.onClientLine(text),
+            line: (raw) => session.onClientLine(raw),
             oversized: (bytes, msgId) =>
               conn.writeLine(
                 errorResponseLine(

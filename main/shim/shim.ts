@@ -5,22 +5,25 @@
  *
  * - Garbage on stdin never stops it: a non-JSON line gets -32700, a non-JSON-RPC one -32600, an
  *   oversized one -32600 with MESSAGE_TOO_LARGE, when an id can be recovered; a stderr line otherwise.
+ * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id) and
+ *   never decodes what the engine sends back; the engine marks each answer with a `#<id>` line.
  * - If the engine dies, requests in flight get ENGINE_UNAVAILABLE errors, a new engine is started,
  *   and the shim re-attaches, handing over the client's `initialize` so the session carries on.
  *
  * Kept small: no schema library, no SDK, so it starts fast.
  */
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { connectEngine } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId } from '../common/ndjson.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common/ndjson.js';
 import type { TetherPaths } from '../common/paths.js';
 
 /** Where the shim reads and writes; process stdio by default, injectable for tests. */
 export interface ShimIo {
   stdin: NodeJS.ReadableStream;
-  stdout: NodeJS.WritableStream;
+  stdout: Writable;
   stderr: NodeJS.WritableStream;
 }
 
@@ -39,11 +42,11 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   let initializeLine: string | undefined;
   let initialized = false;
   let socket: Socket | undefined;
-  let queue: string[] = [];
+  let queue: Buffer[] = [];
   let stdinEnded = false;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
 
-  const out = (line: string) => io.stdout.write(line + '\n');
+  const out = (line: string) => writeLine(io.stdout, line);
 
   const replyError = (id: JsonRpcId, code: number, message: string, dataCode: ErrorCode) =>
     out(errorResponseLine(id, code, message, { code: dataCode }));
@@ -55,8 +58,9 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
       let attached = false;
       const splitter = new LineSplitter(
         {
-          line: (text) => {
+          bytes: (buf) => {
             if (!attached) {
+              const text = buf.toString('utf8');
               let res: {
                 result?: { maxMessageBytes?: number };
                 error?: { message?: unknown; data?: unknown };
@@ -82,7 +86,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
               resolve(s);
               return;
             }
-            fromEngine(text);
+            fromEngine(buf);
           },
           oversized: (bytes) => diag(`dropped a ${bytes}-byte line from the engine (over the limit)`),
         },
@@ -103,17 +107,18 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     });
   };
 
-  const fromEngine = (text: string) => {
-    if (pending.size > 0) {
+  const fromEngine = (buf: Buffer) => {
+    if (buf[0] === 0x23) {
+      // `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach).
       try {
-        const m = JSON.parse(text) as { id?: unknown; method?: unknown };
-        if (m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number'))
-          pending.delete(idKey(m.id));
+        const id = JSON.parse(buf.toString('utf8', 1)) as unknown;
+        if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
       } catch {
-        // The engine only sends JSON; pass it on regardless.
+        diag('ignored a malformed answer mark from the engine');
       }
+      return;
     }
-    out(text);
+    writeLine(io.stdout, buf);
   };
 
   let reattaching = false;
@@ -150,26 +155,28 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     })();
   };
 
-  const toEngine = (text: string) => {
+  const toEngine = (line: Buffer, id?: JsonRpcId) => {
     if (socket) {
-      socket.write(text + '\n');
+      writeLine(socket, line);
       return;
     }
     if (queue.length >= MAX_QUEUED_LINES) {
-      const id = sniffId(text);
-      if (id !== undefined)
+      if (id !== undefined) {
+        pending.delete(idKey(id));
         replyError(
           id,
           JsonRpcErrorCode.SERVER_ERROR,
-          'mcp-tether: the engine is restarting and the queue is full',
+          'mcp-tether: the engine is restarting and its queue is full',
           ErrorCode.ENGINE_UNAVAILABLE,
         );
+      }
       return;
     }
-    queue.push(text);
+    queue.push(line);
   };
 
-  const fromClient = (text: string) => {
+  const fromClient = (line: Buffer) => {
+    const text = line.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -207,7 +214,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     } else if (info.method === 'notifications/initialized') {
       initialized = true;
     }
-    toEngine(text);
+    toEngine(line, info.kind === 'request' ? (info.id as JsonRpcId) : undefined);
   };
 
   try {
@@ -225,7 +232,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   return new Promise<ShimExit>((resolve) => {
     const splitter = new LineSplitter(
       {
-        line: fromClient,
+        bytes: fromClient,
         oversized: (bytes, head) => {
           const id = sniffId(head);
           const msg = `Invalid Request: message of ${bytes}+ bytes exceeds the ${maxLineBytes}-byte limit`;

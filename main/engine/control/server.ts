@@ -19,7 +19,8 @@ import { LineSplitter, sniffId } from '../../common/ndjson.js';
 
 /** A relay installed on a connection by `shim/attach`. */
 export interface AttachedRelay {
-  line(text: string): void;
+  /** One line from the shim, as bytes. */
+  line(raw: Buffer): void;
   /** A line over the limit arrived; `id` was recovered from its start when possible. */
   oversized(bytes: number, id: JsonRpcId | undefined): void;
   closed(): void;
@@ -102,7 +103,7 @@ export class ControlServer {
     const closers: (() => void)[] = [];
     let relay: AttachedRelay | undefined;
     let attaching = false;
-    const queued: string[] = [];
+    const queued: Buffer[] = [];
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
@@ -114,17 +115,17 @@ export class ControlServer {
       onClose: (cb) => closers.push(cb),
       end: () => socket.end(),
     };
-    const onControlLine = (text: string) => {
+    const onControlLine = (raw: Buffer) => {
       if (attaching) {
-        queued.push(text);
+        queued.push(raw);
         return;
       }
       if (relay) {
-        relay.line(text);
+        relay.line(raw);
         return;
       }
       void this.handle(
-        text,
+        raw.toString('utf8'),
         conn,
         (r) => {
           relay = r;
@@ -140,7 +141,7 @@ export class ControlServer {
     };
     const splitter = new LineSplitter(
       {
-        line: onControlLine,
+        bytes: onControlLine,
         oversized: (bytes, head) => {
           const id = sniffId(head);
           if (relay) relay.oversized(bytes, id);

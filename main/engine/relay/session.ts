@@ -19,7 +19,8 @@ import {
   type JsonRpcMessage,
   type MessageInfo,
 } from '../../common/jsonrpc.js';
-import type { TrafficRecorder } from '../traffic/recorder.js';
+import { sniffId } from '../../common/ndjson.js';
+import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import type { Endpoint } from './endpoint.js';
 import { InternalCalls, negotiatedVersion } from './internal-calls.js';
@@ -46,8 +47,11 @@ export interface RelaySessionDeps {
   /** Session id, shown in traffic and status. */
   session: string;
   recorder: TrafficRecorder;
-  /** Writes one line (without newline) to the shim. */
-  write(line: string): void;
+  /**
+   * Writes one line (without newline) to the shim; `answers` is the id of the client request the
+   * line answers, which the shim needs to know what is still in flight.
+   */
+  write(line: string, answers?: JsonRpcId): void;
   /** Ends the shim's connection (the endpoint was removed). */
   end(): void;
   /** Monotonic clock (ms). */
@@ -78,14 +82,22 @@ export class RelaySession {
     return this.deps.endpoint.name;
   }
 
-  /** Handles one line from the client (the shim). */
-  onClientLine(text: string): void {
+  /** Handles one line from the client (the shim), as the bytes it sent. */
+  onClientLine(raw: Buffer): void {
+    const text = raw.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       this.deps.write(
-        errorResponseLine(null, JsonRpcErrorCode.PARSE_ERROR, 'Parse error: the line is not JSON'),
+        errorResponseLine(
+          sniffId(text) ?? null,
+          JsonRpcErrorCode.PARSE_ERROR,
+          'Parse error: the line is not JSON',
+          {
+            code: ErrorCode.INVALID_MESSAGE,
+          },
+        ),
       );
       return;
     }
@@ -100,8 +112,8 @@ export class RelaySession {
       );
       return;
     }
-    const msg: OutboundMessage = { text, info, parsed: parsed as JsonRpcMessage };
-    this.record('client-to-server', info, text);
+    const msg: OutboundMessage = { text, raw, info, parsed: parsed as JsonRpcMessage };
+    this.record('client-to-server', info, text, { bytes: raw.length, parsed: msg.parsed });
     if (info.kind === 'request') {
       const key = idKey(info.id as JsonRpcId);
       const timeoutMs = this.deps.endpoint.config.requestTimeoutMs;
@@ -122,6 +134,17 @@ export class RelaySession {
       this.dropUpstream();
     } else if (info.method === 'notifications/initialized') {
       this.initialized = msg;
+    } else if (info.method === 'notifications/cancelled') {
+      // MCP 2025-11-25 §Cancellation: a cancelled request gets no response, so it must not get our
+      // timeout error either; a late answer from the server is dropped as a late response.
+      const rid = (msg.parsed.params as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof rid === 'string' || typeof rid === 'number') {
+        const p = this.pending.get(idKey(rid));
+        if (p) {
+          clearTimeout(p.timer);
+          this.pending.delete(idKey(rid));
+        }
+      }
     }
     this.dispatch(msg);
   }
@@ -266,9 +289,9 @@ export class RelaySession {
           }
         }
       }
-      this.record('server-to-client', { ...info, method: p.method }, text, latencyMs);
+      this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
       this.deps.endpoint.health.ok();
-      this.deps.write(text);
+      this.deps.write(text, p.id);
       return;
     }
     this.record('server-to-client', info, text);
@@ -346,16 +369,16 @@ export class RelaySession {
       errorCode: JsonRpcErrorCode.SERVER_ERROR,
       errorDataCode: err.code,
     });
-    this.deps.write(line);
+    this.deps.write(line, p.id);
   }
 
   private record(
     direction: 'client-to-server' | 'server-to-client',
     info: MessageInfo,
     text: string,
-    latencyMs?: number,
+    extra: { latencyMs?: number; bytes?: number; parsed?: JsonRpcMessage } = {},
   ): void {
-    const input: Parameters<TrafficRecorder['record']>[0] = {
+    const input: RecordInput = {
       endpoint: this.name,
       session: this.deps.session,
       direction,
@@ -364,9 +387,10 @@ export class RelaySession {
     };
     if (info.method !== undefined) input.method = info.method;
     if (info.id !== undefined) input.id = info.id;
-    if (latencyMs !== undefined) input.latencyMs = latencyMs;
+    if (extra.latencyMs !== undefined) input.latencyMs = extra.latencyMs;
+    if (extra.bytes !== undefined) input.bytes = extra.bytes;
     if (info.kind === 'error') {
-      const e = (JSON.parse(text) as JsonRpcMessage).error;
+      const e = (extra.parsed ?? (JSON.parse(text) as JsonRpcMessage)).error;
       if (e) {
         input.errorCode = e.code;
         const dc = (e.data as { code?: unknown } | undefined)?.code;

@@ -16,6 +16,8 @@ export interface RecordInput {
   id?: JsonRpcId | null;
   /** The single-line JSON text (messages). */
   text?: string;
+  /** Its UTF-8 size, when the caller knows it already (bytes). */
+  bytes?: number;
   latencyMs?: number;
   errorCode?: number;
   errorDataCode?: string;
@@ -77,7 +79,7 @@ export class TrafficRecorder {
 
   /** Records one message or event; returns its seq. */
   record(input: RecordInput): number {
-    const textBytes = input.text !== undefined ? Buffer.byteLength(input.text) : 0;
+    const textBytes = input.bytes ?? (input.text !== undefined ? Buffer.byteLength(input.text) : 0);
     const entry: Entry = { ...input, seq: ++this.seq, timeMs: this.now(), bytes: textBytes };
     this.push(entry);
     if (this.listeners.size > 0) {

@@ -30,7 +30,7 @@ export function createAgents(): Agents {
 export interface HttpRequestOptions {
   method: 'GET' | 'POST' | 'DELETE';
   headers: OutgoingHttpHeaders;
-  body?: string;
+  body?: string | Buffer;
   agents: Agents;
   /** Time allowed for the TCP (and TLS) connect (ms). */
   connectTimeoutMs: number;

@@ -157,7 +157,7 @@ class SseUpstream implements UpstreamConnection {
       res = await sendHttp(this.postUrl, {
         method: 'POST',
         headers,
-        body: msg.text,
+        body: msg.raw ?? msg.text,
         agents: this.opts.agents,
         connectTimeoutMs: this.opts.config.connectTimeoutMs,
         headersTimeoutMs: this.opts.config.requestTimeoutMs,

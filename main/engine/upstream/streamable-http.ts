@@ -72,7 +72,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       res = await sendHttp(this.url, {
         method: 'POST',
         headers,
-        body: msg.text,
+        body: msg.raw ?? msg.text,
         agents: this.opts.agents,
         connectTimeoutMs: this.opts.config.connectTimeoutMs,
         headersTimeoutMs: this.opts.config.requestTimeoutMs,
@@ -295,7 +295,10 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     try {
       const res = await sendHttp(this.url, {
         method: 'DELETE',
-        headers: this.baseHeaders(),
+        // MCP 2025-06-18 §Transports: the version header goes on every request after initialize.
+        headers: this.protocolVersion
+          ? { ...this.baseHeaders(), 'mcp-protocol-version': this.protocolVersion }
+          : this.baseHeaders(),
         agents: this.opts.agents,
         connectTimeoutMs: 2000,
         headersTimeoutMs: 2000,

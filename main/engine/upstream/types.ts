@@ -23,8 +23,10 @@ export interface UpstreamHandlers {
 
 /** One message to send, with what the relay already knows of it. */
 export interface OutboundMessage {
-  /** The single-line JSON text, sent as is. */
+  /** The single-line JSON text. */
   text: string;
+  /** The same message as the bytes the client sent, when the relay has them: sent as they are. */
+  raw?: Buffer;
   info: MessageInfo;
   parsed: JsonRpcMessage;
 }

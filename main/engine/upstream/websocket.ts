@@ -100,7 +100,7 @@ class WebSocketUpstream implements UpstreamConnection {
       return Promise.reject(new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the WebSocket is closed'));
     }
     return new Promise((resolve, reject) => {
-      this.ws.send(msg.text, (err) =>
+      this.ws.send(msg.raw ?? msg.text, { binary: false }, (err) =>
         err
           ? reject(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, `WebSocket send failed: ${err.message}`))
           : resolve(),
