@@ -8,6 +8,7 @@ import type {
   EngineInfo,
   TrafficRecord,
 } from '../common/domain.js';
+import { describeTarget } from '../common/schemas.js';
 
 /** Left-aligned columns separated by two spaces. */
 export function table(rows: string[][]): string {
@@ -30,14 +31,14 @@ export function duration(ms: number): string {
 export function formatEndpoints(endpoints: EndpointSummary[]): string {
   if (endpoints.length === 0) return 'no endpoints yet: add one with `mcp-tether add <name> <url>`';
   return table([
-    ['NAME', 'TRANSPORT', 'STATE', 'URL'],
+    ['NAME', 'TRANSPORT', 'STATE', 'TARGET'],
     ...endpoints.map((e) => [
       e.name,
       e.config.transport === 'auto' && e.status.transport
         ? `auto (${e.status.transport})`
         : e.config.transport,
       e.status.state,
-      e.config.url,
+      describeTarget(e.config),
     ]),
   ]);
 }
@@ -62,15 +63,26 @@ function clock(iso: string): string {
   return iso.slice(11, 23);
 }
 
+/**
+ * Escapes control characters as JSON does: method names, ids and event details come from remote
+ * peers, and a raw newline or terminal escape in one would break the one-line-per-record output.
+ */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => {
+    const escaped = JSON.stringify(c).slice(1, -1);
+    return escaped.length > 1 ? escaped : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** One record as one line: time, endpoint/session, direction, kind, method, id, size, latency. */
 export function formatTrafficLine(r: TrafficRecord): string {
   const who = `${r.endpoint}/${r.session}`;
   if (r.kind === 'event')
-    return `${clock(r.time)} ${who} • ${r.event?.type ?? 'event'}: ${r.event?.detail ?? ''}`;
+    return `${clock(r.time)} ${who} • ${r.event?.type ?? 'event'}: ${printable(r.event?.detail ?? '')}`;
   const arrow = r.direction === 'client-to-server' ? '→' : '←';
   const parts = [clock(r.time), who, arrow, r.kind];
-  if (r.method) parts.push(r.method);
-  if (r.id !== undefined && r.id !== null) parts.push(`#${r.id}`);
+  if (r.method) parts.push(printable(r.method));
+  if (r.id !== undefined && r.id !== null) parts.push(`#${printable(String(r.id))}`);
   parts.push(`${r.bytes} B`);
   if (r.latencyMs !== undefined) parts.push(`${r.latencyMs} ms`);
   if (r.kind === 'error') parts.push(`[${r.errorCode ?? ''}${r.errorDataCode ? ` ${r.errorDataCode}` : ''}]`);

@@ -3,13 +3,15 @@
  * `engine`, `shutdown` and `shim` starts a detached engine when none runs.
  */
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, connectEngine } from '../common/control-client.js';
 import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
 import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
 import { resolvePaths } from '../common/paths.js';
-import { TRANSPORTS, type EndpointConfigInput } from '../common/schemas.js';
+import { TRANSPORTS, describeTarget, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
 import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
 
@@ -17,6 +19,11 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 const paths = resolvePaths();
+
+// `add <name> --ssh host -- <command...>`: what follows `--` is the remote command, verbatim.
+const dashDash = process.argv.indexOf('--');
+const argv = dashDash >= 0 ? process.argv.slice(0, dashDash) : process.argv;
+const remoteCommand = dashDash >= 0 ? process.argv.slice(dashDash + 1) : [];
 
 /** Calls one control method on a (started if needed) engine and closes the connection. */
 async function call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
@@ -91,8 +98,24 @@ program
   .command('add')
   .description('add a remote MCP endpoint')
   .argument('<name>', 'what `mcp-tether shim <name>` will take')
-  .argument('<url>', 'http(s):// for Streamable HTTP or SSE, ws(s):// for WebSocket')
+  .argument(
+    '[url]',
+    'http(s):// for Streamable HTTP or SSE, ws(s):// for WebSocket; over --ssh, as the SSH server sees it',
+  )
   .addOption(new Option('--transport <kind>', 'transport').choices([...TRANSPORTS]).default('auto'))
+  .option('--ssh <destination>', 'reach it over SSH: [user@]host[:port] or a Host alias of ~/.ssh/config')
+  .option('--identity <file>', 'SSH private key (like ssh -i)')
+  .option(
+    '--jump <destination>',
+    'SSH jump host, [user@]host[:port] (like ssh -J; repeatable, in order)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option('--ssh-config <file>', 'read this ssh config instead of ~/.ssh/config')
+  .option('--login-shell', 'run the remote command (after --) through the remote login shell')
+  .addHelpText(
+    'after',
+    '\nA stdio MCP server on the SSH host: mcp-tether add <name> --ssh <host> -- <command> [args...]',
+  )
   .option(
     '--header <header>',
     "a non-secret header sent on every request, 'Name: value' (repeatable)",
@@ -104,22 +127,44 @@ program
   .action(
     async (
       name: string,
-      url: string,
+      url: string | undefined,
       opts: {
         transport: EndpointConfigInput['transport'];
         header?: Record<string, string>;
         connectTimeout?: number;
         requestTimeout?: number;
         pingInterval?: number;
+        ssh?: string;
+        identity?: string;
+        jump?: string[];
+        sshConfig?: string;
+        loginShell?: boolean;
       },
     ) => {
-      const endpoint: EndpointConfigInput = { url, transport: opts.transport };
+      const endpoint: EndpointConfigInput = { transport: opts.transport };
+      if (url !== undefined) endpoint.url = url;
+      if (remoteCommand.length > 0) {
+        endpoint.command = remoteCommand;
+        if (opts.transport === 'auto') endpoint.transport = 'stdio';
+      }
+      if (opts.ssh) {
+        endpoint.ssh = { destination: opts.ssh, jump: opts.jump ?? [] };
+        if (opts.identity) endpoint.ssh.identityFile = resolvePath(opts.identity);
+        if (opts.sshConfig) endpoint.ssh.configFile = resolvePath(opts.sshConfig);
+      } else if (opts.identity || opts.jump || opts.sshConfig) {
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          '--identity, --jump and --ssh-config go with --ssh',
+        );
+      }
+      if (opts.loginShell) endpoint.loginShell = true;
       if (opts.header) endpoint.headers = opts.header;
       if (opts.connectTimeout !== undefined) endpoint.connectTimeoutMs = opts.connectTimeout;
       if (opts.requestTimeout !== undefined) endpoint.requestTimeoutMs = opts.requestTimeout;
       if (opts.pingInterval !== undefined) endpoint.pingIntervalMs = opts.pingInterval;
       const { endpoint: added } = await call('endpoints/add', { name, endpoint });
-      print(`added ${added.name} (${added.config.transport}) ${added.config.url}`);
+      print(`added ${added.name} (${added.config.transport}) ${describeTarget(added.config)}`);
+      if (added.config.ssh) print(`check its SSH host key with: mcp-tether hosts trust ${added.name}`);
       print(`MCP clients run it as: mcp-tether shim ${added.name}`);
     },
   );
@@ -243,8 +288,73 @@ program
     await shimMain([name]);
   });
 
+const hosts = program.command('hosts').description('SSH host keys of endpoints reached over SSH');
+hosts
+  .command('trust')
+  .description('show the SSH host keys on the way to an endpoint and record them once you confirm')
+  .argument('<endpoint>')
+  .option(
+    '--fingerprint <SHA256:...>',
+    'confirm this fingerprint without asking (repeatable: one per hop)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .action(async (endpoint: string, opts: { fingerprint?: string[] }) => {
+    const client = await ControlClient.open(paths);
+    try {
+      for (;;) {
+        const { hosts: keys } = await client.request('hosts/trust', { endpoint });
+        for (const k of keys)
+          print(
+            `${k.role === 'jump' ? 'jump host' : 'host'} ${k.host}:${k.port}  ${k.keyType}  ${k.fingerprint}  ${k.status}`,
+          );
+        const unknown = keys.find((k) => k.status === 'unknown');
+        if (!unknown) {
+          print('all host keys on the way are trusted');
+          return;
+        }
+        let confirmed = opts.fingerprint?.includes(unknown.fingerprint) ?? false;
+        if (!confirmed && opts.fingerprint) {
+          throw new TetherError(
+            ErrorCode.INVALID_ARGUMENT,
+            `${unknown.host}:${unknown.port} presents ${unknown.fingerprint}, which is not among the fingerprints given; nothing was recorded`,
+          );
+        }
+        if (!confirmed && process.stdin.isTTY)
+          confirmed = await confirm(
+            `Trust ${unknown.keyType} ${unknown.fingerprint} for ${unknown.host}:${unknown.port}? [y/N] `,
+          );
+        if (!confirmed) {
+          throw new TetherError(
+            ErrorCode.HOST_KEY_UNKNOWN,
+            `the host key of ${unknown.host}:${unknown.port} was not trusted`,
+            {
+              hint: `Check ${unknown.fingerprint} with the server's administrator, then run: mcp-tether hosts trust ${endpoint} --fingerprint ${unknown.fingerprint}`,
+            },
+          );
+        }
+        const { trusted } = await client.request('hosts/trust', {
+          endpoint,
+          fingerprint: unknown.fingerprint,
+        });
+        print(`trusted ${trusted?.host}:${trusted?.port} ${trusted?.fingerprint}`);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+/** Asks a yes/no question on the terminal. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   const e = err instanceof TetherError ? err : new TetherError(ErrorCode.INTERNAL, (err as Error).message);
   process.stderr.write(`mcp-tether: ${e.message}\n`);

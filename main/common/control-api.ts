@@ -4,10 +4,22 @@
  * and UI derive their types from them.
  */
 import { z } from 'zod';
-import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo, TrafficRecord } from './domain.js';
+import type {
+  DoctorReport,
+  EndpointStatus,
+  EndpointSummary,
+  EngineInfo,
+  HostKeyInfo,
+  TrafficRecord,
+} from './domain.js';
 import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
 
-const name = z.string().regex(ENDPOINT_NAME_RE, 'not a valid endpoint name');
+const name = z
+  .string()
+  .regex(
+    ENDPOINT_NAME_RE,
+    'not a valid endpoint name: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most 64)',
+  );
 const empty = z.object({}).strict().prefault({});
 
 const trafficFilter = z
@@ -67,6 +79,24 @@ export const controlMethods = {
   'traffic/query': { params: trafficFilter, result: result<{ records: TrafficRecord[] }>() },
   /** Starts `traffic/record` notifications for records matching the filter (limit/afterSeq ignored). */
   'traffic/subscribe': { params: trafficFilter, result: result<{ lastSeq: number }>() },
+  /**
+   * The SSH host keys on the way to an endpoint, hop by hop up to the first one not trusted; with
+   * `fingerprint`, records that (unknown) key in the app's known_hosts first. A changed or revoked
+   * key is never recorded. Errors: HOST_KEY_MISMATCH, INVALID_ARGUMENT (fingerprint does not match,
+   * not an SSH endpoint), the SSH_* codes.
+   */
+  'hosts/trust': {
+    params: z
+      .object({
+        endpoint: name,
+        fingerprint: z
+          .string()
+          .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: and 43 base64 characters')
+          .optional(),
+      })
+      .strict(),
+    result: result<{ hosts: HostKeyInfo[]; trusted?: HostKeyInfo }>(),
+  },
   /** Layered diagnosis of an endpoint: config, DNS, TCP, TLS, HTTP, transport, initialize, ping. */
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },
   /**

@@ -121,9 +121,33 @@ export interface EngineInfo {
   traffic: { records: number; bytes: number; maxRecords: number; maxBytes: number };
 }
 
+/** An SSH host key met on the way to an endpoint, and whether it is trusted. */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  /** `jump` for a jump host, `target` for the SSH server the endpoint runs behind. */
+  role: 'jump' | 'target';
+  /** e.g. `ssh-ed25519`. */
+  keyType: string;
+  /** `SHA256:…`, as ssh-keygen -l shows it. */
+  fingerprint: string;
+  status: 'trusted' | 'unknown' | 'mismatch' | 'revoked';
+}
+
 /** One layer checked by `doctor`. */
 export interface DoctorStep {
-  layer: 'config' | 'dns' | 'tcp' | 'tls' | 'http' | 'transport' | 'initialize' | 'ping';
+  layer:
+    | 'config'
+    | 'dns'
+    | 'tcp'
+    | 'ssh-host-key'
+    | 'ssh-auth'
+    | 'ssh-channel'
+    | 'tls'
+    | 'http'
+    | 'transport'
+    | 'initialize'
+    | 'ping';
   ok: boolean;
   /** What was found, e.g. "127.0.0.1 (IPv4)" or "HTTP 404 Not Found". */
   detail: string;

@@ -28,6 +28,22 @@ export const ErrorCode = {
   UPSTREAM_SESSION_LOST: 'UPSTREAM_SESSION_LOST',
   /** The remote wants credentials (HTTP 401/403). */
   AUTH_REQUIRED: 'AUTH_REQUIRED',
+  /** The SSH host key is not in any known_hosts file: `mcp-tether hosts trust` after checking it. */
+  HOST_KEY_UNKNOWN: 'HOST_KEY_UNKNOWN',
+  /** The SSH host key differs from the recorded one, or is revoked: never accepted silently. */
+  HOST_KEY_MISMATCH: 'HOST_KEY_MISMATCH',
+  /** SSH authentication failed (agent keys and identity files were refused). */
+  SSH_AUTH_FAILED: 'SSH_AUTH_FAILED',
+  /** The only usable identity file is encrypted and no passphrase is available. */
+  SSH_KEY_PASSPHRASE_REQUIRED: 'SSH_KEY_PASSPHRASE_REQUIRED',
+  /** The SSH server (or a jump host) could not be reached. */
+  SSH_UNREACHABLE: 'SSH_UNREACHABLE',
+  /** The SSH handshake did not finish in time. */
+  SSH_TIMEOUT: 'SSH_TIMEOUT',
+  /** The SSH server could not open a channel: a closed remote port, or forwarding not allowed. */
+  SSH_CHANNEL_FAILED: 'SSH_CHANNEL_FAILED',
+  /** The remote command of a stdio-over-SSH endpoint was not found (exit 127) or exited. */
+  REMOTE_COMMAND_FAILED: 'REMOTE_COMMAND_FAILED',
   /** The shim lost its engine while the request was in flight. */
   ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
   /** The engine could not be started or reached. */

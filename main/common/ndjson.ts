@@ -137,15 +137,25 @@ export function toSingleLine(text: string, parsed: unknown): string {
 
 /**
  * Best-effort id recovery from the start of a line that could not be parsed as a whole (for an
- * oversized line). Looks for a top-level-looking `"id":` member; returns undefined when none.
+ * oversized line). Looks for an `"id":` member of the top-level object only: an `"id"` nested in
+ * `params` (which may come first) belongs to something else. Returns undefined when none is found.
  */
 export function sniffId(head: string): string | number | undefined {
-  const m = /"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)/.exec(head);
-  if (!m) return undefined;
-  const raw = m[1]!;
-  try {
-    return JSON.parse(raw) as string | number;
-  } catch {
-    return undefined;
+  const token = /"(?:[^"\\]|\\.)*"|[{}[\]]/g;
+  let depth = 0;
+  for (let t = token.exec(head); t; t = token.exec(head)) {
+    const s = t[0];
+    if (s === '{' || s === '[') depth++;
+    else if (s === '}' || s === ']') depth--;
+    else if (depth === 1 && s === '"id"') {
+      const m = /^\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)/.exec(head.slice(token.lastIndex));
+      if (!m) continue;
+      try {
+        return JSON.parse(m[1]!) as string | number;
+      } catch {
+        return undefined;
+      }
+    }
   }
+  return undefined;
 }

@@ -4,8 +4,11 @@
  */
 import { z } from 'zod';
 
-/** Upstream transports (MCP 2025-11-25 §Transports; WebSocket per SEP-1288's `mcp` subprotocol). */
-export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'websocket'] as const;
+/**
+ * Upstream transports (MCP 2025-11-25 §Transports; WebSocket with the `mcp` subprotocol; `stdio`:
+ * a remote command's stdio over SSH `exec`).
+ */
+export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'websocket', 'stdio'] as const;
 /** One of {@link TRANSPORTS}; `auto` means: try Streamable HTTP, fall back to legacy SSE. */
 export type TransportKind = (typeof TRANSPORTS)[number];
 
@@ -33,6 +36,7 @@ const headerMap = z
           code: 'custom',
           path: [name],
           message: `"${name}" looks like a credential; secrets are kept in the OS keychain, never in endpoints.json`,
+          params: { tetherCode: 'SECRET_IN_CONFIG' },
         });
       }
     }
@@ -56,14 +60,45 @@ const url = z.string().superRefine((value, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: 'credentials in the URL are not allowed; they would be stored in plain text',
+      params: { tetherCode: 'SECRET_IN_CONFIG' },
     });
   }
 });
 
+/** `[user@]host[:port]` (IPv6 in brackets), or a `Host` alias of the ssh config. */
+const SSH_DESTINATION_RE = /^(?:[^@\s]+@)?(?:\[[^\]\s]+\]|[^:@\s[\]]+)(?::\d{1,5})?$/;
+const sshDestination = z
+  .string()
+  .regex(
+    SSH_DESTINATION_RE,
+    'not an SSH destination: use [user@]host[:port] or a Host alias from ~/.ssh/config',
+  );
+
+/** How an endpoint is reached over SSH (ssh(1) terms). */
+export const SshSchema = z
+  .object({
+    /** The SSH server: `[user@]host[:port]` or a Host alias of the ssh config. */
+    destination: sshDestination,
+    /** A private key file (like `ssh -i`); else the config's IdentityFile, else ~/.ssh/id_*. */
+    identityFile: z.string().min(1).optional(),
+    /** Jump hosts in order (like `ssh -J`); else the config's ProxyJump. */
+    jump: z.array(sshDestination).default([]),
+    /** An ssh config file to read instead of ~/.ssh/config (like `ssh -F`). */
+    configFile: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** One endpoint as stored in endpoints.json. Times are in milliseconds. */
 export const EndpointConfigSchema = z
   .object({
-    url,
+    /** The MCP server's URL; for an SSH endpoint, as seen from the SSH server (e.g. its 127.0.0.1). */
+    url: url.optional(),
+    /** Reach the server through this SSH connection. */
+    ssh: SshSchema.optional(),
+    /** For the `stdio` transport: the command run on the SSH server, as argv. */
+    command: z.array(z.string()).min(1).optional(),
+    /** Run `command` through the remote user's login shell (PATH from profiles: nvm, npm prefixes). */
+    loginShell: z.boolean().default(false),
     transport: z.enum(TRANSPORTS).default('auto'),
     /** Non-secret static headers sent on every upstream HTTP request and the WebSocket handshake. */
     headers: headerMap.default({}),
@@ -76,6 +111,37 @@ export const EndpointConfigSchema = z
   })
   .strict()
   .superRefine((e, ctx) => {
+    if (e.transport === 'stdio') {
+      if (!e.ssh)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ssh'],
+          message: 'the stdio transport runs a command over SSH: give --ssh',
+        });
+      if (!e.command)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['command'],
+          message: 'the stdio transport needs the remote command (after --)',
+        });
+      if (e.url)
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'a stdio endpoint has a command, not a URL' });
+      return;
+    }
+    if (e.command)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'a remote command needs the stdio transport',
+      });
+    if (!e.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a URL is required (or a remote command with --ssh … -- command)',
+      });
+      return;
+    }
     const scheme = e.url.split(':')[0];
     const isWs = scheme === 'ws' || scheme === 'wss';
     if (e.transport === 'websocket' && !isWs) {
@@ -96,6 +162,13 @@ export const EndpointConfigSchema = z
 
 /** An endpoint as stored (defaults applied). */
 export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
+
+/** What an endpoint points at, for people: its URL, or `ssh dest: command` for stdio over SSH. */
+export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command'>): string {
+  const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
+  if (e.command) return `${via}: ${e.command.join(' ')}`;
+  return via ? `${e.url} (${via})` : (e.url ?? '');
+}
 /** An endpoint as given by a user (defaults optional). */
 export type EndpointConfigInput = z.input<typeof EndpointConfigSchema>;
 

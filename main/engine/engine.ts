@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
 import { connectSocket } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
@@ -14,6 +16,8 @@ import type { ConfigFile } from '../common/schemas.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { runDoctor } from './health/doctor.js';
+import { runSshDoctor } from './health/ssh-doctor.js';
+import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
 import { RelaySession } from './relay/session.js';
@@ -161,11 +165,17 @@ export class Engine {
             recorder: this.recorder,
             maxMessageBytes: config.settings.maxMessageBytes,
             onStatus: (s) => this.broadcastStatus(s),
+            knownHostsFiles: this.knownHostsFiles(),
           }),
         );
       }
     }
     return config;
+  }
+
+  /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
+  private knownHostsFiles(): string[] {
+    return [join(homedir(), '.ssh', 'known_hosts'), join(this.opts.paths.stateDir, 'known_hosts')];
   }
 
   private endpoint(name: string): Endpoint {
@@ -278,7 +288,20 @@ export class Engine {
         conn.onClose(unsubscribe);
         return { lastSeq: this.recorder.stats().lastSeq };
       },
-      'doctor/run': ({ name }) => runDoctor(name, this.endpoint(name).config),
+      'doctor/run': ({ name }) => {
+        const { config } = this.endpoint(name);
+        return config.ssh ? runSshDoctor(name, config, this.knownHostsFiles()) : runDoctor(name, config);
+      },
+      'hosts/trust': ({ endpoint: name, fingerprint }) => {
+        const { config } = this.endpoint(name);
+        if (!config.ssh)
+          throw new TetherError(
+            ErrorCode.INVALID_ARGUMENT,
+            `${name} is not reached over SSH: it has no host keys to trust`,
+          );
+        const files = this.knownHostsFiles();
+        return trustHostKeys(config, files, files[files.length - 1]!, fingerprint);
+      },
       'shim/attach': ({ endpoint: name, resume }, conn) => {
         const ep = this.endpoint(name);
         const id = randomUUID().slice(0, 8);

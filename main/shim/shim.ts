@@ -213,6 +213,10 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
       }
     } else if (info.method === 'notifications/initialized') {
       initialized = true;
+    } else if (info.method === 'notifications/cancelled') {
+      // The client wants no answer to a cancelled request, not even our engine-loss error.
+      const rid = (parsed as { params?: { requestId?: unknown } }).params?.requestId;
+      if (typeof rid === 'string' || typeof rid === 'number') pending.delete(idKey(rid));
     }
     toEngine(line, info.kind === 'request' ? (info.id as JsonRpcId) : undefined);
   };

@@ -27,6 +27,54 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column };
 }
 
+const JSON_ATOM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+// eslint-disable-next-line no-control-regex -- JSON strings may not hold raw U+0000–U+001F
+const JSON_STRING = /"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/** Offset of the first character where `text` stops being valid JSON (text.length if it is cut short). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const token = (re: RegExp) => {
+    re.lastIndex = i;
+    if (!re.test(text)) throw i;
+    i = re.lastIndex;
+  };
+  const value = (): void => {
+    ws();
+    const open = text[i];
+    if (open !== '{' && open !== '[') return token(open === '"' ? JSON_STRING : JSON_ATOM);
+    const close = open === '{' ? '}' : ']';
+    i++;
+    ws();
+    if (text[i] === close) return void i++;
+    for (;;) {
+      if (open === '{') {
+        ws();
+        token(JSON_STRING);
+        ws();
+        if (text[i] !== ':') throw i;
+        i++;
+      }
+      value();
+      ws();
+      if (text[i] === close) return void i++;
+      if (text[i] !== ',') throw i;
+      i++;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (at) {
+    if (typeof at === 'number') return Math.min(at, text.length);
+    throw at;
+  }
+}
+
 /**
  * Parses and validates the text of endpoints.json.
  * @throws TetherError CONFIG_INVALID with `{ path, line, column }` for bad JSON, `{ path, at }` (the
@@ -39,7 +87,8 @@ export function parseConfig(text: string, path: string): ConfigFile {
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
-    const offset = pos ? Number(pos[1]) : text.length;
+    // V8 gives no position for "Unexpected token …": find the spot ourselves.
+    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
     const { line, column } = lineColumn(text, offset);
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
@@ -51,9 +100,11 @@ export function parseConfig(text: string, path: string): ConfigFile {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const at = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    // zod says only "Invalid key in record" for a bad endpoint name; the key's own issue says why.
+    const why = (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) ?? issue.message;
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
-      `${path}: ${at}: ${issue.message}. Fix the file by hand; it was left untouched.`,
+      `${path}: ${at}: ${why}. Fix the file by hand; it was left untouched.`,
       {
         path,
         at,

@@ -13,7 +13,7 @@ import {
   type ControlParsedParams,
   type ControlResult,
 } from '../../common/control-api.js';
-import { ErrorCode, JsonRpcErrorCode, toTetherError } from '../../common/errors.js';
+import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../common/errors.js';
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
 import { LineSplitter, sniffId } from '../../common/ndjson.js';
 
@@ -201,9 +201,11 @@ export class ControlServer {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const at = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+      // A schema may name a more precise code for its issue (SECRET_IN_CONFIG in schemas.ts).
+      const named = (issue as { params?: { tetherCode?: unknown } }).params?.tetherCode;
       conn.writeLine(
         errorResponseLine(id, JsonRpcErrorCode.INVALID_PARAMS, `${at}${issue.message}`, {
-          code: ErrorCode.INVALID_ARGUMENT,
+          code: isErrorCode(named) ? named : ErrorCode.INVALID_ARGUMENT,
         }),
       );
       return;

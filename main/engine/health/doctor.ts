@@ -21,6 +21,9 @@ import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
+
+/** An endpoint reached directly by URL (not over SSH). */
+type HttpEndpointConfig = EndpointConfig & { url: string };
 import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
 import { addMessageHeaders } from '../upstream/headers.js';
 import { createAgents, readBody, readSse, sendHttp, type Agents } from '../upstream/http.js';
@@ -324,7 +327,7 @@ export interface PathProbe {
  */
 export function wrongPathHint(
   name: string,
-  config: Pick<EndpointConfig, 'url' | 'transport' | 'headers'>,
+  config: Pick<HttpEndpointConfig, 'url' | 'transport' | 'headers'>,
   why: string,
   probes: PathProbe[],
 ): string {
@@ -367,7 +370,7 @@ export function wrongPathHint(
  */
 export function transportVerdict(
   name: string,
-  config: Pick<EndpointConfig, 'url' | 'transport' | 'headers'>,
+  config: Pick<HttpEndpointConfig, 'url' | 'transport' | 'headers'>,
   observed: ConcreteTransport,
 ): { ok: boolean; hint?: string } {
   const configured = config.transport;
@@ -425,6 +428,13 @@ export function webSocketFailure(status: number | undefined, message: string, ur
       ok: false,
       detail: `WebSocket handshake failed: ${message}`,
       hint: 'the server does not accept the `mcp` WebSocket subprotocol: it may not be an MCP WebSocket server',
+    };
+  }
+  if (/timed out|timeout/i.test(message)) {
+    return {
+      ok: false,
+      detail: `WebSocket handshake failed: ${message}`,
+      hint: 'the server accepted the connection but did not complete the WebSocket handshake in time: is this port a WebSocket server (and not, say, SSH, or a TLS port named ws://)? Is it overloaded?',
     };
   }
   return {
@@ -591,7 +601,7 @@ class Doctor {
 
   constructor(
     private readonly name: string,
-    private readonly config: EndpointConfig,
+    private readonly config: HttpEndpointConfig,
   ) {
     this.url = new URL(config.url);
     this.host = this.url.hostname.replace(/^\[|\]$/g, '');
@@ -926,7 +936,10 @@ class Doctor {
     return {
       ok: false,
       detail: `${what}: ${e.message}`,
-      hint: 'the connection broke during the HTTP request: is this port an HTTP server? Check the server’s logs',
+      hint:
+        this.url.protocol === 'http:'
+          ? 'the connection broke during the HTTP request: is this port an HTTP server, or does it expect TLS (an https:// URL)? Check the server’s logs'
+          : 'the connection broke during the HTTP request: is this port an HTTP server? Check the server’s logs',
     };
   }
 
@@ -1265,13 +1278,14 @@ function jsonRpcErrorSummary(body: string): string {
  * @param config the endpoint as stored
  */
 export async function runDoctor(name: string, config: EndpointConfig): Promise<DoctorReport> {
+  const url = config.url ?? '';
   let doctor: Doctor;
   try {
-    doctor = new Doctor(name, config);
+    doctor = new Doctor(name, { ...config, url });
   } catch (err) {
     return {
       endpoint: name,
-      url: config.url,
+      url,
       ok: false,
       steps: [
         {
@@ -1290,5 +1304,5 @@ export async function runDoctor(name: string, config: EndpointConfig): Promise<D
     await doctor.cleanup();
   }
   const steps = doctor.steps;
-  return { endpoint: name, url: config.url, ok: steps.length > 0 && steps.every((s) => s.ok), steps };
+  return { endpoint: name, url, ok: steps.length > 0 && steps.every((s) => s.ok), steps };
 }

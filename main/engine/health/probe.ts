@@ -115,6 +115,9 @@ export class HealthProbe {
     try {
       const version = negotiatedVersion(await response);
       conn.setProtocolVersion(version);
+      // A pinned endpoint with no client session shows its transport too; the protocol version
+      // shown stays the clients' (the probe always asks for its own).
+      ep.noteTransport(conn.transport);
       const initialized: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
       const n: OutboundMessage = {
         text: JSON.stringify(initialized),

@@ -8,7 +8,9 @@ import { EndpointHealth } from '../health/endpoint-health.js';
 import { HealthProbe } from '../health/probe.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
 import { createAgents, type Agents } from '../upstream/http.js';
-import { openUpstream } from '../upstream/open.js';
+import { openUpstream, type OpenUpstreamOptions } from '../upstream/open.js';
+import { resolveChain } from '../ssh/destination.js';
+import { SshLink } from '../ssh/link.js';
 import type {
   ConcreteTransport,
   OutboundMessage,
@@ -24,11 +26,15 @@ export interface EndpointDeps {
   maxMessageBytes: number;
   /** Called on every health change. */
   onStatus(status: EndpointStatus): void;
+  /** known_hosts files for SSH endpoints: the user's, then the app's own (where trust adds keys). */
+  knownHostsFiles: string[];
 }
 
 /** See the module comment. */
 export class Endpoint {
-  private agents: Agents = createAgents();
+  private agents: Agents;
+  /** The SSH connection, for an SSH endpoint (made on first use). */
+  private link: SshLink | undefined;
   private detected: ConcreteTransport | undefined;
   readonly health: EndpointHealth;
   readonly sessions = new Set<RelaySession>();
@@ -40,6 +46,37 @@ export class Endpoint {
     private readonly deps: EndpointDeps,
   ) {
     this.health = new EndpointHealth(name, deps.onStatus);
+    this.agents = this.makeAgents();
+  }
+
+  /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
+  private makeAgents(): Agents {
+    return this.config.ssh
+      ? createAgents((host, port) => this.sshLink().forwardOut(host, port))
+      : createAgents();
+  }
+
+  /**
+   * The endpoint's SSH connection, shared by all its sessions.
+   * @throws TetherError INVALID_ARGUMENT, CONFIG_INVALID (the ssh destination or config)
+   */
+  sshLink(): SshLink {
+    if (!this.link) {
+      this.link = new SshLink({
+        hops: resolveChain(this.config.ssh!),
+        knownHostsFiles: this.deps.knownHostsFiles,
+        connectTimeoutMs: this.config.connectTimeoutMs,
+        keepaliveMs: 15_000,
+        onEvent: (type, detail) =>
+          this.deps.recorder.record({
+            endpoint: this.name,
+            session: 'ssh',
+            kind: 'event',
+            event: { type, detail },
+          }),
+      });
+    }
+    return this.link;
   }
 
   /**
@@ -47,14 +84,22 @@ export class Endpoint {
    * @throws TetherError as {@link openUpstream}
    */
   open(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
-    const opts = {
+    const opts: OpenUpstreamOptions = {
       name: this.name,
       config: this.config,
       handlers,
       agents: this.agents,
       maxMessageBytes: this.deps.maxMessageBytes,
     };
-    return openUpstream(this.detected ? { ...opts, detected: this.detected } : opts, first);
+    if (this.detected) opts.detected = this.detected;
+    if (this.config.ssh) {
+      try {
+        opts.ssh = this.sshLink();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return openUpstream(opts, first);
   }
 
   /** Remembers the transport a session ended up on, so later sessions skip detection. */
@@ -94,7 +139,9 @@ export class Endpoint {
     this.config = config;
     this.detected = undefined;
     const old = this.agents;
-    this.agents = createAgents();
+    this.link?.close();
+    this.link = undefined;
+    this.agents = this.makeAgents();
     for (const s of this.sessions) s.dropUpstream();
     this.probe?.stop();
     this.probe = undefined;
@@ -124,5 +171,6 @@ export class Endpoint {
     this.sessions.clear();
     this.agents.http.destroy();
     this.agents.https.destroy();
+    this.link?.close();
   }
 }

@@ -8,7 +8,8 @@
  *   the transport, which sends the headers that version requires.
  * - Transparent recovery: when the upstream session is lost, requests in flight fail at once; the
  *   next request re-opens the session, replaying the client's `initialize` and
- *   `notifications/initialized`. Only `ping` and `…/list` requests are retried; never `tools/call`.
+ *   `notifications/initialized`. Only `ping` and `…/list` requests are retried, and a request the
+ *   server refused for its unknown session (it never ran); never a `tools/call` that may have run.
  */
 import { ErrorCode, JsonRpcErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import {
@@ -184,12 +185,15 @@ export class RelaySession {
     const ep = this.deps.endpoint;
     const attempt = ++this.attempt;
     const replay = this.init !== undefined && trigger !== this.init;
+    let closedEarly: TetherError | undefined;
     const handlers: UpstreamHandlers = {
       message: (text, parsed) => {
         if (attempt === this.attempt) this.onServerMessage(text, parsed);
       },
       closed: (err) => {
-        if (attempt === this.attempt && this.upstream) this.onUpstreamClosed(err);
+        if (attempt !== this.attempt) return;
+        if (this.upstream) this.onUpstreamClosed(err);
+        else closedEarly = err; // e.g. a remote command that exits at once: handled once open settles
       },
       event: (type, detail) => this.recordEvent(type, detail),
     };
@@ -242,6 +246,7 @@ export class RelaySession {
         ep.noteTransport(conn.transport, this.negotiated);
         if (!replay && this.everOpened) ep.health.reconnected();
         this.everOpened = true;
+        if (closedEarly) this.onUpstreamClosed(closedEarly);
       },
       (err: unknown) => {
         if (attempt !== this.attempt) return;
@@ -303,8 +308,16 @@ export class RelaySession {
     this.internal.failAll(err);
     this.recordEvent('session-lost', `${err.code}: ${err.message}`);
     if (!this.closed) this.deps.endpoint.health.failed(err);
+    // A request the server refused for its unknown session never ran: sending it again is safe.
+    const refused = err.data['refusedId'];
+    const refusedKey =
+      typeof refused === 'string' || typeof refused === 'number' ? idKey(refused) : undefined;
     for (const [key, p] of [...this.pending]) {
-      if (err.code === ErrorCode.UPSTREAM_SESSION_LOST && isRetryable(p.method) && !p.retried) {
+      if (
+        err.code === ErrorCode.UPSTREAM_SESSION_LOST &&
+        (isRetryable(p.method) || key === refusedKey) &&
+        !p.retried
+      ) {
         p.retried = true;
         this.dispatch(p.msg);
       } else {

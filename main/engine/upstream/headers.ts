@@ -16,7 +16,8 @@ export function encodeMcpHeaderValue(value: string): string {
   const plain =
     /^[\x20-\x7e]*$/.test(value) &&
     !/^[ \t]|[ \t]$/.test(value) &&
-    !(value.startsWith('=?base64?') && value.endsWith('?='));
+    // Servers match the sentinel's prefix case-insensitively (SEP-2243 conformance cases).
+    !/^=\?base64\?.*\?=$/i.test(value);
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 

@@ -9,6 +9,8 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
@@ -18,12 +20,51 @@ export interface Agents {
   https: HttpsAgent;
 }
 
-/** Makes keep-alive agents (one pair per endpoint, closed with it). */
-export function createAgents(): Agents {
-  return {
-    http: new HttpAgent({ keepAlive: true, keepAliveMsecs: 15_000, scheduling: 'lifo' }),
-    https: new HttpsAgent({ keepAlive: true, keepAliveMsecs: 15_000, scheduling: 'lifo' }),
-  };
+/** Opens a byte stream to host:port, e.g. an SSH `direct-tcpip` channel. */
+export type Dial = (host: string, port: number) => Promise<Duplex>;
+
+type ConnectCallback = (err: Error | null, stream?: Duplex) => void;
+const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 15_000, scheduling: 'lifo' } as const;
+
+/** An HTTP agent whose connections come from a {@link Dial} instead of TCP. */
+class DialingHttpAgent extends HttpAgent {
+  constructor(private readonly dial: Dial) {
+    super(AGENT_OPTIONS);
+  }
+  override createConnection(
+    options: { host?: string | null; port?: number | string | null },
+    cb: ConnectCallback,
+  ): Duplex {
+    this.dial(options.host ?? 'localhost', Number(options.port ?? 80)).then((s) => cb(null, s), cb);
+    return undefined as unknown as Duplex; // node:http waits for the callback
+  }
+}
+
+/** An HTTPS agent that runs TLS over streams from a {@link Dial}. */
+class DialingHttpsAgent extends HttpsAgent {
+  constructor(private readonly dial: Dial) {
+    super(AGENT_OPTIONS);
+  }
+  override createConnection(
+    options: TlsConnectionOptions & { host?: string | null; port?: number | string | null },
+    cb: ConnectCallback,
+  ): Duplex {
+    const host = options.host ?? 'localhost';
+    this.dial(host, Number(options.port ?? 443)).then(
+      (socket) => cb(null, tlsConnect({ ...options, socket, servername: options.servername ?? host })),
+      cb,
+    );
+    return undefined as unknown as Duplex;
+  }
+}
+
+/**
+ * Makes keep-alive agents (one pair per endpoint, closed with it).
+ * @param dial where connections come from (default: TCP); SSH endpoints pass their tunnel
+ */
+export function createAgents(dial?: Dial): Agents {
+  if (dial) return { http: new DialingHttpAgent(dial), https: new DialingHttpsAgent(dial) };
+  return { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
 }
 
 /** Options of {@link sendHttp}. */

@@ -3,9 +3,12 @@
  * backwards-compatibility rule of MCP 2025-03-26 §Transports: POST the first message as Streamable
  * HTTP; on HTTP 400, 404 or 405 fall back to the legacy SSE GET.
  */
-import { openSseUpstream } from './sse.js';
-import { StreamableHttpUpstream, isLegacyFallbackStatus } from './streamable-http.js';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import type { SshLink } from '../ssh/link.js';
 import type { Agents } from './http.js';
+import { openSseUpstream } from './sse.js';
+import { openSshStdioUpstream } from './ssh-stdio.js';
+import { StreamableHttpUpstream, isLegacyFallbackStatus } from './streamable-http.js';
 import type { ConcreteTransport, OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
 import { openWebSocketUpstream } from './websocket.js';
 
@@ -15,6 +18,8 @@ export interface OpenUpstreamOptions extends UpstreamOptions {
   maxMessageBytes: number;
   /** A transport detected earlier for this endpoint (skips detection). */
   detected?: ConcreteTransport;
+  /** The endpoint's SSH connection (the `stdio` transport runs its command there). */
+  ssh?: SshLink;
 }
 
 /** The transport to use before any detection: ws URLs mean WebSocket. */
@@ -22,7 +27,7 @@ export function initialTransport(
   opts: Pick<OpenUpstreamOptions, 'config' | 'detected'>,
 ): ConcreteTransport | 'auto' {
   if (opts.config.transport !== 'auto') return opts.config.transport;
-  if (/^wss?:/.test(opts.config.url)) return 'websocket';
+  if (/^wss?:/.test(opts.config.url ?? '')) return 'websocket';
   return opts.detected ?? 'auto';
 }
 
@@ -30,7 +35,7 @@ export function initialTransport(
  * Opens a session and sends `first` on it (normally `initialize`).
  * @returns the connection once `first` was delivered (for a request on Streamable HTTP: answered)
  * @throws TetherError from the transports (UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL,
- *   AUTH_REQUIRED); on failure nothing stays open
+ *   AUTH_REQUIRED, and the SSH_* and HOST_KEY_* codes); on failure nothing stays open
  */
 export async function openUpstream(
   opts: OpenUpstreamOptions,
@@ -46,15 +51,31 @@ export async function openUpstream(
       throw err;
     }
   };
+  if (kind === 'stdio') {
+    if (!opts.ssh || !opts.config.command) {
+      throw new TetherError(ErrorCode.INTERNAL, 'a stdio endpoint needs an SSH connection and a command');
+    }
+    const { ssh: link, config, handlers, maxMessageBytes } = opts;
+    return sendFirst(
+      await openSshStdioUpstream({
+        link,
+        command: config.command!,
+        loginShell: config.loginShell,
+        handlers,
+        maxMessageBytes,
+      }),
+    );
+  }
+  const net = { ...opts, url: new URL(opts.config.url!) };
   switch (kind) {
     case 'websocket':
-      return sendFirst(await openWebSocketUpstream(opts));
+      return sendFirst(await openWebSocketUpstream(net));
     case 'sse':
-      return sendFirst(await openSseUpstream(opts));
+      return sendFirst(await openSseUpstream(net));
     case 'streamable-http':
-      return sendFirst(new StreamableHttpUpstream(opts));
+      return sendFirst(new StreamableHttpUpstream(net));
     case 'auto': {
-      const http = new StreamableHttpUpstream(opts);
+      const http = new StreamableHttpUpstream(net);
       try {
         await http.send(first);
         return http;
@@ -65,7 +86,7 @@ export async function openUpstream(
           'transport',
           `Streamable HTTP refused (HTTP ${(err as { data: { status: number } }).data.status}); trying legacy SSE`,
         );
-        return sendFirst(await openSseUpstream(opts));
+        return sendFirst(await openSseUpstream(net));
       }
     }
   }

@@ -7,22 +7,16 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
 import { addMessageHeaders } from './headers.js';
-import { readBody, readSse, sendHttp, type Agents } from './http.js';
-import type { OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
-
-/** Options of {@link openSseUpstream}. */
-export interface SseOptions extends UpstreamOptions {
-  agents: Agents;
-  maxMessageBytes: number;
-}
+import { readBody, readSse, sendHttp } from './http.js';
+import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
  * Opens the event stream and waits for its `endpoint` event.
  * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT (no `endpoint` event within the connect
  *   timeout), UPSTREAM_PROTOCOL (not an event stream, or an endpoint on another origin), AUTH_REQUIRED
  */
-export async function openSseUpstream(opts: SseOptions): Promise<UpstreamConnection> {
-  const url = new URL(opts.config.url);
+export async function openSseUpstream(opts: NetworkUpstreamOptions): Promise<UpstreamConnection> {
+  const url = opts.url;
   const abort = new AbortController();
   const res = await sendHttp(url, {
     method: 'GET',
@@ -118,7 +112,7 @@ class SseUpstream implements UpstreamConnection {
   private dead = false;
 
   constructor(
-    private readonly opts: SseOptions,
+    private readonly opts: NetworkUpstreamOptions,
     private readonly postUrl: URL,
     private readonly abort: AbortController,
   ) {}

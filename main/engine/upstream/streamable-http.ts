@@ -14,15 +14,8 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
 import { addMessageHeaders } from './headers.js';
-import { readBody, readSse, sendHttp, type Agents } from './http.js';
-import type { OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
-
-/** Options of {@link StreamableHttpUpstream}. */
-export interface StreamableHttpOptions extends UpstreamOptions {
-  agents: Agents;
-  /** Largest message accepted from the server (bytes). */
-  maxMessageBytes: number;
-}
+import { readBody, readSse, sendHttp } from './http.js';
+import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 const MAX_RESUME_ATTEMPTS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,6 +29,15 @@ export function isLegacyFallbackStatus(err: unknown): boolean {
   );
 }
 
+/**
+ * True when an HTTP error answer to a request carrying `Mcp-Session-Id` means the session is gone:
+ * 404 (the spec), or 400 naming the session, which the SDK's example servers and server-everything
+ * send for an id they do not know (e.g. after a restart).
+ */
+export function isUnknownSession(status: number, body: string): boolean {
+  return status === 404 || (status === 400 && /session/i.test(body));
+}
+
 /** A Streamable HTTP MCP session. See the module comment. */
 export class StreamableHttpUpstream implements UpstreamConnection {
   readonly transport = 'streamable-http' as const;
@@ -47,8 +49,8 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   private getStreamStarted = false;
 
   /** @param opts endpoint config, handlers, agents */
-  constructor(private readonly opts: StreamableHttpOptions) {
-    this.url = new URL(opts.config.url);
+  constructor(private readonly opts: NetworkUpstreamOptions) {
+    this.url = opts.url;
   }
 
   setProtocolVersion(version: string): void {
@@ -179,11 +181,14 @@ export class StreamableHttpUpstream implements UpstreamConnection {
 
   private async failStatus(res: IncomingMessage, status: number, msg: OutboundMessage): Promise<never> {
     const text = await readBody(res, 65_536).catch(() => '');
-    if (status === 404 && this.sessionId) {
+    if (this.sessionId && isUnknownSession(status, text)) {
+      const data: Record<string, unknown> = { status };
+      // The server refused this request without running it: the relay may send it on a new session.
+      if (msg.info.kind === 'request') data['refusedId'] = msg.info.id;
       const err = new TetherError(
         ErrorCode.UPSTREAM_SESSION_LOST,
-        'the server no longer knows this session (HTTP 404); it probably restarted',
-        { status },
+        `the server no longer knows this session (HTTP ${status}); it probably restarted`,
+        data,
       );
       this.markDead(err);
       throw err;

@@ -4,6 +4,7 @@
 import type { TetherError } from '../../common/errors.js';
 import type { JsonRpcMessage, MessageInfo } from '../../common/jsonrpc.js';
 import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
+import type { Agents } from './http.js';
 
 /** A concrete transport (after auto-detection). */
 export type ConcreteTransport = Exclude<TransportKind, 'auto'>;
@@ -55,4 +56,14 @@ export interface UpstreamOptions {
   name: string;
   config: EndpointConfig;
   handlers: UpstreamHandlers;
+}
+
+/** What the network transports (Streamable HTTP, SSE, WebSocket) need besides. */
+export interface NetworkUpstreamOptions extends UpstreamOptions {
+  /** The server's URL (the endpoint's `url`, parsed). */
+  url: URL;
+  /** The endpoint's keep-alive agents (over its SSH tunnel, for an SSH endpoint). */
+  agents: Agents;
+  /** Largest message accepted from the server (bytes). */
+  maxMessageBytes: number;
 }

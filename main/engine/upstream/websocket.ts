@@ -5,25 +5,22 @@
 import WebSocket from 'ws';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
-import type { OutboundMessage, UpstreamConnection, UpstreamOptions } from './types.js';
-
-/** Options of {@link openWebSocketUpstream}. */
-export interface WebSocketOptions extends UpstreamOptions {
-  maxMessageBytes: number;
-}
+import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
  * Connects and completes the WebSocket handshake (RFC 6455 §4) with subprotocol `mcp`.
  * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL (handshake refused),
  *   AUTH_REQUIRED (401/403 on the handshake)
  */
-export function openWebSocketUpstream(opts: WebSocketOptions): Promise<UpstreamConnection> {
+export function openWebSocketUpstream(opts: NetworkUpstreamOptions): Promise<UpstreamConnection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(opts.config.url, 'mcp', {
+    const ws = new WebSocket(opts.url.href, 'mcp', {
       headers: opts.config.headers,
       handshakeTimeout: opts.config.connectTimeoutMs,
       maxPayload: opts.maxMessageBytes,
       perMessageDeflate: false,
+      // The endpoint's agent: over its SSH tunnel for an SSH endpoint.
+      agent: opts.url.protocol === 'wss:' ? opts.agents.https : opts.agents.http,
     });
     let upstream: WebSocketUpstream | undefined;
     ws.once('unexpected-response', (_req, res) => {
@@ -49,8 +46,8 @@ export function openWebSocketUpstream(opts: WebSocketOptions): Promise<UpstreamC
         new TetherError(
           timedOut ? ErrorCode.UPSTREAM_TIMEOUT : ErrorCode.UPSTREAM_UNREACHABLE,
           timedOut
-            ? `the WebSocket handshake with ${opts.config.url} timed out`
-            : `cannot open WebSocket ${opts.config.url}: ${err.code ?? err.message}`,
+            ? `the WebSocket handshake with ${opts.url.href} timed out`
+            : `cannot open WebSocket ${opts.url.href}: ${err.code ?? err.message}`,
         ),
       );
     });
@@ -63,7 +60,7 @@ class WebSocketUpstream implements UpstreamConnection {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly opts: WebSocketOptions,
+    private readonly opts: NetworkUpstreamOptions,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const text = isBinary ? data.toString('utf8') : data.toString();

@@ -1,0 +1,230 @@
+/**
+ * `mcp-tether doctor` for an endpoint reached over SSH: the SSH layers first (the ssh config, DNS
+ * and TCP to the first hop, host keys, authentication, the channel to the MCP server), then the MCP
+ * layer through that channel (`initialize`, `ping`). Stops at the first failing layer.
+ */
+import { lookup } from 'node:dns/promises';
+import { connect } from 'node:net';
+import type { DoctorReport, DoctorStep } from '../../common/domain.js';
+import type { TetherError} from '../../common/errors.js';
+import { ErrorCode, toTetherError } from '../../common/errors.js';
+import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import { describeTarget, type EndpointConfig } from '../../common/schemas.js';
+import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
+import { resolveChain, type SshHop } from '../ssh/destination.js';
+import { SshLink } from '../ssh/link.js';
+import { createAgents } from '../upstream/http.js';
+import { openUpstream } from '../upstream/open.js';
+import { remoteCommandLine } from '../upstream/ssh-stdio.js';
+import type { UpstreamConnection } from '../upstream/types.js';
+import { dnsFailure, tcpFailure } from './doctor.js';
+
+type Finding = { ok: boolean; detail: string; hint?: string };
+
+const hopName = (h: SshHop) => `${h.user}@${h.host}:${h.port}`;
+
+/**
+ * Diagnoses an SSH endpoint layer by layer. Never throws for a failure of the remote: each becomes
+ * a failed step with a hint.
+ * @param knownHostsFiles the known_hosts files the engine checks (the user's, then the app's)
+ */
+export async function runSshDoctor(
+  name: string,
+  config: EndpointConfig,
+  knownHostsFiles: string[],
+): Promise<DoctorReport> {
+  const steps: DoctorStep[] = [];
+  const timeoutMs = config.connectTimeoutMs;
+  const step = async (layer: DoctorStep['layer'], check: () => Promise<Finding>): Promise<boolean> => {
+    const t0 = performance.now();
+    let f: Finding;
+    try {
+      f = await check();
+    } catch (err) {
+      const e = toTetherError(err);
+      f = {
+        ok: false,
+        detail: e.message,
+        ...(typeof e.data['hint'] === 'string' ? { hint: e.data['hint'] } : {}),
+      };
+    }
+    steps.push({ layer, ...f, ms: Math.round((performance.now() - t0) * 10) / 10 });
+    return f.ok;
+  };
+  const report = (): DoctorReport => ({
+    endpoint: name,
+    url: describeTarget(config),
+    ok: steps.length > 0 && steps.every((s) => s.ok),
+    steps,
+  });
+
+  let hops: SshHop[] = [];
+  const ok = await step('config', async () => {
+    hops = resolveChain(config.ssh!);
+    const chain = hops.map(hopName).join(' → ');
+    return {
+      ok: true,
+      detail: `SSH ${chain}; ${config.command ? `runs: ${config.command.join(' ')}` : `then ${config.url}`}`,
+    };
+  });
+  if (!ok) return report();
+  const first = hops[0]!;
+  if (
+    !(await step('dns', async () => {
+      try {
+        const addrs = await lookup(first.host, { all: true });
+        return { ok: true, detail: `${first.host} → ${addrs.map((a) => a.address).join(', ')}` };
+      } catch (err) {
+        return dnsFailure((err as NodeJS.ErrnoException).code, first.host, timeoutMs);
+      }
+    }))
+  )
+    return report();
+  if (!(await step('tcp', () => tcpCheck(first.host, first.port, timeoutMs)))) return report();
+
+  const link = new SshLink({
+    hops,
+    knownHostsFiles,
+    connectTimeoutMs: timeoutMs,
+    keepaliveMs: 0,
+    onEvent: () => undefined,
+  });
+  const agents = createAgents((host, port) => link.forwardOut(host, port));
+  let conn: UpstreamConnection | undefined;
+  try {
+    let connectError: TetherError | undefined;
+    await link.connect().catch((err: unknown) => (connectError = toTetherError(err)));
+    const hostKeyFailed =
+      connectError?.code === ErrorCode.HOST_KEY_UNKNOWN || connectError?.code === ErrorCode.HOST_KEY_MISMATCH;
+    const keys = link.seen
+      .map((k) => `${k.host}:${k.port} ${k.keyType} ${k.fingerprint} (${k.status})`)
+      .join('; ');
+    if (
+      !(await step('ssh-host-key', async () =>
+        hostKeyFailed ? fail(connectError!) : { ok: true, detail: keys || 'no host key seen' },
+      ))
+    )
+      return report();
+    if (
+      !(await step('ssh-auth', async () =>
+        connectError
+          ? fail(connectError)
+          : { ok: true, detail: `authenticated: ${hops.map(hopName).join(' → ')}` },
+      ))
+    )
+      return report();
+    if (!(await step('ssh-channel', () => channelCheck(link, config)))) return report();
+
+    const calls = new InternalCalls('doctor');
+    let version = '';
+    if (
+      !(await step('initialize', async () => {
+        const { out, response } = calls.request(
+          'initialize',
+          {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'mcp-tether-doctor', version: '1' },
+          },
+          timeoutMs,
+        );
+        conn = await openUpstream(
+          {
+            name,
+            config: { ...config, requestTimeoutMs: timeoutMs },
+            agents,
+            maxMessageBytes: 16 * 1024 * 1024,
+            ssh: link,
+            handlers: {
+              message: (_t, parsed) => {
+                const info = inspectMessage(parsed);
+                if (typeof info !== 'string') calls.settle(info, parsed as JsonRpcMessage);
+              },
+              closed: (err) => calls.failAll(err),
+              event: () => undefined,
+            },
+          },
+          out,
+        );
+        const answer = await response;
+        version = negotiatedVersion(answer);
+        conn.setProtocolVersion(version);
+        const info = (answer.result as { serverInfo?: { name?: string; version?: string } }).serverInfo;
+        return {
+          ok: true,
+          detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${conn.transport}, protocol ${version}`,
+        };
+      }))
+    )
+      return report();
+    await step('ping', async () => {
+      const { out, response } = calls.request('ping', {}, timeoutMs);
+      const t0 = performance.now();
+      await conn!.send(out);
+      const answer = await response;
+      if (answer.error) return { ok: false, detail: `ping answered an error: ${answer.error.message}` };
+      return { ok: true, detail: `RTT ${Math.round((performance.now() - t0) * 100) / 100} ms` };
+    });
+    return report();
+  } finally {
+    if (conn) await conn.close().catch(() => undefined);
+    link.close();
+    agents.http.destroy();
+    agents.https.destroy();
+  }
+}
+
+function fail(err: TetherError): Finding {
+  const hint = err.data['hint'];
+  return { ok: false, detail: err.message, ...(typeof hint === 'string' ? { hint } : {}) };
+}
+
+function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Finding> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(tcpFailure('ETIMEDOUT', host, port, timeoutMs));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve({ ok: true, detail: `connected to the SSH port ${host}:${port}` });
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(t);
+      resolve(tcpFailure(err.code, host, port, timeoutMs));
+    });
+  });
+}
+
+async function channelCheck(link: SshLink, config: EndpointConfig): Promise<Finding> {
+  if (config.command) {
+    const cmd = config.command[0]!;
+    const channel = await link.exec(
+      remoteCommandLine(['sh', '-c', `command -v "$1"`, 'sh', cmd], config.loginShell),
+    );
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      let out = '';
+      let code: number | null = null;
+      channel.on('data', (c: Buffer) => (out += c.toString()));
+      channel.stderr.resume();
+      channel.on('exit', (c: number | null) => (code = c));
+      channel.on('close', () => resolve({ code, out }));
+    });
+    if (code === 0) return { ok: true, detail: `exec channel open; ${cmd} is ${out.trim()}` };
+    return {
+      ok: false,
+      detail: `"${cmd}" is not on the remote PATH${config.loginShell ? ' of the login shell' : ''}`,
+      hint: config.loginShell
+        ? `Install ${cmd} on the remote host, or give its absolute path.`
+        : `If ${cmd} comes from nvm or an npm prefix, re-add the endpoint with --login-shell; else install it or give its absolute path.`,
+    };
+  }
+  const u = new URL(config.url!);
+  const port = Number(u.port) || (u.protocol === 'https:' || u.protocol === 'wss:' ? 443 : 80);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const channel = await link.forwardOut(host, port);
+  channel.destroy();
+  return { ok: true, detail: `the SSH server opened a channel to ${host}:${port}` };
+}

@@ -1,0 +1,388 @@
+/**
+ * One SSH connection per endpoint (through zero or more jump hosts), shared by all its sessions,
+ * on ssh2. It opens no listening port: tunnels are `direct-tcpip` channels (RFC 4254 §7.2) used
+ * directly as the sockets of HTTP and WebSocket connections, and stdio servers run in `exec`
+ * channels (RFC 4254 §6.5).
+ *
+ * - Host keys are always verified against ~/.ssh/known_hosts and the app's own known_hosts; an
+ *   unknown key is refused (HOST_KEY_UNKNOWN, with its SHA256 fingerprint), a changed or revoked
+ *   one too (HOST_KEY_MISMATCH). Nothing is accepted silently.
+ * - Authentication follows ssh's order: keys of the ssh-agent (`SSH_AUTH_SOCK`; Pageant on
+ *   Windows), then identity files (--identity / IdentityFile, else the default ~/.ssh/id_*).
+ * - The connection is made on demand and re-made on the next demand after it drops; SSH keepalives
+ *   notice a dead peer.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import ssh2, { type AuthenticationType, type Client, type ClientChannel, type NextAuthHandler } from 'ssh2';
+
+// ssh2 is CommonJS: its classes come through the default export.
+const { Client: SshClient, utils } = ssh2;
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import type { SshHop } from './destination.js';
+import { checkHostKey, fingerprintOf, keyTypeOf, loadKnownHosts } from './known-hosts.js';
+
+/** Default identity files, in ssh(1)'s order. */
+const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'];
+
+/** A host key seen while connecting, and what known_hosts says of it. */
+export interface SeenHostKey {
+  host: string;
+  port: number;
+  /** `jump` for a jump host, `target` for the destination. */
+  role: 'jump' | 'target';
+  keyType: string;
+  fingerprint: string;
+  status: 'trusted' | 'unknown' | 'mismatch' | 'revoked';
+  /** The public key blob (to record it when the user trusts it). */
+  blob: Buffer;
+}
+
+/** Options of {@link SshLink}. */
+export interface SshLinkOptions {
+  hops: SshHop[];
+  /** known_hosts files to check, the user's first; keys are added to the last (the app's own). */
+  knownHostsFiles: string[];
+  /** ssh-agent socket (default `SSH_AUTH_SOCK`; on Windows, Pageant). */
+  agent?: string | undefined;
+  /** Time allowed for TCP connect + SSH handshake + auth, per hop (ms). */
+  connectTimeoutMs: number;
+  /** SSH keepalive interval (ms); three unanswered ones drop the connection. */
+  keepaliveMs: number;
+  /** Lines for the traffic log. */
+  onEvent(type: string, detail: string): void;
+}
+
+function hopName(hop: SshHop): string {
+  return `${hop.user}@${hop.host}:${hop.port}`;
+}
+
+/** Socket methods node:http and ws call on a connection; an SSH channel lacks them. */
+function asSocket(channel: ClientChannel): Duplex {
+  const c = channel as unknown as Record<string, unknown>;
+  for (const m of ['setNoDelay', 'setKeepAlive', 'ref', 'unref']) c[m] ??= () => channel;
+  c['setTimeout'] ??= () => channel;
+  return channel;
+}
+
+/** See the module comment. */
+export class SshLink {
+  private clients: Client[] = [];
+  private connecting: Promise<Client> | undefined;
+  private closed = false;
+  /** Host keys seen by the last connection attempt, hop by hop. */
+  seen: SeenHostKey[] = [];
+
+  constructor(private readonly opts: SshLinkOptions) {}
+
+  /** The agent to use, if any. */
+  private agent(): string | undefined {
+    if (this.opts.agent) return this.opts.agent;
+    if (process.env['SSH_AUTH_SOCK']) return process.env['SSH_AUTH_SOCK'];
+    return process.platform === 'win32' ? 'pageant' : undefined;
+  }
+
+  /**
+   * The connected client of the target host, connecting (through the jump hosts) when needed.
+   * @throws TetherError HOST_KEY_UNKNOWN, HOST_KEY_MISMATCH, SSH_AUTH_FAILED, SSH_UNREACHABLE,
+   *   SSH_TIMEOUT, SSH_KEY_PASSPHRASE_REQUIRED; the message says which hop failed
+   */
+  connect(): Promise<Client> {
+    const live = this.clients[this.clients.length - 1];
+    if (live) return Promise.resolve(live);
+    this.connecting ??= this.connectChain().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connectChain(): Promise<Client> {
+    if (this.closed) throw new TetherError(ErrorCode.SSH_UNREACHABLE, 'the SSH connection was closed');
+    const hops = this.opts.hops;
+    const chain: Client[] = [];
+    this.seen = [];
+    try {
+      let sock: Duplex | undefined;
+      for (let i = 0; i < hops.length; i++) {
+        const hop = hops[i]!;
+        const role = i === hops.length - 1 ? 'target' : 'jump';
+        if (i > 0)
+          sock = await this.forwardFrom(
+            chain[i - 1]!,
+            hop.host,
+            hop.port,
+            `jump host ${hopName(hops[i - 1]!)}`,
+          );
+        chain.push(await this.connectHop(hop, role, sock, i, hops.length));
+      }
+    } catch (err) {
+      for (const c of chain) c.end();
+      throw err;
+    }
+    const target = chain[chain.length - 1]!;
+    const via = hops.length > 1 ? ` via ${hops.slice(0, -1).map(hopName).join(' → ')}` : '';
+    this.opts.onEvent('ssh-connected', `SSH connected to ${hopName(hops[hops.length - 1]!)}${via}`);
+    const onDrop = () => {
+      if (this.clients !== chain) return;
+      this.clients = [];
+      for (const c of chain) c.end();
+      this.opts.onEvent('ssh-closed', 'SSH connection closed; the next request reconnects');
+    };
+    for (const c of chain) c.once('close', onDrop);
+    this.clients = chain;
+    return target;
+  }
+
+  private readIdentity(file: string, explicit: boolean): { key: Buffer } | { encrypted: string } | undefined {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      if (explicit)
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          `cannot read the identity file ${file}: ${(err as Error).message}`,
+        );
+      return undefined;
+    }
+    const parsed = utils.parseKey(data);
+    if (parsed instanceof Error) {
+      if (/encrypted|passphrase/i.test(parsed.message)) return { encrypted: file };
+      if (explicit)
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          `${file} is not a private key ssh2 can read: ${parsed.message}`,
+        );
+      return undefined;
+    }
+    return { key: data };
+  }
+
+  private connectHop(
+    hop: SshHop,
+    role: 'jump' | 'target',
+    sock: Duplex | undefined,
+    index: number,
+    count: number,
+  ): Promise<Client> {
+    const where =
+      role === 'jump'
+        ? `jump host ${hopName(hop)} (hop ${index + 1} of ${count})`
+        : `${count > 1 ? 'target host ' : ''}${hopName(hop)}`;
+    const explicit = hop.identityFiles.length > 0;
+    const files = explicit ? hop.identityFiles : DEFAULT_IDENTITIES.map((f) => join(homedir(), '.ssh', f));
+    const keys: Buffer[] = [];
+    const encrypted: string[] = [];
+    for (const f of files) {
+      const r = this.readIdentity(f, explicit);
+      if (r && 'key' in r) keys.push(r.key);
+      else if (r) encrypted.push(r.encrypted);
+    }
+    const agent = this.agent();
+    const methods: ({ type: 'agent'; agent: string } | { type: 'publickey'; key: Buffer })[] = [];
+    if (agent) methods.push({ type: 'agent', agent });
+    for (const key of keys) methods.push({ type: 'publickey', key });
+    const entries = loadKnownHosts(this.opts.knownHostsFiles);
+    let verdict: SeenHostKey | undefined;
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new SshClient();
+      let settled = false;
+      const fail = (err: TetherError) => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        reject(err);
+      };
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (verdict && verdict.status !== 'trusted') return fail(hostKeyError(verdict, where));
+        if (err.level === 'client-authentication') {
+          const tried = [
+            agent ? `the keys of ssh-agent (${agent})` : undefined,
+            keys.length ? `${keys.length} identity file(s)` : undefined,
+          ].filter(Boolean);
+          const hint = encrypted.length
+            ? `${encrypted.join(', ')} needs a passphrase, which MCP Tether cannot ask for yet: add the key to ssh-agent (ssh-add) and try again.`
+            : tried.length === 0
+              ? 'No ssh-agent (SSH_AUTH_SOCK) and no identity file was found: start ssh-agent and ssh-add a key, or pass --identity FILE.'
+              : `Check the user name (${hop.user}) and that the public key is in ~/.ssh/authorized_keys on ${hop.host}.`;
+          return fail(
+            new TetherError(
+              encrypted.length && !tried.length
+                ? ErrorCode.SSH_KEY_PASSPHRASE_REQUIRED
+                : ErrorCode.SSH_AUTH_FAILED,
+              `SSH authentication to ${where} failed${tried.length ? ` (tried ${tried.join(' and ')})` : ''}`,
+              { hint, host: hop.host, port: hop.port, user: hop.user },
+            ),
+          );
+        }
+        if (err.level === 'client-timeout') {
+          return fail(
+            new TetherError(
+              ErrorCode.SSH_TIMEOUT,
+              `the SSH handshake with ${where} timed out after ${this.opts.connectTimeoutMs} ms`,
+              { host: hop.host, port: hop.port },
+            ),
+          );
+        }
+        const code = (err as NodeJS.ErrnoException).code;
+        const why =
+          code === 'ECONNREFUSED'
+            ? 'connection refused: is sshd running on that port?'
+            : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+              ? `cannot resolve host "${hop.host}"`
+              : code === 'ETIMEDOUT' || code === 'EHOSTUNREACH'
+                ? 'no route or no answer (firewall, VPN?)'
+                : err.message;
+        fail(
+          new TetherError(ErrorCode.SSH_UNREACHABLE, `cannot reach ${where} over SSH: ${why}`, {
+            host: hop.host,
+            port: hop.port,
+            errno: code,
+          }),
+        );
+      });
+      client.once('close', () =>
+        fail(
+          new TetherError(
+            ErrorCode.SSH_UNREACHABLE,
+            `${where} closed the SSH connection during the handshake`,
+          ),
+        ),
+      );
+      let next = 0;
+      client.connect({
+        host: hop.host,
+        port: hop.port,
+        username: hop.user,
+        ...(sock ? { sock } : {}),
+        readyTimeout: this.opts.connectTimeoutMs,
+        keepaliveInterval: this.opts.keepaliveMs,
+        keepaliveCountMax: 3,
+        hostVerifier: (blob: Buffer) => {
+          const check = checkHostKey(entries, hop.host, hop.port, blob);
+          verdict = {
+            host: hop.host,
+            port: hop.port,
+            role,
+            keyType: keyTypeOf(blob),
+            fingerprint: fingerprintOf(blob),
+            status: check.status,
+            blob,
+          };
+          this.seen.push(verdict);
+          return check.status === 'trusted';
+        },
+        authHandler: (
+          _methodsLeft: AuthenticationType[] | null,
+          _partial: boolean | null,
+          cb: NextAuthHandler,
+        ) => {
+          const m = methods[next++];
+          if (!m) return cb(false as unknown as AuthenticationType);
+          cb(
+            m.type === 'agent'
+              ? { type: 'agent', username: hop.user, agent: m.agent }
+              : { type: 'publickey', username: hop.user, key: m.key },
+          );
+        },
+      });
+    });
+  }
+
+  private forwardFrom(client: Client, host: string, port: number, through: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
+        if (err) {
+          reject(
+            new TetherError(
+              ErrorCode.SSH_CHANNEL_FAILED,
+              `${through} could not open a connection to ${host}:${port}: ${err.message.replace(/^\(SSH\) /, '')}`,
+              {
+                hint: `Check that ${host}:${port} is reachable from ${through} and that nothing blocks it (AllowTcpForwarding).`,
+              },
+            ),
+          );
+          return;
+        }
+        resolve(asSocket(channel));
+      });
+    });
+  }
+
+  /**
+   * Opens a `direct-tcpip` channel from the target host to host:port (the remote's view: 127.0.0.1
+   * is the remote host's loopback), ready to use as a socket.
+   * @throws TetherError as {@link connect}, and SSH_CHANNEL_FAILED (e.g. nothing listens there)
+   */
+  async forwardOut(host: string, port: number): Promise<Duplex> {
+    const client = await this.connect();
+    const target = this.opts.hops[this.opts.hops.length - 1]!;
+    return this.forwardFrom(client, host, port, `the SSH server ${hopName(target)}`);
+  }
+
+  /**
+   * Runs a command on the target host in an `exec` channel.
+   * @throws TetherError as {@link connect}, and SSH_CHANNEL_FAILED
+   */
+  async exec(command: string): Promise<ClientChannel> {
+    const client = await this.connect();
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, channel) => {
+        if (err)
+          reject(
+            new TetherError(
+              ErrorCode.SSH_CHANNEL_FAILED,
+              `the SSH server refused to run the command: ${err.message}`,
+            ),
+          );
+        else resolve(channel);
+      });
+    });
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.closed = true;
+    const chain = this.clients;
+    this.clients = [];
+    for (const c of chain) c.end();
+  }
+}
+
+/** The error for a host key that is not trusted. */
+export function hostKeyError(seen: SeenHostKey, where: string): TetherError {
+  const data = {
+    host: seen.host,
+    port: seen.port,
+    fingerprint: seen.fingerprint,
+    keyType: seen.keyType,
+    role: seen.role,
+  };
+  if (seen.status === 'unknown') {
+    return new TetherError(
+      ErrorCode.HOST_KEY_UNKNOWN,
+      `the host key of ${where} is not known: ${seen.keyType} ${seen.fingerprint}`,
+      {
+        ...data,
+        hint: "Check the fingerprint with the server's administrator, then run `mcp-tether hosts trust <endpoint>`.",
+      },
+    );
+  }
+  return new TetherError(
+    ErrorCode.HOST_KEY_MISMATCH,
+    `the host key of ${where} ${seen.status === 'revoked' ? 'is revoked' : 'has CHANGED'} (${seen.keyType} ${seen.fingerprint}); refusing to connect`,
+    {
+      ...data,
+      hint:
+        seen.status === 'revoked'
+          ? 'This key is marked @revoked in known_hosts. Do not connect.'
+          : 'Someone may be intercepting the connection, or the host was reinstalled. Verify the new fingerprint, then remove the old line (ssh-keygen -R) and trust it again.',
+    },
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, wait
+ * for a condition, read a raw shim's answer to one id, and time a promise's settlement.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { RawShim } from './tether.js';
+
+/** True while a process with that pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Pids of engine processes serving `homeDir`: their environment holds `MCP_TETHER_HOME=<homeDir>`
+ * and one of their arguments is `engine`. Linux only (reads /proc).
+ */
+export function enginePidsForHome(homeDir: string): number[] {
+  const wantEnv = `MCP_TETHER_HOME=${homeDir}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!environ.includes(wantEnv)) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('engine')) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** Polls `cond` until it is true; rejects with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A JSON-RPC response or error, as a raw shim prints it. */
+export interface RawAnswer {
+  id?: unknown;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: { code?: string } };
+}
+
+/**
+ * Reads the raw shim's lines until the answer to `id` (skipping server notifications and requests).
+ * @throws Error when no answer came within `timeoutMs`
+ */
+export async function answerTo(raw: RawShim, id: number | string, timeoutMs = 15_000): Promise<RawAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`no answer to id ${String(id)} within ${timeoutMs} ms`);
+    const m = (await raw.next(left)) as RawAnswer & { method?: unknown };
+    if (m.method === undefined && m.id === id) return m;
+  }
+}
+
+/** How a promise settled, and when (Date.now() ms). */
+export type Settled<T> = { ok: true; value: T; at: number } | { ok: false; error: unknown; at: number };
+
+/** Records how and when `p` settles, without ever rejecting. */
+export function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value, at: Date.now() }),
+    (error: unknown) => ({ ok: false as const, error, at: Date.now() }),
+  );
+}
+
+/** The tails of a home's engine logs, for the report of a failed test. */
+export function engineLogs(homeDir: string, maxChars = 4000): string {
+  return ['engine-start.log', 'engine.log']
+    .map((f) => {
+      let text: string;
+      try {
+        text = readFileSync(`${homeDir}/logs/${f}`, 'utf8');
+      } catch {
+        text = '(none)';
+      }
+      return `--- ${homeDir}/logs/${f}\n${text.slice(-maxChars)}`;
+    })
+    .join('\n');
+}

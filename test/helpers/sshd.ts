@@ -1,0 +1,198 @@
+/**
+ * Real OpenSSH for the tests: `sshd` on a loopback port with its own host key and authorized_keys,
+ * client keys made with ssh-keygen, and a real `ssh-agent`. Everything lives in a temp directory;
+ * keys are generated at test time and never committed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exited, freePort, waitForPort } from './processes.js';
+
+/** Every descendant of a process, from /proc (Linux). */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, ppid] of parent) {
+      if (ppid === pid) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** A key pair made by ssh-keygen. */
+export interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+  /** `SHA256:…` as ssh-keygen -l prints it. */
+  fingerprint: string;
+}
+
+/**
+ * Makes an ed25519 key pair in `dir` (with a passphrase when given).
+ */
+export function makeKey(dir: string, name: string, passphrase = ''): KeyPair {
+  const privateKey = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', privateKey]);
+  const fp = execFileSync('ssh-keygen', ['-l', '-f', `${privateKey}.pub`])
+    .toString()
+    .split(' ')[1]!;
+  return { privateKey, publicKey: `${privateKey}.pub`, fingerprint: fp };
+}
+
+/** A running sshd. */
+export interface Sshd {
+  port: number;
+  dir: string;
+  hostKey: KeyPair;
+  /** Kills the listener and every connection it serves (as a crash or reboot would). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same host key. */
+  start(): Promise<void>;
+  /** Replaces the host key (the next start presents a different one). */
+  rotateHostKey(): KeyPair;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startSshd}. */
+export interface SshdOptions {
+  /** Public keys allowed to log in (as root: the tests run as root). */
+  authorizedKeys: string[];
+  port?: number;
+  /** Extra sshd_config lines. */
+  extra?: string[];
+}
+
+/**
+ * Starts `/usr/sbin/sshd -D -e` on 127.0.0.1 with its own config (StrictModes no, UsePAM no, as
+ * root on this machine), and waits until it listens.
+ */
+export async function startSshd(opts: SshdOptions): Promise<Sshd> {
+  mkdirSync('/run/sshd', { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'sshd-'));
+  const port = opts.port ?? (await freePort());
+  let hostKey = makeKey(dir, 'host_key');
+  const authorized = join(dir, 'authorized_keys');
+  writeFileSync(
+    authorized,
+    opts.authorizedKeys.map((k) => readFileSync(k, 'utf8').trim()).join('\n') + '\n',
+    { mode: 0o600 },
+  );
+  const config = join(dir, 'sshd_config');
+  const writeConfig = () =>
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey.privateKey}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${authorized}`,
+        'StrictModes no',
+        'UsePAM no',
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'AllowTcpForwarding yes',
+        'PermitTunnel no',
+        'X11Forwarding no',
+        'LogLevel ERROR',
+        // Keep the test's environment (PATH to node) for commands run over `exec`.
+        'PermitUserEnvironment no',
+        ...(opts.extra ?? []),
+      ].join('\n') + '\n',
+    );
+  writeConfig();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.resume();
+    await waitForPort(port);
+  };
+  const kill = async () => {
+    if (!child) return;
+    // Per-connection sshd processes outlive the listener: find them first, then kill them all.
+    const victims = [...descendants(child.pid!), child.pid!];
+    for (const pid of victims) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await exited(child);
+    child = undefined;
+  };
+  await start();
+  return {
+    port,
+    dir,
+    get hostKey() {
+      return hostKey;
+    },
+    kill,
+    start,
+    rotateHostKey: () => {
+      rmSync(hostKey.privateKey);
+      rmSync(hostKey.publicKey);
+      hostKey = makeKey(dir, 'host_key');
+      writeConfig();
+      return hostKey;
+    },
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A running ssh-agent. */
+export interface SshAgent {
+  socket: string;
+  add(privateKey: string): void;
+  stop(): void;
+}
+
+/** Starts `ssh-agent -D -a <socket>`. */
+export async function startAgent(): Promise<SshAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+  const socket = join(dir, 'agent.sock');
+  const child = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      execFileSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      break;
+    } catch (err) {
+      // exit 1 = agent up with no keys; 2 = not reachable yet
+      if ((err as { status?: number }).status === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    socket,
+    add: (privateKey) =>
+      execFileSync('ssh-add', ['-q', privateKey], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        stdio: 'ignore',
+      }),
+    stop: () => {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

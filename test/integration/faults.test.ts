@@ -1,0 +1,200 @@
+/**
+ * Faults between the shim, the engine and the remote, each against real processes: the server
+ * killed mid-call, the server restarted (sessions lost), the shim started before the server, and
+ * the engine killed under a connected client.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerTo, engineLogs, isAlive, settle, waitFor } from '../helpers/faults-procs.js';
+import { freePort, startEverything, type Everything } from '../helpers/processes.js';
+import {
+  cliOk,
+  enginePid,
+  initializeLine,
+  killEngine,
+  makeHome,
+  rawShim,
+  shimClient,
+  type Home,
+} from '../helpers/tether.js';
+
+const LONG_TOOL = 'trigger-long-running-operation';
+/** Upper bound for a fault to reach the client as an error (the requirement). */
+const FAULT_BOUND_MS = 2000;
+
+const undo: (() => Promise<unknown>)[] = [];
+const homes: Home[] = [];
+
+afterEach(async ({ task }) => {
+  // The engine logs go with the home: show them before they do when the test failed.
+  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
+  homes.length = 0;
+  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
+});
+
+async function server(port?: number): Promise<Everything> {
+  const s = await startEverything('streamableHttp', port);
+  undo.push(() => s.kill());
+  return s;
+}
+
+function home(): Home {
+  const h = makeHome();
+  homes.push(h);
+  undo.push(() => h.cleanup());
+  return h;
+}
+
+async function client(h: Home, name: string): ReturnType<typeof shimClient> {
+  const c = await shimClient(h.env, name);
+  undo.push(() => c.client.close());
+  return c;
+}
+
+/** The `data.code` of a JSON-RPC error the SDK client rejected with. */
+function dataCode(err: unknown): unknown {
+  expect(err).toBeInstanceOf(McpError);
+  return ((err as McpError).data as { code?: unknown } | undefined)?.code;
+}
+
+/**
+ * Starts the long-running tool with 0.5 s steps and resolves once its first progress notification
+ * arrived: the call is then provably running on the server (about 500 ms in).
+ */
+async function startLongCall(c: Client): Promise<{ settled: ReturnType<typeof settle> }> {
+  const { tools } = await c.listTools();
+  const schema = tools.find((t) => t.name === LONG_TOOL)?.inputSchema;
+  expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['duration', 'steps']));
+  let progressed!: () => void;
+  const firstProgress = new Promise<void>((r) => (progressed = r));
+  const call = settle(
+    c.callTool({ name: LONG_TOOL, arguments: { duration: 10, steps: 20 } }, undefined, {
+      timeout: 60_000,
+      onprogress: () => progressed(),
+    }),
+  );
+  await Promise.race([
+    firstProgress,
+    call.then((r) => {
+      throw new Error(`the long call settled before any progress: ${JSON.stringify(r)}`);
+    }),
+  ]);
+  // Wrapped: an async function returning the promise itself would wait for it to settle.
+  return { settled: call };
+}
+
+async function echo(c: Client, message: string): Promise<void> {
+  const r = await c.callTool({ name: 'echo', arguments: { message } });
+  expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
+}
+
+describe('faults', () => {
+  it('a tools/call in flight when the server is SIGKILLed fails within 2 s; the shim lives on', async () => {
+    const s = await server();
+    const h = home();
+    await cliOk(h.env, ['add', 'ev', s.url, '--transport', 'streamable-http']);
+    const { client: c, transport } = await client(h, 'ev');
+
+    const { settled: call } = await startLongCall(c);
+    const killedAt = Date.now();
+    await s.kill('SIGKILL');
+    const r = await call;
+
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(['UPSTREAM_UNREACHABLE', 'UPSTREAM_SESSION_LOST']).toContain(dataCode(r.error));
+    expect(r.at - killedAt).toBeLessThan(FAULT_BOUND_MS);
+    expect(transport.pid).toBeTypeOf('number');
+    expect(isAlive(transport.pid!)).toBe(true);
+  });
+
+  it('after a server restart the next request re-opens the session without restarting the shim', async () => {
+    const s = await server();
+    const h = home();
+    await cliOk(h.env, ['add', 'ev', s.url, '--transport', 'streamable-http']);
+    const { client: c, transport } = await client(h, 'ev');
+    const shimPid = transport.pid;
+    await echo(c, 'before the restart');
+
+    await s.restart();
+    await echo(c, 'after the restart');
+
+    expect(transport.pid).toBe(shimPid);
+    expect(isAlive(shimPid!)).toBe(true);
+    const status = JSON.parse(await cliOk(h.env, ['status', '--json'])) as {
+      endpoints: { name: string; reconnects: number }[];
+    };
+    expect(status.endpoints.find((e) => e.name === 'ev')?.reconnects).toBeGreaterThanOrEqual(1);
+    const traffic = (await cliOk(h.env, ['traffic', '--json', '--endpoint', 'ev', '--limit', '1000']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; session: string; event?: { type: string } });
+    // The client's own session reconnected (not only the health probe's).
+    expect(
+      traffic.some((t) => t.kind === 'event' && t.event?.type === 'reconnect' && t.session !== 'health'),
+    ).toBe(true);
+  });
+
+  it('a shim started while the server is down answers initialize with UPSTREAM_UNREACHABLE, then works once it is up', async () => {
+    const port = await freePort();
+    const h = home();
+    await cliOk(h.env, ['add', 'ev', `http://127.0.0.1:${port}/mcp`, '--connect-timeout', '2000']);
+    const raw = rawShim(h.env, 'ev');
+    undo.push(() => raw.close());
+
+    const sentAt = Date.now();
+    raw.send(initializeLine(1));
+    const failed = await answerTo(raw, 1, 2000 + 8000);
+    expect(failed.error?.data?.code).toBe('UPSTREAM_UNREACHABLE');
+    // Connect timeout plus slack for the shim to start and attach on a loaded machine.
+    expect(Date.now() - sentAt).toBeLessThan(2000 + 3000);
+    expect(raw.child.exitCode).toBeNull();
+    expect(raw.child.signalCode).toBeNull();
+
+    await server(port);
+    raw.send(initializeLine(2));
+    const init = await answerTo(raw, 2);
+    expect(init.error).toBeUndefined();
+    expect((init.result?.['serverInfo'] as { name?: string }).name).toBe('mcp-servers/everything');
+    raw.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    raw.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'late server' } },
+      }),
+    );
+    const called = await answerTo(raw, 3);
+    expect(called.result?.['content']).toEqual([{ type: 'text', text: 'Echo: late server' }]);
+  });
+
+  it('when the engine is SIGKILLed, the call in flight gets ENGINE_UNAVAILABLE and the next request works', async () => {
+    const s = await server();
+    const h = home();
+    await cliOk(h.env, ['add', 'ev', s.url, '--transport', 'streamable-http']);
+    const { client: c, transport } = await client(h, 'ev');
+    await echo(c, 'before the crash');
+    const oldEngine = enginePid(h.dir);
+    expect(oldEngine).toBeTypeOf('number');
+
+    const { settled: call } = await startLongCall(c);
+    const killedAt = Date.now();
+    killEngine(h.dir);
+    const r = await call;
+
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(dataCode(r.error)).toBe('ENGINE_UNAVAILABLE');
+    expect(r.at - killedAt).toBeLessThan(FAULT_BOUND_MS);
+    await waitFor(() => !isAlive(oldEngine!), 'the old engine to exit');
+
+    await echo(c, 'after the crash');
+    const newEngine = enginePid(h.dir);
+    expect(newEngine).toBeTypeOf('number');
+    expect(newEngine).not.toBe(oldEngine);
+    expect(isAlive(newEngine!)).toBe(true);
+    expect(isAlive(transport.pid!)).toBe(true);
+  });
+});
