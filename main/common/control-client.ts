@@ -3,8 +3,8 @@
  * starts a detached engine when none runs. Light on purpose: no schema library is loaded here, so
  * the shim, which shares the launcher, starts fast.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,9 +84,9 @@ export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptio
           } catch (err) {
             if (!isNoEngine(err)) throw err;
           }
-          spawnEngine(startLog);
+          const child = spawnEngine(startLog);
           spawned = true;
-          const sock = await waitForSocket(paths.socketPath, deadline);
+          const sock = await waitForSocket(paths.socketPath, deadline, child, startLog);
           if (sock) return sock;
         } finally {
           lock.release();
@@ -103,9 +103,25 @@ export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptio
   );
 }
 
-async function waitForSocket(socketPath: string, deadline: number): Promise<Socket | undefined> {
+async function waitForSocket(
+  socketPath: string,
+  deadline: number,
+  child: ChildProcess,
+  startLog: string,
+): Promise<Socket | undefined> {
   let delay = 10;
   while (Date.now() < deadline) {
+    // An engine that exits at once with an error (a broken install) should not cost a long wait.
+    if (child.exitCode !== null && child.exitCode !== 0) {
+      const log = readFileSync(startLog, 'utf8').trim().split('\n').slice(-5).join('\n');
+      throw new TetherError(
+        ErrorCode.ENGINE_START_FAILED,
+        `the engine exited with code ${child.exitCode} while starting:\n${log}`,
+        {
+          hint: `See ${startLog}.`,
+        },
+      );
+    }
     try {
       return await connectSocket(socketPath);
     } catch (err) {
@@ -117,7 +133,7 @@ async function waitForSocket(socketPath: string, deadline: number): Promise<Sock
   return undefined;
 }
 
-function spawnEngine(startLog: string): void {
+function spawnEngine(startLog: string): ChildProcess {
   const fd = openSync(startLog, 'a', 0o600);
   try {
     const child = spawn(process.execPath, [CLI_ENTRY, 'engine'], {
@@ -128,6 +144,7 @@ function spawnEngine(startLog: string): void {
       windowsHide: true,
     });
     child.unref();
+    return child;
   } finally {
     closeSync(fd);
   }

@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
-import type { TetherError} from '../../common/errors.js';
+import type { TetherError } from '../../common/errors.js';
 import { ErrorCode, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { describeTarget, type EndpointConfig } from '../../common/schemas.js';

@@ -172,6 +172,8 @@ export function sendHttp(url: URL, opts: HttpRequestOptions): Promise<IncomingMe
         fail(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, 'request aborted: the session closed'));
         return;
       }
+      // A dialled connection (SSH tunnel) fails with its own code: HOST_KEY_UNKNOWN, SSH_AUTH_FAILED…
+      if (err instanceof TetherError) return fail(err);
       fail(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, describeNetError(err, url), { errno: err.code }));
     });
     req.end(opts.body);

@@ -41,6 +41,7 @@ export function openWebSocketUpstream(opts: NetworkUpstreamOptions): Promise<Ups
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
       if (upstream) return; // 'close' follows and reports
+      if (err instanceof TetherError) return reject(err); // from the SSH tunnel, with its own code
       const timedOut = /timed out/i.test(err.message);
       reject(
         new TetherError(
