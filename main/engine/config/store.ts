@@ -16,6 +16,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { ConfigFileSchema, type ConfigFile } from '../../common/schemas.js';
 
@@ -27,52 +28,19 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column };
 }
 
-const JSON_ATOM = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-// eslint-disable-next-line no-control-regex -- JSON strings may not hold raw U+0000–U+001F
-const JSON_STRING = /"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-
-/** Offset of the first character where `text` stops being valid JSON (text.length if it is cut short). */
-function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const token = (re: RegExp) => {
-    re.lastIndex = i;
-    if (!re.test(text)) throw i;
-    i = re.lastIndex;
-  };
-  const value = (): void => {
-    ws();
-    const open = text[i];
-    if (open !== '{' && open !== '[') return token(open === '"' ? JSON_STRING : JSON_ATOM);
-    const close = open === '{' ? '}' : ']';
-    i++;
-    ws();
-    if (text[i] === close) return void i++;
-    for (;;) {
-      if (open === '{') {
-        ws();
-        token(JSON_STRING);
-        ws();
-        if (text[i] !== ':') throw i;
-        i++;
-      }
-      value();
-      ws();
-      if (text[i] === close) return void i++;
-      if (text[i] !== ',') throw i;
-      i++;
-    }
-  };
-  try {
-    value();
-    ws();
-    return i;
-  } catch (at) {
-    if (typeof at === 'number') return Math.min(at, text.length);
-    throw at;
-  }
+/**
+ * Where and why a text stops being valid JSON (RFC 8259), by jsonc-parser's strict mode: V8's own
+ * message often has no position.
+ */
+function jsonError(text: string): { offset: number; reason: string } {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return { offset: text.length, reason: 'not valid JSON' };
+  // A string cut by a raw newline is reported at its opening quote: point at the newline instead.
+  const offset =
+    printParseErrorCode(first.error) === 'UnexpectedEndOfString' ? first.offset + first.length : first.offset;
+  return { offset, reason: printParseErrorCode(first.error) };
 }
 
 /**
@@ -85,14 +53,11 @@ export function parseConfig(text: string, path: string): ConfigFile {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    // V8 gives no position for "Unexpected token …": find the spot ourselves.
-    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    const { offset, reason } = jsonError(text);
     const { line, column } = lineColumn(text, offset);
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
-      `${path}:${line}:${column}: not valid JSON (${msg.replace(/ in JSON at position \d+.*$/, '')}). Fix the file by hand; it was left untouched.`,
+      `${path}:${line}:${column}: not valid JSON (${reason}; ${(err as Error).message}). Fix the file by hand; it was left untouched.`,
       { path, line, column },
     );
   }
