@@ -11,7 +11,7 @@ import type { ControlMethod, ControlParams, ControlResult } from '../common/cont
 import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
 import { resolvePaths } from '../common/paths.js';
-import { TRANSPORTS, describeTarget, type EndpointConfigInput } from '../common/schemas.js';
+import { TRANSPORTS, describeTarget, type AuthConfig, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
 import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
 
@@ -49,6 +49,13 @@ function parseHeader(value: string, previous: Record<string, string> = {}): Reco
   const i = value.indexOf(':');
   if (i <= 0) throw new InvalidArgumentError(`"${value}" is not "Name: value"`);
   return { ...previous, [value.slice(0, i).trim()]: value.slice(i + 1).trim() };
+}
+
+function parseAuth(value: string): AuthConfig {
+  if (value === 'bearer' || value === 'oauth') return { type: value };
+  const m = /^header:(.+)$/i.exec(value);
+  if (m) return { type: 'header', name: m[1]!.trim() };
+  throw new InvalidArgumentError('expected bearer, header:NAME or oauth');
 }
 
 const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -121,6 +128,21 @@ program
     "a non-secret header sent on every request, 'Name: value' (repeatable)",
     parseHeader,
   )
+  .option(
+    '--auth <kind>',
+    'credentials from the OS keychain: bearer, header:NAME (a secret header) or oauth (mcp-tether login)',
+    parseAuth,
+  )
+  .option('--client-id <id>', 'with --auth oauth: a client id registered with the authorization server')
+  .option(
+    '--scope <scope>',
+    'with --auth oauth: a scope to ask for (repeatable; default: what the server asks for)',
+    (v: string, prev: string[] = []) => [...prev, ...v.split(/\s+/).filter(Boolean)],
+  )
+  .option(
+    '--client-metadata-url <url>',
+    'with --auth oauth: an https URL serving this client’s Client ID Metadata Document',
+  )
   .option('--connect-timeout <ms>', 'time to connect and initialize', parseMs)
   .option('--request-timeout <ms>', 'time for one request before UPSTREAM_TIMEOUT', parseMs)
   .option('--ping-interval <ms>', 'health ping interval while in use (0: off)', parseMs)
@@ -131,6 +153,10 @@ program
       opts: {
         transport: EndpointConfigInput['transport'];
         header?: Record<string, string>;
+        auth?: AuthConfig;
+        clientId?: string;
+        scope?: string[];
+        clientMetadataUrl?: string;
         connectTimeout?: number;
         requestTimeout?: number;
         pingInterval?: number;
@@ -159,23 +185,53 @@ program
       }
       if (opts.loginShell) endpoint.loginShell = true;
       if (opts.header) endpoint.headers = opts.header;
+      if (opts.auth?.type === 'oauth') {
+        const oauth: AuthConfig = { type: 'oauth' };
+        if (opts.clientId !== undefined) oauth.clientId = opts.clientId;
+        if (opts.scope?.length) oauth.scopes = opts.scope;
+        if (opts.clientMetadataUrl !== undefined) oauth.clientMetadataUrl = opts.clientMetadataUrl;
+        endpoint.auth = oauth;
+      } else if (opts.clientId !== undefined || opts.scope || opts.clientMetadataUrl !== undefined) {
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          '--client-id, --scope and --client-metadata-url go with --auth oauth',
+        );
+      } else if (opts.auth) {
+        endpoint.auth = opts.auth;
+      }
       if (opts.connectTimeout !== undefined) endpoint.connectTimeoutMs = opts.connectTimeout;
       if (opts.requestTimeout !== undefined) endpoint.requestTimeoutMs = opts.requestTimeout;
       if (opts.pingInterval !== undefined) endpoint.pingIntervalMs = opts.pingInterval;
       const { endpoint: added } = await call('endpoints/add', { name, endpoint });
       print(`added ${added.name} (${added.config.transport}) ${describeTarget(added.config)}`);
       if (added.config.ssh) print(`check its SSH host key with: mcp-tether hosts trust ${added.name}`);
+      const auth = added.config.auth;
+      if (auth?.type === 'oauth') print(`sign in with: mcp-tether login ${added.name}`);
+      else if (auth?.type === 'bearer')
+        print(
+          `store its token in the OS keychain: printf '%s' "$TOKEN" | mcp-tether secret set ${added.name}`,
+        );
+      else if (auth?.type === 'header')
+        print(
+          `store its ${auth.name} in the OS keychain: printf '%s' "$KEY" | mcp-tether secret set ${added.name} --header ${auth.name}`,
+        );
       print(`MCP clients run it as: mcp-tether shim ${added.name}`);
     },
   );
 
 program
   .command('remove')
-  .description('remove an endpoint and end its sessions')
+  .description('remove an endpoint, end its sessions and delete its secrets from the OS keychain')
   .argument('<name>')
-  .action(async (name: string) => {
-    await call('endpoints/remove', { name });
-    print(`removed ${name}`);
+  .option('--keep-secrets', 'leave its secrets in the OS keychain')
+  .action(async (name: string, opts: { keepSecrets?: boolean }) => {
+    const r = await call('endpoints/remove', opts.keepSecrets ? { name, keepSecrets: true } : { name });
+    print(
+      `removed ${name}` +
+        (r.deletedSecrets?.length
+          ? ` and its secrets from the OS keychain (${r.deletedSecrets.join(', ')})`
+          : ''),
+    );
   });
 
 program
@@ -287,6 +343,132 @@ program
   .action(async (name: string) => {
     await shimMain([name]);
   });
+
+const secret = program
+  .command('secret')
+  .description(
+    'secrets of endpoints, kept in the OS keychain (service mcp-tether, account <endpoint>/<name>)',
+  );
+secret
+  .command('set')
+  .description(
+    'store the token (or secret header value) of an endpoint: read from stdin, or asked for on a terminal',
+  )
+  .argument('<endpoint>')
+  .option('--header <name>', 'the secret header of an --auth header:NAME endpoint')
+  .addHelpText(
+    'after',
+    '\nThe value never goes on a command line: printf \'%s\' "$TOKEN" | mcp-tether secret set <endpoint>',
+  )
+  .action(async (endpoint: string, opts: { header?: string }) => {
+    const value = await readSecretValue(`${opts.header ?? 'Token'} for ${endpoint} (input hidden): `);
+    if (value.length === 0)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, 'no secret was given (stdin was empty)');
+    const r = await call(
+      'secrets/set',
+      opts.header ? { endpoint, name: opts.header, value } : { endpoint, value },
+    );
+    print(`stored ${r.endpoint}/${r.name} in the OS keychain`);
+  });
+secret
+  .command('list')
+  .description('names of the stored secrets (never their values)')
+  .argument('[endpoint]', 'only this endpoint')
+  .option('--json', 'one JSON document')
+  .action(async (endpoint: string | undefined, opts: { json?: boolean }) => {
+    const { secrets } = await call('secrets/list', endpoint ? { endpoint } : {});
+    if (opts.json) print(JSON.stringify(secrets, null, 2));
+    else
+      print(secrets.length ? secrets.map((x) => `${x.endpoint}/${x.name}`).join('\n') : 'no secrets stored');
+  });
+secret
+  .command('delete')
+  .description('delete a secret of an endpoint (default: its token; for OAuth: sign out)')
+  .argument('<endpoint>')
+  .option('--header <name>', 'the secret header to delete')
+  .option('--name <name>', 'the secret to delete, as `secret list` shows it after the endpoint')
+  .option('--all', 'every secret of the endpoint, OAuth tokens and client registration included')
+  .action(async (endpoint: string, opts: { header?: string; name?: string; all?: boolean }) => {
+    const given = opts.name ?? opts.header;
+    const { deleted } = await call(
+      'secrets/delete',
+      opts.all ? { endpoint, all: true } : given ? { endpoint, name: given } : { endpoint },
+    );
+    print(
+      deleted.length
+        ? deleted.map((n) => `deleted ${endpoint}/${n}`).join('\n')
+        : `no such secret of ${endpoint}`,
+    );
+    if (!deleted.length) process.exitCode = 1;
+  });
+
+program
+  .command('login')
+  .description('sign in to an OAuth endpoint in your browser; tokens go to the OS keychain')
+  .argument('<name>')
+  .option('--no-browser', 'print the URL to open instead of starting a browser')
+  .option('--timeout <ms>', 'how long to wait for the sign-in to finish (default 300000)', parseMs)
+  .action(async (name: string, opts: { browser: boolean; timeout?: number }) => {
+    const client = await ControlClient.open(paths);
+    try {
+      client.onNotification('auth/authorize', ({ endpoint, url }) => {
+        if (endpoint !== name) return;
+        print(
+          opts.browser
+            ? `Opening your browser to sign in to ${name}. If it does not open, visit:\n${url}`
+            : `Open this URL in a browser to sign in to ${name}:\n${url}`,
+        );
+      });
+      const r = await client.request('auth/login', {
+        endpoint: name,
+        openBrowser: opts.browser,
+        ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+      });
+      print(`signed in to ${name} (authorization server ${r.issuer}${r.scope ? `, scope ${r.scope}` : ''})`);
+    } finally {
+      client.close();
+    }
+  });
+
+/** A secret from stdin (one trailing newline dropped), or typed at a hidden prompt on a terminal. */
+async function readSecretValue(prompt: string): Promise<string> {
+  if (process.stdin.isTTY) return readHidden(prompt);
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** Reads a line from the terminal without echoing it. */
+function readHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = (err?: TetherError) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new TetherError(ErrorCode.INVALID_ARGUMENT, 'cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    // Echo goes off before the prompt shows, so nothing typed after it is ever echoed.
+    stdin.setRawMode(true);
+    process.stderr.write(prompt);
+    stdin.setEncoding('utf8');
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
 
 const hosts = program.command('hosts').description('SSH host keys of endpoints reached over SSH');
 hosts

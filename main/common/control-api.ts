@@ -10,6 +10,7 @@ import type {
   EndpointSummary,
   EngineInfo,
   HostKeyInfo,
+  SecretInfo,
   TrafficRecord,
 } from './domain.js';
 import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
@@ -21,6 +22,12 @@ const name = z
     'not a valid endpoint name: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most 64)',
   );
 const empty = z.object({}).strict().prefault({});
+/** A secret's name: `bearer`, `header:<Name>`, a bare header name, or an `oauth…` entry. */
+const secretName = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[\x21-\x7e]+$/, 'a secret name is printable ASCII without spaces');
 
 const trafficFilter = z
   .object({
@@ -62,8 +69,15 @@ export const controlMethods = {
     params: z.object({ name, endpoint: EndpointConfigSchema }).strict(),
     result: result<{ endpoint: EndpointSummary }>(),
   },
-  /** Removes an endpoint and ends its sessions. Errors: ENDPOINT_NOT_FOUND. */
-  'endpoints/remove': { params: z.object({ name }).strict(), result: result<Record<string, never>>() },
+  /**
+   * Removes an endpoint, ends its sessions and deletes its keychain secrets (unless `keepSecrets`).
+   * Errors: ENDPOINT_NOT_FOUND, KEYCHAIN_UNAVAILABLE (an endpoint with `auth` whose secrets cannot
+   * be deleted: nothing was removed).
+   */
+  'endpoints/remove': {
+    params: z.object({ name, keepSecrets: z.boolean().optional() }).strict(),
+    result: result<{ deletedSecrets?: string[] }>(),
+  },
   /** Keeps an endpoint connected and probed even with no shim attached. */
   'endpoints/connect': { params: z.object({ name }).strict(), result: result<EndpointStatus>() },
   /** Drops the keep-connected flag and closes the probe session. */
@@ -96,6 +110,59 @@ export const controlMethods = {
       })
       .strict(),
     result: result<{ hosts: HostKeyInfo[]; trusted?: HostKeyInfo }>(),
+  },
+  /**
+   * Stores a secret of an endpoint in the OS keychain (account `<endpoint>/<name>`). `name` defaults
+   * to the endpoint's own (`bearer`, or `header:<Name>`); a header name may be given as `X-Key` or
+   * `header:X-Key`. Errors: ENDPOINT_NOT_FOUND, INVALID_ARGUMENT, KEYCHAIN_UNAVAILABLE.
+   */
+  'secrets/set': {
+    params: z
+      .object({
+        endpoint: name,
+        name: secretName.optional(),
+        value: z
+          .string()
+          .min(1, 'the secret is empty')
+          .max(65_536)
+          .regex(
+            /^[\t\x20-\x7e\x80-\uffff]*$/,
+            'a secret sent in a header must not contain control characters',
+          ),
+      })
+      .strict(),
+    result: result<{ endpoint: string; name: string }>(),
+  },
+  /**
+   * Deletes secrets of an endpoint: `name` (default: the endpoint's own), or with `all`, every
+   * secret of it, OAuth tokens included (a sign-out). Errors: KEYCHAIN_UNAVAILABLE.
+   */
+  'secrets/delete': {
+    params: z.object({ endpoint: name, name: secretName.optional(), all: z.boolean().optional() }).strict(),
+    result: result<{ deleted: string[] }>(),
+  },
+  /** The names of stored secrets (never their values), of one endpoint or all. */
+  'secrets/list': {
+    params: z.object({ endpoint: name.optional() }).strict().prefault({}),
+    result: result<{ secrets: SecretInfo[] }>(),
+  },
+  /**
+   * Signs in to an OAuth endpoint (MCP authorization, OAuth 2.1 with PKCE) in the engine: a loopback
+   * redirect on 127.0.0.1, the system browser unless `openBrowser` is false. The URL to open is also
+   * pushed to this connection as `auth/authorize`. One sign-in per endpoint at a time: concurrent
+   * callers wait for the running one. Errors: AUTH_FAILED (refused, timed out, an unusable
+   * authorization server), INVALID_ARGUMENT (not an OAuth endpoint), KEYCHAIN_UNAVAILABLE.
+   */
+  'auth/login': {
+    params: z
+      .object({
+        endpoint: name,
+        openBrowser: z.boolean().default(true),
+        /** How long to wait for the user to finish in the browser (ms). */
+        timeoutMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+      })
+      .strict(),
+    result: result<{ endpoint: string; issuer: string; scope?: string; expiresAt?: string }>(),
   },
   /** Layered diagnosis of an endpoint: config, DNS, TCP, TLS, HTTP, transport, initialize, ping. */
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },
@@ -135,4 +202,6 @@ export type ControlResult<M extends ControlMethod> = (typeof controlMethods)[M][
 export interface ControlNotifications {
   'status/changed': { endpoint: EndpointStatus };
   'traffic/record': { record: TrafficRecord };
+  /** During `auth/login`: the authorization URL the user opens (also when a browser was started). */
+  'auth/authorize': { endpoint: string; url: string };
 }

@@ -33,6 +33,13 @@ function isNoEngine(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * V8 options of a started engine: a small young generation. The engine keeps its traffic ring in
+ * slabs outside the V8 heap and makes short-lived garbage only, so a 16 MiB semi-space (V8's
+ * default) would mostly add resident memory, not speed.
+ */
+const ENGINE_NODE_OPTIONS = ['--max-semi-space-size=4'];
+
 /** The CLI entry the launcher runs as `node <cli> engine`. */
 const CLI_ENTRY = fileURLToPath(new URL('../cli/index.js', import.meta.url));
 
@@ -136,7 +143,7 @@ async function waitForSocket(
 function spawnEngine(startLog: string): ChildProcess {
   const fd = openSync(startLog, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [CLI_ENTRY, 'engine'], {
+    const child = spawn(process.execPath, [...ENGINE_NODE_OPTIONS, CLI_ENTRY, 'engine'], {
       detached: true,
       stdio: ['ignore', fd, fd],
       // Under Electron the same binary runs as plain Node for the engine.

@@ -12,7 +12,8 @@ import type { EndpointConfig, TransportKind } from './schemas.js';
  * - `ready`: the last probe or request succeeded.
  * - `degraded`: reachable, but a probe failed or was slow; requests may still work.
  * - `down`: cannot be reached; retrying with backoff.
- * - `auth-required`: the remote answered 401/403.
+ * - `auth-required`: the remote answered 401/403, or its credentials are missing (not stored, not
+ *   signed in, the keychain unavailable).
  * - `host-untrusted`: the SSH host key is unknown or changed.
  */
 export type HealthState =
@@ -118,6 +119,9 @@ export interface EngineInfo {
   configFile: string;
   /** Resident set size (bytes). */
   rssBytes: number;
+  /** V8 heap in use, and memory outside it (buffers: the traffic ring's slabs), in bytes. */
+  heapUsedBytes: number;
+  externalBytes: number;
   traffic: { records: number; bytes: number; maxRecords: number; maxBytes: number };
 }
 
@@ -132,6 +136,16 @@ export interface HostKeyInfo {
   /** `SHA256:…`, as ssh-keygen -l shows it. */
   fingerprint: string;
   status: 'trusted' | 'unknown' | 'mismatch' | 'revoked';
+}
+
+/**
+ * A secret stored in the OS keychain (service `mcp-tether`, account `<endpoint>/<name>`). Values
+ * never leave the engine; this is all anyone sees of them.
+ */
+export interface SecretInfo {
+  endpoint: string;
+  /** `bearer`, `header:<Name>`, `oauth-tokens:<issuer>` or `oauth-client:<issuer>`. */
+  name: string;
 }
 
 /** One layer checked by `doctor`. */

@@ -26,8 +26,12 @@ export const ErrorCode = {
   UPSTREAM_PROTOCOL: 'UPSTREAM_PROTOCOL',
   /** The upstream session ended (server restart, expired session) while the request was in flight. */
   UPSTREAM_SESSION_LOST: 'UPSTREAM_SESSION_LOST',
-  /** The remote wants credentials (HTTP 401/403). */
+  /** The remote wants credentials (HTTP 401/403), or none are stored: the hint says what to run. */
   AUTH_REQUIRED: 'AUTH_REQUIRED',
+  /** An OAuth sign-in failed: refused, timed out, or an authorization server MCP Tether must not trust. */
+  AUTH_FAILED: 'AUTH_FAILED',
+  /** No OS keychain (Secret Service, Keychain, Credential Manager) can be reached, or it is locked. */
+  KEYCHAIN_UNAVAILABLE: 'KEYCHAIN_UNAVAILABLE',
   /** The SSH host key is not in any known_hosts file: `mcp-tether hosts trust` after checking it. */
   HOST_KEY_UNKNOWN: 'HOST_KEY_UNKNOWN',
   /** The SSH host key differs from the recorded one, or is revoked: never accepted silently. */

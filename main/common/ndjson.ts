@@ -114,16 +114,30 @@ function isBlank(buf: Buffer): boolean {
 
 const NEWLINE = Buffer.from('\n');
 
+/** Below this size (bytes or characters) a line and its newline are joined into one write. */
+const JOIN_BELOW = 64 * 1024;
+
 /**
- * Writes one line (the bytes, then `\n`) as a single write: no copy of the line, no re-encoding.
+ * Writes lines (each followed by `\n`) in one system call: small ones joined into one chunk, large
+ * ones corked and handed over as they are, so a big line is neither copied nor re-encoded.
  */
 export function writeLine(
   stream: NodeJS.WritableStream & { cork(): void; uncork(): void },
-  line: Buffer | string,
+  ...lines: (Buffer | string)[]
 ): void {
+  if (lines.every((l) => l.length < JOIN_BELOW)) {
+    stream.write(
+      lines.every((l) => typeof l === 'string')
+        ? lines.join('\n') + '\n'
+        : Buffer.concat(lines.flatMap((l) => [typeof l === 'string' ? Buffer.from(l) : l, NEWLINE])),
+    );
+    return;
+  }
   stream.cork();
-  stream.write(line);
-  stream.write(NEWLINE);
+  for (const l of lines) {
+    stream.write(l);
+    stream.write(NEWLINE);
+  }
   stream.uncork();
 }
 

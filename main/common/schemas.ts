@@ -74,6 +74,39 @@ const sshDestination = z
     'not an SSH destination: use [user@]host[:port] or a Host alias from ~/.ssh/config',
   );
 
+/**
+ * How an endpoint authenticates. The secret itself is never here: it is an OS keychain entry
+ * (service `mcp-tether`, account `<endpoint>/<secret name>`), set with `mcp-tether secret set`, or,
+ * for OAuth, the tokens `mcp-tether login` obtained.
+ */
+export const AuthSchema = z.discriminatedUnion('type', [
+  /** `Authorization: Bearer <token>`; the token is the keychain secret `bearer`. */
+  z.object({ type: z.literal('bearer') }).strict(),
+  /** A header whose whole value is secret (an API key); the keychain secret `header:<name>`. */
+  z
+    .object({
+      type: z.literal('header'),
+      name: z.string().regex(HEADER_NAME_RE, 'not a valid HTTP header name (RFC 9110 §5.1)'),
+    })
+    .strict(),
+  /** OAuth 2.1 per the MCP authorization spec; tokens from `mcp-tether login`. */
+  z
+    .object({
+      type: z.literal('oauth'),
+      /** A client id registered with the authorization server beforehand (else CIMD or RFC 7591). */
+      clientId: z.string().min(1).max(2048).optional(),
+      /** Scopes to ask for; default: the server's WWW-Authenticate scope, else its metadata's. */
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not an OAuth scope')).optional(),
+      /** An HTTPS URL serving this client's Client ID Metadata Document, for servers that support it. */
+      clientMetadataUrl: z
+        .url({ protocol: /^https$/, error: 'the client metadata document must be an https:// URL' })
+        .optional(),
+    })
+    .strict(),
+]);
+/** One of {@link AuthSchema}'s shapes. */
+export type AuthConfig = z.output<typeof AuthSchema>;
+
 /** How an endpoint is reached over SSH (ssh(1) terms). */
 export const SshSchema = z
   .object({
@@ -102,6 +135,8 @@ export const EndpointConfigSchema = z
     transport: z.enum(TRANSPORTS).default('auto'),
     /** Non-secret static headers sent on every upstream HTTP request and the WebSocket handshake. */
     headers: headerMap.default({}),
+    /** Credentials kept in the OS keychain, sent on every request and the WebSocket handshake. */
+    auth: AuthSchema.optional(),
     /** Time allowed to connect and complete `initialize` upstream (ms). */
     connectTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
     /** Time allowed for any single request upstream before the client gets UPSTREAM_TIMEOUT (ms). */
@@ -126,6 +161,12 @@ export const EndpointConfigSchema = z
         });
       if (e.url)
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'a stdio endpoint has a command, not a URL' });
+      if (e.auth)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth'],
+          message: 'a stdio endpoint has no HTTP requests to authenticate (SSH keys authenticate it)',
+        });
       return;
     }
     if (e.command)
@@ -142,6 +183,14 @@ export const EndpointConfigSchema = z
       });
       return;
     }
+    const authHeader = e.auth?.type === 'header' ? e.auth.name.toLowerCase() : e.auth ? 'authorization' : '';
+    const clash = Object.keys(e.headers).find((h) => h.toLowerCase() === authHeader);
+    if (clash)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headers', clash],
+        message: `"${clash}" is the endpoint's secret header: its value comes from the OS keychain`,
+      });
     const scheme = e.url.split(':')[0];
     const isWs = scheme === 'ws' || scheme === 'wss';
     if (e.transport === 'websocket' && !isWs) {

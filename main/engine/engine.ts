@@ -12,7 +12,10 @@ import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
-import type { ConfigFile } from '../common/schemas.js';
+import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
+import { openBrowser } from './auth/browser.js';
+import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
+import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { runDoctor } from './health/doctor.js';
@@ -22,6 +25,14 @@ import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
+import {
+  OAUTH_TOKENS_PREFIX,
+  resolveSecretToSet,
+  secretNameMatches,
+  staticSecretName,
+} from './secrets/names.js';
+import { KnownSecrets } from './secrets/redact.js';
+import { SecretStore } from './secrets/store.js';
 
 /** Options of {@link Engine}. */
 export interface EngineOptions {
@@ -37,6 +48,10 @@ export type StartOutcome = { started: true } | { started: false; pid: number };
 export class Engine {
   private readonly store: ConfigStore;
   private readonly recorder: TrafficRecorder;
+  /** Every secret value the engine has seen, masked in traffic records. */
+  private readonly knownSecrets = new KnownSecrets();
+  /** The OS keychain: the only place secrets are kept. */
+  private readonly keychain: SecretStore;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly statusSubscribers = new Set<ControlConnection>();
   private readonly server: ControlServer;
@@ -58,6 +73,8 @@ export class Engine {
     }
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
+    this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
+    this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }
@@ -110,7 +127,10 @@ export class Engine {
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
     try {
-      this.sync();
+      const config = this.sync();
+      // Learn the stored values up front, so traffic is redacted from the first message on.
+      if (Object.values(config.endpoints).some((e) => e.auth))
+        void this.keychain.list().catch(() => undefined);
     } catch (err) {
       log(`config: ${(err as Error).message}`);
     }
@@ -166,11 +186,32 @@ export class Engine {
             maxMessageBytes: config.settings.maxMessageBytes,
             onStatus: (s) => this.broadcastStatus(s),
             knownHostsFiles: this.knownHostsFiles(),
+            credentials: (n, ec) => this.credentials(n, ec),
           }),
         );
       }
     }
     return config;
+  }
+
+  /** The credentials of an endpoint with `auth`. */
+  private credentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
+    const auth = config.auth;
+    if (!auth) return undefined;
+    if (auth.type !== 'oauth') return new StaticCredentials(name, auth, this.keychain);
+    return new OAuthCredentials({
+      endpoint: name,
+      url: config.url ?? '',
+      auth,
+      store: this.keychain,
+      version: this.opts.version,
+      openBrowser: (url) => openBrowser(url),
+      learn: (value) => this.knownSecrets.add(value),
+      event: (type, detail) => {
+        this.opts.log(`endpoint ${name}: ${detail}`);
+        this.recorder.record({ endpoint: name, session: 'auth', kind: 'event', event: { type, detail } });
+      },
+    });
   }
 
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
@@ -205,7 +246,11 @@ export class Engine {
       uptimeMs: Date.now() - this.startedAt,
       socketPath: this.opts.paths.socketPath,
       configFile: this.opts.paths.configFile,
-      rssBytes: process.memoryUsage.rss(),
+      ...(({ rss, heapUsed, external }) => ({
+        rssBytes: rss,
+        heapUsedBytes: heapUsed,
+        externalBytes: external,
+      }))(process.memoryUsage()),
       traffic: { records: t.records, bytes: t.bytes, maxRecords: t.maxRecords, maxBytes: t.maxBytes },
     };
   }
@@ -250,13 +295,76 @@ export class Engine {
         });
         return { endpoint: this.summary(name) };
       },
-      'endpoints/remove': ({ name }) => {
-        this.endpoint(name);
+      'endpoints/remove': async ({ name, keepSecrets }) => {
+        const { config } = this.endpoint(name);
+        let deletedSecrets: string[] | undefined;
+        // An endpoint without auth never touched the keychain: removing it does not either.
+        if (config.auth && !keepSecrets) {
+          try {
+            deletedSecrets = await this.keychain.deleteAll(name);
+          } catch (err) {
+            const e = err as TetherError;
+            throw new TetherError(
+              e.code,
+              `${e.message}; ${name} was not removed, so its secrets are not orphaned`,
+              {
+                hint: `${String(e.data['hint'] ?? '')} Or remove it and leave its secrets: mcp-tether remove ${name} --keep-secrets`.trim(),
+              },
+            );
+          }
+        }
         this.store.update((c) => {
           delete c.endpoints[name];
         });
         this.sync();
-        return {};
+        if (deletedSecrets?.length)
+          this.opts.log(`endpoint ${name}: ${deletedSecrets.length} secret(s) deleted`);
+        return deletedSecrets ? { deletedSecrets } : {};
+      },
+      'secrets/set': async ({ endpoint: name, name: given, value }) => {
+        const ep = this.endpoint(name);
+        const secret = resolveSecretToSet(name, ep.config.auth, given);
+        await this.keychain.set(name, secret, value);
+        ep.auth?.invalidate();
+        this.opts.log(`secret ${name}/${secret} stored in the OS keychain`);
+        return { endpoint: name, name: secret };
+      },
+      'secrets/delete': async ({ endpoint: name, name: given, all }) => {
+        const ep = this.sync().endpoints[name] ? this.endpoints.get(name) : undefined;
+        let wanted: (stored: string) => boolean;
+        if (all) wanted = () => true;
+        else if (given !== undefined) wanted = (stored) => secretNameMatches(stored, given);
+        else {
+          const auth = this.endpoint(name).config.auth;
+          if (!auth)
+            throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} has no credentials configured`, {
+              hint: `Name the secret (--name), or delete all of ${name}'s: mcp-tether secret delete ${name} --all`,
+            });
+          const own = auth.type === 'oauth' ? undefined : staticSecretName(auth);
+          // For OAuth, deleting the endpoint's secret means signing out: its tokens go.
+          wanted = (stored) => (own ? stored === own : stored.startsWith(OAUTH_TOKENS_PREFIX));
+        }
+        const deleted: string[] = [];
+        for (const s of await this.keychain.list(name)) {
+          if (wanted(s.name) && (await this.keychain.delete(name, s.name))) deleted.push(s.name);
+        }
+        ep?.auth?.invalidate();
+        if (deleted.length) this.opts.log(`secret(s) of ${name} deleted: ${deleted.join(', ')}`);
+        return { deleted };
+      },
+      'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
+      'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
+        const ep = this.endpoint(name);
+        if (!(ep.auth instanceof OAuthCredentials)) {
+          throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
+            hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
+          });
+        }
+        return ep.auth.login({
+          openBrowser: open,
+          timeoutMs,
+          onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),
+        });
       },
       'endpoints/connect': ({ name }) => {
         const ep = this.endpoint(name);
@@ -289,8 +397,10 @@ export class Engine {
         return { lastSeq: this.recorder.stats().lastSeq };
       },
       'doctor/run': ({ name }) => {
-        const { config } = this.endpoint(name);
-        return config.ssh ? runSshDoctor(name, config, this.knownHostsFiles()) : runDoctor(name, config);
+        const { config, auth } = this.endpoint(name);
+        return config.ssh
+          ? runSshDoctor(name, config, this.knownHostsFiles())
+          : runDoctor(name, config, auth);
       },
       'hosts/trust': ({ endpoint: name, fingerprint }) => {
         const { config } = this.endpoint(name);
@@ -311,7 +421,9 @@ export class Engine {
           recorder: this.recorder,
           // `#<id>` before an answer tells the shim which request it settles (see shim/attach).
           write: (line, answers) =>
-            conn.writeLine(answers === undefined ? line : `#${JSON.stringify(answers)}\n${line}`),
+            answers === undefined
+              ? conn.writeLine(line)
+              : conn.writeLine(`#${JSON.stringify(answers)}`, line),
           end: () => conn.end(),
         });
         if (resume) session.resume(resume.initialize, resume.initialized);

@@ -140,6 +140,8 @@ describe('formatStatus', () => {
     socketPath: '/run/mcp-tether/engine.sock',
     configFile: '/home/u/.config/mcp-tether/endpoints.json',
     rssBytes: 50 * 1048576,
+    heapUsedBytes: 20 * 1048576,
+    externalBytes: 10 * 1048576,
     traffic: { records: 12, bytes: 3 * 1048576, maxRecords: 20000, maxBytes: 64 * 1048576 },
   };
   const ep = (over: Partial<EndpointStatus>): EndpointStatus => ({

@@ -85,10 +85,13 @@ describe('TrafficRecorder', () => {
     expect(r.stats()).toMatchObject({ records: 3, lastSeq: 3 });
   });
 
-  it('takes a byte count the caller already knows', () => {
+  it('stores the bytes the caller already has, as they are', () => {
     const r = recorder();
-    r.record({ ...msg(), bytes: 4242 });
-    expect(r.query()[0]!.bytes).toBe(4242);
+    const m = msg();
+    const raw = Buffer.from(m.text!.replace('{', '{ '));
+    r.record({ ...m, text: raw.toString(), raw });
+    expect(r.query()[0]!.bytes).toBe(raw.length);
+    expect(r.query()[0]!.message).toEqual(JSON.parse(m.text!));
   });
 
   it('evicts the oldest records past maxRecords', () => {

@@ -15,7 +15,7 @@ import {
 } from '../../common/control-api.js';
 import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../common/errors.js';
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
-import { LineSplitter, sniffId } from '../../common/ndjson.js';
+import { LineSplitter, sniffId, writeLine } from '../../common/ndjson.js';
 
 /** A relay installed on a connection by `shim/attach`. */
 export interface AttachedRelay {
@@ -31,7 +31,7 @@ export interface ControlConnection {
   /** Sends a push notification. Dropped when the client reads too slowly (over 16 MiB queued). */
   notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void;
   /** Writes a raw line (relay mode). */
-  writeLine(line: string): void;
+  writeLine(...lines: string[]): void;
   /** Runs `cb` when the connection closes. */
   onClose(cb: () => void): void;
   /** Ends the connection. */
@@ -109,9 +109,7 @@ export class ControlServer {
         if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
         socket.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n');
       },
-      writeLine: (line) => {
-        socket.write(line + '\n');
-      },
+      writeLine: (...lines) => writeLine(socket, ...lines),
       onClose: (cb) => closers.push(cb),
       end: () => socket.end(),
     };

@@ -21,6 +21,7 @@ import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
+import type { EndpointCredentials } from '../auth/credentials.js';
 
 /** An endpoint reached directly by URL (not over SSH). */
 type HttpEndpointConfig = EndpointConfig & { url: string };
@@ -277,8 +278,9 @@ export function httpStatusFinding(
       detail: statusLine,
       hint:
         `the server needs authentication (HTTP ${status}${wwwAuthenticate ? `; WWW-Authenticate: ${wwwAuthenticate.slice(0, 200)}` : ''}). ` +
-        'This version of MCP Tether cannot send credentials yet: allow this client on the server ' +
-        '(for example by address, over SSH or a tailnet), or use an endpoint that needs none',
+        'Give the endpoint credentials from the OS keychain: add it with --auth bearer, --auth header:NAME or ' +
+        '--auth oauth, then store the secret (mcp-tether secret set <name>) or sign in (mcp-tether login <name>); ' +
+        'if it has them already, the server refused them: store a valid secret, or sign in again',
     };
   }
   if (status >= 300 && status < 400) {
@@ -598,10 +600,13 @@ class Doctor {
   private observation: HttpObservation | undefined;
   private conn: UpstreamConnection | undefined;
   private calls = new InternalCalls('doctor');
+  /** The endpoint's credentials for this run (read at the config step), never shown. */
+  private creds: Record<string, string> = {};
 
   constructor(
     private readonly name: string,
     private readonly config: HttpEndpointConfig,
+    private readonly auth?: EndpointCredentials,
   ) {
     this.url = new URL(config.url);
     this.host = this.url.hostname.replace(/^\[|\]$/g, '');
@@ -672,12 +677,21 @@ class Doctor {
   private async checkConfig(): Promise<Finding> {
     const c = this.config;
     const headers = Object.keys(c.headers);
-    return {
-      ok: true,
-      detail:
-        `${c.url}, transport ${c.transport}, connect timeout ${c.connectTimeoutMs} ms` +
-        (headers.length ? `, headers: ${headers.join(', ')}` : ', no extra headers'),
-    };
+    const detail =
+      `${c.url}, transport ${c.transport}, connect timeout ${c.connectTimeoutMs} ms` +
+      (headers.length ? `, headers: ${headers.join(', ')}` : ', no extra headers');
+    if (!this.auth) return { ok: true, detail };
+    try {
+      this.creds = await this.auth.headers();
+    } catch (err) {
+      const e = toTetherError(err);
+      return {
+        ok: false,
+        detail: `${detail}; credentials: ${e.message} (${e.code})`,
+        hint: typeof e.data['hint'] === 'string' ? e.data['hint'] : 'see the message',
+      };
+    }
+    return { ok: true, detail: `${detail}, credentials: ${this.auth.describe()}` };
   }
 
   private async checkDns(): Promise<Finding> {
@@ -782,7 +796,7 @@ class Doctor {
   private request(url: URL, method: 'GET' | 'POST' | 'DELETE', headers: OutgoingHttpHeaders, body?: string) {
     const p = sendHttp(url, {
       method,
-      headers: { ...this.config.headers, ...headers },
+      headers: { ...this.config.headers, ...this.creds, ...headers },
       ...(body === undefined ? {} : { body }),
       agents: this.agents,
       connectTimeoutMs: this.timeoutMs,
@@ -1077,7 +1091,7 @@ class Doctor {
         resolve(f);
       };
       const ws = new WebSocket(this.config.url, 'mcp', {
-        headers: this.config.headers,
+        headers: { ...this.config.headers, ...this.creds },
         handshakeTimeout: this.timeoutMs,
         perMessageDeflate: false,
       });
@@ -1132,6 +1146,7 @@ class Doctor {
       {
         name: this.name,
         config,
+        ...(this.auth ? { auth: this.auth } : {}),
         agents: this.agents,
         maxMessageBytes: MAX_BODY_BYTES,
         handlers: {
@@ -1277,11 +1292,15 @@ function jsonRpcErrorSummary(body: string): string {
  * @param name the endpoint's name (used in the suggested commands)
  * @param config the endpoint as stored
  */
-export async function runDoctor(name: string, config: EndpointConfig): Promise<DoctorReport> {
+export async function runDoctor(
+  name: string,
+  config: EndpointConfig,
+  auth?: EndpointCredentials,
+): Promise<DoctorReport> {
   const url = config.url ?? '';
   let doctor: Doctor;
   try {
-    doctor = new Doctor(name, { ...config, url });
+    doctor = new Doctor(name, { ...config, url }, auth);
   } catch (err) {
     return {
       endpoint: name,

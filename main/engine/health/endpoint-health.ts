@@ -12,7 +12,8 @@ const RTT_HISTORY = 60;
 
 /** The state an error puts an endpoint in. */
 export function stateForError(err: TetherError): HealthState {
-  if (err.code === ErrorCode.AUTH_REQUIRED) return 'auth-required';
+  if (err.code === ErrorCode.AUTH_REQUIRED || err.code === ErrorCode.KEYCHAIN_UNAVAILABLE)
+    return 'auth-required';
   if (err.code === ErrorCode.HOST_KEY_UNKNOWN || err.code === ErrorCode.HOST_KEY_MISMATCH)
     return 'host-untrusted';
   if (err.code === ErrorCode.UPSTREAM_TIMEOUT || err.code === ErrorCode.UPSTREAM_SESSION_LOST)

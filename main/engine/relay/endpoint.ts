@@ -4,6 +4,7 @@
  */
 import type { EndpointStatus } from '../../common/domain.js';
 import type { EndpointConfig } from '../../common/schemas.js';
+import type { EndpointCredentials } from '../auth/credentials.js';
 import { EndpointHealth } from '../health/endpoint-health.js';
 import { HealthProbe } from '../health/probe.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
@@ -28,6 +29,8 @@ export interface EndpointDeps {
   onStatus(status: EndpointStatus): void;
   /** known_hosts files for SSH endpoints: the user's, then the app's own (where trust adds keys). */
   knownHostsFiles: string[];
+  /** Makes the credentials of an endpoint whose config has `auth` (keychain secrets, OAuth). */
+  credentials?(name: string, config: EndpointConfig): EndpointCredentials | undefined;
 }
 
 /** See the module comment. */
@@ -39,6 +42,8 @@ export class Endpoint {
   readonly health: EndpointHealth;
   readonly sessions = new Set<RelaySession>();
   private probe: HealthProbe | undefined;
+  /** Per-request credentials, when the config has `auth`. */
+  auth: EndpointCredentials | undefined;
 
   constructor(
     readonly name: string,
@@ -47,6 +52,7 @@ export class Endpoint {
   ) {
     this.health = new EndpointHealth(name, deps.onStatus);
     this.agents = this.makeAgents();
+    this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
   }
 
   /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
@@ -91,6 +97,7 @@ export class Endpoint {
       agents: this.agents,
       maxMessageBytes: this.deps.maxMessageBytes,
     };
+    if (this.auth) opts.auth = this.auth;
     if (this.detected) opts.detected = this.detected;
     if (this.config.ssh) {
       try {
@@ -138,6 +145,7 @@ export class Endpoint {
     if (JSON.stringify(config) === JSON.stringify(this.config)) return;
     this.config = config;
     this.detected = undefined;
+    this.auth = config.auth ? this.deps.credentials?.(this.name, config) : undefined;
     const old = this.agents;
     this.link?.close();
     this.link = undefined;

@@ -114,7 +114,7 @@ export class RelaySession {
       return;
     }
     const msg: OutboundMessage = { text, raw, info, parsed: parsed as JsonRpcMessage };
-    this.record('client-to-server', info, text, { bytes: raw.length, parsed: msg.parsed });
+    this.record('client-to-server', info, text, { raw, parsed: msg.parsed });
     if (info.kind === 'request') {
       const key = idKey(info.id as JsonRpcId);
       const timeoutMs = this.deps.endpoint.config.requestTimeoutMs;
@@ -389,7 +389,7 @@ export class RelaySession {
     direction: 'client-to-server' | 'server-to-client',
     info: MessageInfo,
     text: string,
-    extra: { latencyMs?: number; bytes?: number; parsed?: JsonRpcMessage } = {},
+    extra: { latencyMs?: number; raw?: Buffer; parsed?: JsonRpcMessage } = {},
   ): void {
     const input: RecordInput = {
       endpoint: this.name,
@@ -401,7 +401,7 @@ export class RelaySession {
     if (info.method !== undefined) input.method = info.method;
     if (info.id !== undefined) input.id = info.id;
     if (extra.latencyMs !== undefined) input.latencyMs = extra.latencyMs;
-    if (extra.bytes !== undefined) input.bytes = extra.bytes;
+    if (extra.raw !== undefined) input.raw = extra.raw;
     if (info.kind === 'error') {
       const e = (extra.parsed ?? (JSON.parse(text) as JsonRpcMessage)).error;
       if (e) {

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import ssh2, { type AuthenticationType, type Client, type ClientChannel, type NextAuthHandler } from 'ssh2';
 
 // ssh2 is CommonJS: its classes come through the default export.
@@ -64,6 +64,9 @@ function asSocket(channel: ClientChannel): Duplex {
   const c = channel as unknown as Record<string, unknown>;
   for (const m of ['setNoDelay', 'setKeepAlive', 'ref', 'unref']) c[m] ??= () => channel;
   c['setTimeout'] ??= () => channel;
+  // ssh2 emits 'close' without marking the channel destroyed, so node:http's agent would keep a
+  // channel of a dropped connection as a free socket and send the next request into it.
+  channel.once('close', () => Duplex.prototype.destroy.call(channel));
   return channel;
 }
 
@@ -210,7 +213,9 @@ export class SshLink {
             ? `${encrypted.join(', ')} needs a passphrase, which MCP Tether cannot ask for yet: add the key to ssh-agent (ssh-add) and try again.`
             : tried.length === 0
               ? 'No ssh-agent (SSH_AUTH_SOCK) and no identity file was found: start ssh-agent and ssh-add a key, or pass --identity FILE.'
-              : `Check the user name (${hop.user}) and that the public key is in ~/.ssh/authorized_keys on ${hop.host}.`;
+              : keys.length === 0
+                ? `No identity file was found and ssh-agent offered no key ${hop.host} accepts: ssh-add the key (ssh-add -l lists the agent's keys) or pass --identity FILE; check the user name (${hop.user}) too.`
+                : `Check the user name (${hop.user}) and that the public key is in ~/.ssh/authorized_keys on ${hop.host}.`;
           return fail(
             new TetherError(
               encrypted.length && !tried.length

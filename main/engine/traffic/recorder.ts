@@ -1,10 +1,17 @@
 /**
  * The traffic recorder (DESIGN §5): every relayed JSON-RPC message and engine event, in a ring
- * bounded by record count and bytes. Messages are kept as their text and parsed only when queried,
- * so recording costs a few object fields and no copies.
+ * bounded by record count and by bytes.
+ *
+ * Memory is the point of its layout. Message texts are copied, as UTF-8, into 1 MiB slabs filled in
+ * order (a large message gets a buffer of its own); since the ring evicts oldest first, whole slabs
+ * empty out and are dropped, so the text store stays within the byte limit without per-message
+ * allocations. The other fields live in columns (typed arrays and a few arrays of shared strings),
+ * not in an object per record. A record costs its text plus {@link RECORD_OVERHEAD_BYTES}, and
+ * that sum is what `maxBytes` bounds. Messages are parsed only when queried.
  */
 import type { Direction, RecordKind, TrafficFilter, TrafficRecord } from '../../common/domain.js';
 import type { JsonRpcId } from '../../common/jsonrpc.js';
+import { redactJson, redactText } from '../secrets/redact.js';
 
 /** What the relay hands the recorder for one message or event. */
 export interface RecordInput {
@@ -16,22 +23,22 @@ export interface RecordInput {
   id?: JsonRpcId | null;
   /** The single-line JSON text (messages). */
   text?: string;
-  /** Its UTF-8 size, when the caller knows it already (bytes). */
-  bytes?: number;
+  /** The same text as UTF-8 bytes, when the caller has them (saves encoding it again). */
+  raw?: Buffer;
   latencyMs?: number;
   errorCode?: number;
   errorDataCode?: string;
   event?: { type: string; detail: string };
 }
 
-interface Entry extends RecordInput {
-  seq: number;
-  timeMs: number;
-  bytes: number;
-}
-
-/** Fixed cost charged per record against `maxBytes`, for the object that holds it (bytes). */
-const RECORD_OVERHEAD_BYTES = 160;
+/** Charged per record against `maxBytes` on top of its text: its share of the columns (bytes). */
+export const RECORD_OVERHEAD_BYTES = 96;
+const SLAB_BYTES = 1024 * 1024;
+/** Texts above this get a buffer of their own instead of a slab slice (bytes). */
+const OWN_BUFFER_ABOVE = 256 * 1024;
+const MAX_INTERNED = 4096;
+/** Emptied slabs kept for reuse. */
+const FREE_SLABS = 2;
 
 /** Limits of the ring. */
 export interface RecorderLimits {
@@ -42,14 +49,88 @@ export interface RecorderLimits {
 
 type Listener = { filter: TrafficFilter; cb: (record: TrafficRecord) => void };
 
+const KINDS: RecordKind[] = ['request', 'response', 'notification', 'error', 'event'];
+const DIRECTIONS: (Direction | undefined)[] = [undefined, 'client-to-server', 'server-to-client'];
+
+/**
+ * Append-only UTF-8 text storage in slabs. A slab whose last text is released goes back to a small
+ * pool and is reused, so a full ring recycles its memory instead of waiting for the GC to free it.
+ */
+class TextStore {
+  private readonly slabs = new Map<number, { buf: Buffer; live: number }>();
+  private readonly free: Buffer[] = [];
+  private nextId = 0;
+  private current: { id: number; buf: Buffer; used: number } | undefined;
+
+  private drop(id: number): void {
+    const s = this.slabs.get(id);
+    this.slabs.delete(id);
+    if (s && s.buf.length === SLAB_BYTES && this.free.length < FREE_SLABS) this.free.push(s.buf);
+  }
+
+  /** Stores a text; returns where. */
+  put(text: string, raw: Buffer | undefined, bytes: number): { slab: number; offset: number } {
+    if (bytes > OWN_BUFFER_ABOVE) {
+      const id = this.nextId++;
+      const buf = Buffer.allocUnsafeSlow(bytes);
+      if (raw) raw.copy(buf);
+      else buf.write(text);
+      this.slabs.set(id, { buf, live: 1 });
+      return { slab: id, offset: 0 };
+    }
+    if (!this.current || this.current.used + bytes > SLAB_BYTES) {
+      const id = this.nextId++;
+      const buf = this.free.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabs.set(id, { buf, live: 0 });
+      if (this.current && this.slabs.get(this.current.id)?.live === 0) this.drop(this.current.id);
+      this.current = { id, buf, used: 0 };
+    }
+    const c = this.current;
+    const offset = c.used;
+    if (raw) raw.copy(c.buf, offset);
+    else c.buf.write(text, offset);
+    c.used += bytes;
+    this.slabs.get(c.id)!.live++;
+    return { slab: c.id, offset };
+  }
+
+  get(slab: number, offset: number, bytes: number): string {
+    return this.slabs.get(slab)!.buf.toString('utf8', offset, offset + bytes);
+  }
+
+  release(slab: number): void {
+    const s = this.slabs.get(slab);
+    if (!s) return;
+    s.live--;
+    if (s.live === 0 && slab !== this.current?.id) this.drop(slab);
+  }
+}
+
 /** The bounded recorder. One per engine. */
 export class TrafficRecorder {
-  private ring: (Entry | undefined)[] = [];
+  // Ring columns; position p holds the record at (head + i) % capacity.
+  private capacity = 0;
+  private time = new Float64Array(0);
+  private size = new Float64Array(0);
+  private latency = new Float64Array(0);
+  private errCode = new Float64Array(0);
+  private slab = new Int32Array(0);
+  private offset = new Uint32Array(0);
+  private flags = new Uint8Array(0);
+  private endpoint: string[] = [];
+  private session: string[] = [];
+  private method: (string | undefined)[] = [];
+  private ids: (JsonRpcId | null | undefined)[] = [];
+  private extra: ({ errorDataCode?: string; event?: { type: string; detail: string } } | undefined)[] = [];
+  private texts = new TextStore();
   private head = 0;
   private count = 0;
   private bytes = 0;
   private seq = 0;
+  private readonly interned = new Map<string, string>();
   private readonly listeners = new Set<Listener>();
+  /** Known secret values, longest first; empty unless the engine has read a secret. */
+  private secrets: readonly string[] = [];
 
   /**
    * @param limits ring size (records and bytes)
@@ -65,59 +146,188 @@ export class TrafficRecorder {
     return { records: this.count, bytes: this.bytes, ...this.limits, lastSeq: this.seq };
   }
 
-  /** Changes the limits; evicts at once if the ring is now too full. */
+  /** Changes the limits; evicts at once if the ring is now too full (the newest records stay). */
   setLimits(limits: RecorderLimits): void {
     if (limits.maxRecords === this.limits.maxRecords && limits.maxBytes === this.limits.maxBytes) return;
-    const all = this.entries();
+    const kept = this.entries();
+    const lastSeq = this.seq;
     this.limits = limits;
-    this.ring = [];
+    this.capacity = 0;
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
-    for (const e of all) this.push(e);
+    this.texts = new TextStore();
+    this.seq = lastSeq - kept.length;
+    for (const e of kept) this.push(e, e.timeMs);
+  }
+
+  /** Sets the secret values masked in every record from now on (see secrets/redact). */
+  setSecrets(secrets: readonly string[]): void {
+    this.secrets = secrets;
+  }
+
+  /** `input` with known secrets masked in its text and event detail; the same object when none. */
+  private redact(input: RecordInput): RecordInput {
+    let out = input;
+    if (input.text !== undefined) {
+      const text = redactJson(input.text, this.secrets);
+      if (text !== input.text) {
+        const { raw: _stale, ...rest } = out; // the client's bytes hold the secret: store the masked text
+        out = { ...rest, text };
+      }
+    }
+    if (input.event) {
+      const detail = redactText(input.event.detail, this.secrets);
+      if (detail !== input.event.detail) out = { ...out, event: { ...input.event, detail } };
+    }
+    return out;
   }
 
   /** Records one message or event; returns its seq. */
   record(input: RecordInput): number {
-    const textBytes = input.bytes ?? (input.text !== undefined ? Buffer.byteLength(input.text) : 0);
-    const entry: Entry = { ...input, seq: ++this.seq, timeMs: this.now(), bytes: textBytes };
-    this.push(entry);
+    if (this.secrets.length > 0) input = this.redact(input);
+    const timeMs = this.now();
+    this.push(input, timeMs);
     if (this.listeners.size > 0) {
-      for (const l of this.listeners) {
-        if (matches(entry, l.filter)) l.cb(toRecord(entry));
-      }
+      const r = this.toRecord(this.count - 1);
+      for (const l of this.listeners) if (matches(r, l.filter)) l.cb(r);
     }
-    return entry.seq;
+    return this.seq;
   }
 
-  private push(entry: Entry): void {
-    const cost = entry.bytes + RECORD_OVERHEAD_BYTES;
+  private intern(s: string): string {
+    const hit = this.interned.get(s);
+    if (hit !== undefined) return hit;
+    if (this.interned.size < MAX_INTERNED) this.interned.set(s, s);
+    return s;
+  }
+
+  private push(input: RecordInput, timeMs: number): void {
+    const textBytes =
+      input.text === undefined ? 0 : input.raw ? input.raw.length : Buffer.byteLength(input.text);
+    const cost = textBytes + RECORD_OVERHEAD_BYTES;
     while (
       this.count > 0 &&
       (this.count >= this.limits.maxRecords || this.bytes + cost > this.limits.maxBytes)
     ) {
       this.evictOldest();
     }
-    const cap = this.limits.maxRecords;
-    const idx = (this.head + this.count) % cap;
-    this.ring[idx] = entry;
+    if (this.count === this.capacity) this.grow();
+    const p = (this.head + this.count) % this.capacity;
+    this.seq++;
+    this.time[p] = timeMs;
+    this.size[p] = textBytes;
+    this.latency[p] = input.latencyMs ?? NaN;
+    this.errCode[p] = input.errorCode ?? NaN;
+    if (input.text !== undefined) {
+      const at = this.texts.put(input.text, input.raw, textBytes);
+      this.slab[p] = at.slab;
+      this.offset[p] = at.offset;
+    } else {
+      this.slab[p] = -1;
+    }
+    this.flags[p] = KINDS.indexOf(input.kind) | (DIRECTIONS.indexOf(input.direction) << 3);
+    this.endpoint[p] = this.intern(input.endpoint);
+    this.session[p] = this.intern(input.session);
+    this.method[p] = input.method === undefined ? undefined : this.intern(input.method);
+    this.ids[p] = input.id;
+    this.extra[p] =
+      input.errorDataCode !== undefined || input.event
+        ? { errorDataCode: input.errorDataCode, event: input.event }
+        : undefined;
     this.count++;
     this.bytes += cost;
   }
 
+  /** Grows the columns (doubling, up to maxRecords), unwrapping the ring. */
+  private grow(): void {
+    const next = Math.min(this.limits.maxRecords, Math.max(1024, this.capacity * 2));
+    const order = Array.from({ length: this.count }, (_, i) => (this.head + i) % Math.max(1, this.capacity));
+    const f64 = (old: Float64Array) =>
+      Float64Array.from({ length: next }, (_, i) => (i < order.length ? old[order[i]!]! : 0));
+    const pick = <T>(old: T[]) => order.map((p) => old[p]!);
+    this.time = f64(this.time);
+    this.size = f64(this.size);
+    this.latency = f64(this.latency);
+    this.errCode = f64(this.errCode);
+    const slab = new Int32Array(next);
+    const offset = new Uint32Array(next);
+    const flags = new Uint8Array(next);
+    order.forEach((p, i) => {
+      slab[i] = this.slab[p]!;
+      offset[i] = this.offset[p]!;
+      flags[i] = this.flags[p]!;
+    });
+    this.slab = slab;
+    this.offset = offset;
+    this.flags = flags;
+    this.endpoint = pick(this.endpoint);
+    this.session = pick(this.session);
+    this.method = pick(this.method);
+    this.ids = pick(this.ids);
+    this.extra = pick(this.extra);
+    this.capacity = next;
+    this.head = 0;
+  }
+
   private evictOldest(): void {
-    const e = this.ring[this.head];
-    if (e) this.bytes -= e.bytes + RECORD_OVERHEAD_BYTES;
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.limits.maxRecords;
+    const p = this.head;
+    if (this.slab[p]! >= 0) this.texts.release(this.slab[p]!);
+    this.bytes -= this.size[p]! + RECORD_OVERHEAD_BYTES;
+    this.ids[p] = undefined;
+    this.extra[p] = undefined;
+    this.head = (this.head + 1) % this.capacity;
     this.count--;
   }
 
-  private entries(): Entry[] {
-    const out: Entry[] = [];
+  /** The record at ring index i (0 = oldest). */
+  private toRecord(i: number): TrafficRecord {
+    const p = (this.head + i) % this.capacity;
+    const f = this.flags[p]!;
+    const r: TrafficRecord = {
+      seq: this.seq - this.count + 1 + i,
+      time: new Date(this.time[p]!).toISOString(),
+      endpoint: this.endpoint[p]!,
+      session: this.session[p]!,
+      kind: KINDS[f & 7]!,
+      bytes: this.size[p]!,
+    };
+    const direction = DIRECTIONS[f >> 3];
+    if (direction) r.direction = direction;
+    const method = this.method[p];
+    if (method !== undefined) r.method = method;
+    const id = this.ids[p];
+    if (id !== undefined) r.id = id;
+    if (!Number.isNaN(this.latency[p])) r.latencyMs = this.latency[p]!;
+    if (!Number.isNaN(this.errCode[p])) r.errorCode = this.errCode[p]!;
+    const x = this.extra[p];
+    if (x?.errorDataCode !== undefined) r.errorDataCode = x.errorDataCode;
+    if (x?.event) r.event = x.event;
+    if (this.slab[p]! >= 0)
+      r.message = JSON.parse(this.texts.get(this.slab[p]!, this.offset[p]!, this.size[p]!)) as unknown;
+    return r;
+  }
+
+  private entries(): (RecordInput & { timeMs: number })[] {
+    const out: (RecordInput & { timeMs: number })[] = [];
     for (let i = 0; i < this.count; i++) {
-      const e = this.ring[(this.head + i) % this.limits.maxRecords];
-      if (e) out.push(e);
+      const r = this.toRecord(i);
+      const p = (this.head + i) % this.capacity;
+      const e: RecordInput & { timeMs: number } = {
+        endpoint: r.endpoint,
+        session: r.session,
+        kind: r.kind,
+        timeMs: this.time[p]!,
+      };
+      if (r.direction) e.direction = r.direction;
+      if (r.method !== undefined) e.method = r.method;
+      if (r.id !== undefined) e.id = r.id;
+      if (this.slab[p]! >= 0) e.text = this.texts.get(this.slab[p]!, this.offset[p]!, this.size[p]!);
+      if (r.latencyMs !== undefined) e.latencyMs = r.latencyMs;
+      if (r.errorCode !== undefined) e.errorCode = r.errorCode;
+      if (r.errorDataCode !== undefined) e.errorDataCode = r.errorDataCode;
+      if (r.event) e.event = r.event;
+      out.push(e);
     }
     return out;
   }
@@ -125,13 +335,13 @@ export class TrafficRecorder {
   /** Records matching the filter, oldest first; at most `filter.limit` (default 1000), the newest ones. */
   query(filter: TrafficFilter = {}): TrafficRecord[] {
     const limit = filter.limit ?? 1000;
-    const picked: Entry[] = [];
+    const picked: TrafficRecord[] = [];
     for (let i = this.count - 1; i >= 0 && picked.length < limit; i--) {
-      const e = this.ring[(this.head + i) % this.limits.maxRecords]!;
-      if (filter.afterSeq !== undefined && e.seq <= filter.afterSeq) break;
-      if (matches(e, filter)) picked.push(e);
+      if (filter.afterSeq !== undefined && this.seq - this.count + 1 + i <= filter.afterSeq) break;
+      const r = this.toRecord(i);
+      if (matches(r, filter)) picked.push(r);
     }
-    return picked.reverse().map(toRecord);
+    return picked.reverse();
   }
 
   /** Calls `cb` for every new record matching `filter`; returns an unsubscribe function. */
@@ -142,35 +352,20 @@ export class TrafficRecorder {
   }
 }
 
-function matches(e: Entry, f: TrafficFilter): boolean {
-  if (f.endpoint !== undefined && e.endpoint !== f.endpoint) return false;
-  if (f.session !== undefined && e.session !== f.session) return false;
-  if (f.method !== undefined && e.method !== f.method) return false;
-  if (f.direction !== undefined && e.direction !== f.direction) return false;
-  if (f.kind !== undefined && e.kind !== f.kind) return false;
+function matches(r: TrafficRecord, f: TrafficFilter): boolean {
+  if (f.endpoint !== undefined && r.endpoint !== f.endpoint) return false;
+  if (f.session !== undefined && r.session !== f.session) return false;
+  if (f.method !== undefined && r.method !== f.method) return false;
+  if (f.direction !== undefined && r.direction !== f.direction) return false;
+  if (f.kind !== undefined && r.kind !== f.kind) return false;
   if (f.text !== undefined && f.text.length > 0) {
-    const hay = e.text ?? (e.event ? `${e.event.type} ${e.event.detail}` : '');
+    const hay =
+      r.message !== undefined
+        ? JSON.stringify(r.message)
+        : r.event
+          ? `${r.event.type} ${r.event.detail}`
+          : '';
     if (!hay.toLowerCase().includes(f.text.toLowerCase())) return false;
   }
   return true;
-}
-
-function toRecord(e: Entry): TrafficRecord {
-  const r: TrafficRecord = {
-    seq: e.seq,
-    time: new Date(e.timeMs).toISOString(),
-    endpoint: e.endpoint,
-    session: e.session,
-    kind: e.kind,
-    bytes: e.bytes,
-  };
-  if (e.direction) r.direction = e.direction;
-  if (e.method !== undefined) r.method = e.method;
-  if (e.id !== undefined) r.id = e.id;
-  if (e.latencyMs !== undefined) r.latencyMs = e.latencyMs;
-  if (e.errorCode !== undefined) r.errorCode = e.errorCode;
-  if (e.errorDataCode !== undefined) r.errorDataCode = e.errorDataCode;
-  if (e.text !== undefined) r.message = JSON.parse(e.text) as unknown;
-  if (e.event) r.event = e.event;
-  return r;
 }

@@ -67,6 +67,14 @@ export function createAgents(dial?: Dial): Agents {
   return { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
 }
 
+/**
+ * The request body for a message: its text when small (node:http then sends headers and body in
+ * one write), the client's own bytes when large (no copy, no re-encoding).
+ */
+export function bodyOf(msg: { text: string; raw?: Buffer }): string | Buffer {
+  return msg.raw && msg.raw.length >= 64 * 1024 ? msg.raw : msg.text;
+}
+
 /** Options of {@link sendHttp}. */
 export interface HttpRequestOptions {
   method: 'GET' | 'POST' | 'DELETE';
@@ -100,6 +108,23 @@ export function describeNetError(err: NodeJS.ErrnoException, url: URL): string {
     default:
       return `${err.message} (${where})`;
   }
+}
+
+/** Failures to reach the server at all: the network, or the SSH tunnel to it. */
+const UNREACHABLE: ReadonlySet<string> = new Set([
+  ErrorCode.UPSTREAM_UNREACHABLE,
+  ErrorCode.SSH_UNREACHABLE,
+  ErrorCode.SSH_TIMEOUT,
+  ErrorCode.SSH_CHANNEL_FAILED,
+  ErrorCode.SSH_AUTH_FAILED,
+  ErrorCode.SSH_KEY_PASSPHRASE_REQUIRED,
+  ErrorCode.HOST_KEY_UNKNOWN,
+  ErrorCode.HOST_KEY_MISMATCH,
+]);
+
+/** True when a request failed because the server could not be reached: its session is presumed lost. */
+export function isUnreachable(err: unknown): err is TetherError {
+  return err instanceof TetherError && UNREACHABLE.has(err.code);
 }
 
 /**

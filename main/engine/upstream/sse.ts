@@ -6,8 +6,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
+import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
 import { addMessageHeaders } from './headers.js';
-import { readBody, readSse, sendHttp } from './http.js';
+import { bodyOf, isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -15,12 +16,16 @@ import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from
  * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT (no `endpoint` event within the connect
  *   timeout), UPSTREAM_PROTOCOL (not an event stream, or an endpoint on another origin), AUTH_REQUIRED
  */
-export async function openSseUpstream(opts: NetworkUpstreamOptions): Promise<UpstreamConnection> {
+export async function openSseUpstream(
+  opts: NetworkUpstreamOptions,
+  retried = false,
+): Promise<UpstreamConnection> {
   const url = opts.url;
   const abort = new AbortController();
+  const creds = opts.auth ? await opts.auth.headers() : undefined;
   const res = await sendHttp(url, {
     method: 'GET',
-    headers: { ...opts.config.headers, accept: 'text/event-stream' },
+    headers: { ...opts.config.headers, accept: 'text/event-stream', ...creds },
     agents: opts.agents,
     connectTimeoutMs: opts.config.connectTimeoutMs,
     headersTimeoutMs: opts.config.connectTimeoutMs,
@@ -30,12 +35,12 @@ export async function openSseUpstream(opts: NetworkUpstreamOptions): Promise<Ups
   const ctype = String(res.headers['content-type'] ?? '');
   if (status !== 200 || !ctype.includes('text/event-stream')) {
     res.resume();
+    if (mayRetryAuth(status, opts.auth, retried)) {
+      await opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+      return openSseUpstream(opts, true);
+    }
     if (status === 401 || status === 403) {
-      throw new TetherError(
-        ErrorCode.AUTH_REQUIRED,
-        `the server refused the SSE stream (HTTP ${status}): it needs credentials`,
-        { status },
-      );
+      throw authRefused(opts.auth, opts.name, status, 'the SSE stream', wwwAuthenticate(res));
     }
     throw new TetherError(
       ErrorCode.UPSTREAM_PROTOCOL,
@@ -142,23 +147,26 @@ class SseUpstream implements UpstreamConnection {
     this.opts.handlers.closed(err);
   }
 
-  async send(msg: OutboundMessage): Promise<void> {
+  /** @param retried set on the one resend after a 401 that fresh credentials may cure */
+  async send(msg: OutboundMessage, retried = false): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
     const headers: OutgoingHttpHeaders = { ...this.opts.config.headers, 'content-type': 'application/json' };
     addMessageHeaders(headers, msg, this.protocolVersion);
+    const creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
+    if (creds) Object.assign(headers, creds);
     let res: IncomingMessage;
     try {
       res = await sendHttp(this.postUrl, {
         method: 'POST',
         headers,
-        body: msg.raw ?? msg.text,
+        body: bodyOf(msg),
         agents: this.opts.agents,
         connectTimeoutMs: this.opts.config.connectTimeoutMs,
         headersTimeoutMs: this.opts.config.requestTimeoutMs,
         signal: this.abort.signal,
       });
     } catch (err) {
-      if (err instanceof TetherError && err.code === ErrorCode.UPSTREAM_UNREACHABLE) this.markDead(err);
+      if (isUnreachable(err)) this.markDead(err);
       throw err;
     }
     const status = res.statusCode ?? 0;
@@ -168,6 +176,12 @@ class SseUpstream implements UpstreamConnection {
     }
     await readBody(res, 65_536).catch(() => '');
     this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
+    if (mayRetryAuth(status, this.opts.auth, retried)) {
+      await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+      return this.send(msg, true);
+    }
+    if (status === 401 || status === 403)
+      throw authRefused(this.opts.auth, this.opts.name, status, 'the request', wwwAuthenticate(res));
     if (status === 404) {
       const err = new TetherError(
         ErrorCode.UPSTREAM_SESSION_LOST,
@@ -178,11 +192,7 @@ class SseUpstream implements UpstreamConnection {
       throw err;
     }
     throw new TetherError(
-      status === 401 || status === 403
-        ? ErrorCode.AUTH_REQUIRED
-        : status >= 500
-          ? ErrorCode.UPSTREAM_UNREACHABLE
-          : ErrorCode.UPSTREAM_PROTOCOL,
+      status >= 500 ? ErrorCode.UPSTREAM_UNREACHABLE : ErrorCode.UPSTREAM_PROTOCOL,
       `the server answered HTTP ${status} to ${msg.info.method ?? 'a response'}`,
       { status },
     );

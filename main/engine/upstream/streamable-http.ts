@@ -13,8 +13,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
+import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
 import { addMessageHeaders } from './headers.js';
-import { readBody, readSse, sendHttp } from './http.js';
+import { bodyOf, isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 const MAX_RESUME_ATTEMPTS = 3;
@@ -63,30 +64,38 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     return h;
   }
 
-  async send(msg: OutboundMessage): Promise<void> {
+  /** @param retried set on the one resend after a 401 that fresh credentials may cure */
+  async send(msg: OutboundMessage, retried = false): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
     const headers = this.baseHeaders();
     headers['content-type'] = 'application/json';
     headers['accept'] = 'application/json, text/event-stream';
     addMessageHeaders(headers, msg, this.protocolVersion);
+    const creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
+    if (creds) Object.assign(headers, creds);
     let res: IncomingMessage;
     try {
       res = await sendHttp(this.url, {
         method: 'POST',
         headers,
-        body: msg.raw ?? msg.text,
+        body: bodyOf(msg),
         agents: this.opts.agents,
         connectTimeoutMs: this.opts.config.connectTimeoutMs,
         headersTimeoutMs: this.opts.config.requestTimeoutMs,
         signal: this.abort.signal,
       });
     } catch (err) {
-      if (err instanceof TetherError && err.code === ErrorCode.UPSTREAM_UNREACHABLE) this.markDead(err);
+      if (isUnreachable(err)) this.markDead(err);
       throw err;
     }
     const status = res.statusCode ?? 0;
     if (status !== 200 && status !== 202)
       this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
+    if (mayRetryAuth(status, this.opts.auth, retried)) {
+      res.resume();
+      await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+      return this.send(msg, true);
+    }
     if (msg.info.method === 'initialize' && status === 200) {
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && sid.length > 0) this.sessionId = sid;
@@ -194,14 +203,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       throw err;
     }
     if (status === 401 || status === 403) {
-      throw new TetherError(
-        ErrorCode.AUTH_REQUIRED,
-        `the server refused the request (HTTP ${status}): it needs credentials`,
-        {
-          status,
-          hint: 'This endpoint needs authentication; credentials from the OS keychain are not supported in this version yet.',
-        },
-      );
+      throw authRefused(this.opts.auth, this.opts.name, status, 'the request', wwwAuthenticate(res));
     }
     // A server may answer a bad request with a JSON-RPC error for it: pass that on as the answer.
     if (msg.info.kind === 'request') {
@@ -224,11 +226,18 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   }
 
   /** Opens a GET stream (server-initiated messages, or resumption); undefined when not possible. */
-  private async openGet(lastEventId?: string): Promise<IncomingMessage | undefined> {
+  private async openGet(lastEventId?: string, retried = false): Promise<IncomingMessage | undefined> {
     const headers = this.baseHeaders();
     headers['accept'] = 'text/event-stream';
     if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion;
     if (lastEventId) headers['last-event-id'] = lastEventId;
+    let creds: Record<string, string> | undefined;
+    try {
+      creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
+    } catch {
+      return undefined; // not signed in, say: the next POST reports why
+    }
+    if (creds) Object.assign(headers, creds);
     let res: IncomingMessage;
     try {
       res = await sendHttp(this.url, {
@@ -240,12 +249,20 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         signal: this.abort.signal,
       });
     } catch (err) {
-      if (err instanceof TetherError && err.code === ErrorCode.UPSTREAM_UNREACHABLE) this.markDead(err);
+      if (isUnreachable(err)) this.markDead(err);
       return undefined;
     }
     const status = res.statusCode ?? 0;
     if (status === 200 && String(res.headers['content-type'] ?? '').includes('text/event-stream')) return res;
     res.resume();
+    if (mayRetryAuth(status, this.opts.auth, retried)) {
+      try {
+        await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+      } catch {
+        return undefined; // the next POST reports why
+      }
+      return this.openGet(lastEventId, true);
+    }
     if (status === 404 && this.sessionId) {
       this.markDead(
         new TetherError(
@@ -298,12 +315,15 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     this.abort.abort();
     if (!this.sessionId) return;
     try {
+      const creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
       const res = await sendHttp(this.url, {
         method: 'DELETE',
         // MCP 2025-06-18 §Transports: the version header goes on every request after initialize.
-        headers: this.protocolVersion
-          ? { ...this.baseHeaders(), 'mcp-protocol-version': this.protocolVersion }
-          : this.baseHeaders(),
+        headers: {
+          ...this.baseHeaders(),
+          ...(this.protocolVersion ? { 'mcp-protocol-version': this.protocolVersion } : {}),
+          ...creds,
+        },
         agents: this.opts.agents,
         connectTimeoutMs: 2000,
         headersTimeoutMs: 2000,

@@ -51,11 +51,35 @@ export interface UpstreamConnection {
   close(): Promise<void>;
 }
 
+/**
+ * Per-request credentials of an endpoint (its `auth`: a keychain secret or OAuth tokens). Asked for
+ * on every HTTP request and WebSocket handshake, so secrets never sit in config objects and a
+ * refreshed token is used at once.
+ */
+export interface UpstreamAuth {
+  /**
+   * The headers to add (lowercase names).
+   * @throws TetherError AUTH_REQUIRED (nothing stored, sign-in expired), KEYCHAIN_UNAVAILABLE,
+   *   UPSTREAM_UNREACHABLE (the authorization server cannot be reached to refresh)
+   */
+  headers(): Promise<Record<string, string>>;
+  /**
+   * The server answered HTTP 401 to a request sent with `sent`. Resolves when a retry with fresh
+   * {@link headers} may succeed (a refreshed token, a changed keychain entry).
+   * @throws TetherError AUTH_REQUIRED with a hint when retrying cannot help
+   */
+  rejected(sent: Record<string, string>, status: number, wwwAuthenticate?: string): Promise<void>;
+  /** The AUTH_REQUIRED error for a final refusal (HTTP 401/403), with what the user can do. */
+  refused(status: number, wwwAuthenticate?: string): TetherError;
+}
+
 /** What a transport needs to open. */
 export interface UpstreamOptions {
   name: string;
   config: EndpointConfig;
   handlers: UpstreamHandlers;
+  /** The endpoint's credentials, when its config has `auth`. */
+  auth?: UpstreamAuth;
 }
 
 /** What the network transports (Streamable HTTP, SSE, WebSocket) need besides. */

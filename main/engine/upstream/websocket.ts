@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
+import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -12,10 +13,29 @@ import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from
  * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL (handshake refused),
  *   AUTH_REQUIRED (401/403 on the handshake)
  */
-export function openWebSocketUpstream(opts: NetworkUpstreamOptions): Promise<UpstreamConnection> {
+export async function openWebSocketUpstream(
+  opts: NetworkUpstreamOptions,
+  retried = false,
+): Promise<UpstreamConnection> {
+  const creds = opts.auth ? await opts.auth.headers() : undefined;
+  let refusedWith: { status: number; www: string | undefined } | undefined;
+  try {
+    return await handshake(opts, creds, (status, www) => (refusedWith = { status, www }));
+  } catch (err) {
+    if (!refusedWith || !mayRetryAuth(refusedWith.status, opts.auth, retried)) throw err;
+    await opts.auth!.rejected(creds ?? {}, refusedWith.status, refusedWith.www);
+    return openWebSocketUpstream(opts, true);
+  }
+}
+
+function handshake(
+  opts: NetworkUpstreamOptions,
+  creds: Record<string, string> | undefined,
+  onRefused: (status: number, www: string | undefined) => void,
+): Promise<UpstreamConnection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(opts.url.href, 'mcp', {
-      headers: opts.config.headers,
+      headers: creds ? { ...opts.config.headers, ...creds } : opts.config.headers,
       handshakeTimeout: opts.config.connectTimeoutMs,
       maxPayload: opts.maxMessageBytes,
       perMessageDeflate: false,
@@ -27,9 +47,14 @@ export function openWebSocketUpstream(opts: NetworkUpstreamOptions): Promise<Ups
       const status = res.statusCode ?? 0;
       res.resume();
       ws.terminate();
+      if (status === 401 || status === 403) {
+        onRefused(status, wwwAuthenticate(res));
+        reject(authRefused(opts.auth, opts.name, status, 'the WebSocket handshake', wwwAuthenticate(res)));
+        return;
+      }
       reject(
         new TetherError(
-          status === 401 || status === 403 ? ErrorCode.AUTH_REQUIRED : ErrorCode.UPSTREAM_PROTOCOL,
+          ErrorCode.UPSTREAM_PROTOCOL,
           `the WebSocket handshake was refused with HTTP ${status}`,
           { status },
         ),

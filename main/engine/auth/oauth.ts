@@ -1,0 +1,649 @@
+/**
+ * OAuth 2.1 for one endpoint, per the MCP authorization spec, on the MCP SDK's client auth
+ * (`auth()`, an `OAuthClientProvider`, its discovery and refresh helpers). It adds what the SDK
+ * leaves to the application, and refuses where the spec says a client must:
+ *
+ * - discovery from the server's `WWW-Authenticate` (its `resource_metadata` and `scope`) → RFC 9728
+ *   protected-resource metadata (required) → RFC 8414 / OpenID discovery, with the metadata's
+ *   `issuer` checked against the authorization server it was fetched for (RFC 8414 §3.3);
+ * - PKCE S256 required: an authorization server that does not advertise it is refused;
+ * - registration: a pre-registered `clientId`, else a Client ID Metadata Document where the server
+ *   supports it and one is configured, else RFC 7591 dynamic registration;
+ * - RFC 8707 `resource` in the authorization and token requests (the SDK sends it);
+ * - the redirect arrives on a 127.0.0.1 loopback listener; its `state` must match and its `iss`
+ *   (RFC 9207) must be the issuer's;
+ * - tokens and the client registration live in the OS keychain, keyed by issuer; the access token is
+ *   refreshed before it expires and after a 401, one refresh at a time;
+ * - one sign-in per endpoint at a time: callers that come while one runs wait for it. Sign-in only
+ *   ever starts from `auth/login`: a request that finds no usable token fails with AUTH_REQUIRED.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  auth,
+  discoverAuthorizationServerMetadata,
+  discoverOAuthProtectedResourceMetadata,
+  extractWWWAuthenticateParams,
+  refreshAuthorization,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import { OAuthError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import {
+  checkResourceAllowed,
+  resourceUrlFromServerUrl,
+} from '@modelcontextprotocol/sdk/shared/auth-utils.js';
+import type {
+  AuthorizationServerMetadata,
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthProtectedResourceMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import type { AuthConfig } from '../../common/schemas.js';
+import { OAUTH_CLIENT_PREFIX, OAUTH_TOKENS_PREFIX } from '../secrets/names.js';
+import type { SecretStore } from '../secrets/store.js';
+import type { EndpointCredentials } from './credentials.js';
+import { listenForRedirect } from './loopback.js';
+
+type OAuthConfig = Extract<AuthConfig, { type: 'oauth' }>;
+
+/** A token set as kept in the keychain: the token response, its issuer, and when it expires. */
+export interface StoredTokens extends OAuthTokens {
+  issuer: string;
+  /** When it was obtained (ms since the epoch). */
+  obtained_at: number;
+  /** When the access token expires (ms since the epoch), when the server said. */
+  expires_at?: number;
+}
+
+/** A client registration as kept in the keychain. */
+type StoredClient = OAuthClientInformationMixed & { issuer: string; redirect_uris?: string[] };
+
+/** What discovery found and checked. */
+export interface Discovery {
+  /** The authorization server's issuer identifier (checked against its metadata). */
+  issuer: string;
+  metadata: AuthorizationServerMetadata;
+  resourceMetadata: OAuthProtectedResourceMetadata;
+  resourceMetadataUrl?: string;
+  /** The RFC 8707 resource indicator: the protected resource metadata's `resource`, verbatim. */
+  resource: string;
+  /** The scope to ask for, when anything says which. */
+  scope?: string;
+}
+
+/** What a sign-in obtained. */
+export interface LoginResult {
+  endpoint: string;
+  issuer: string;
+  scope?: string;
+  /** ISO 8601, when the server said. */
+  expiresAt?: string;
+}
+
+/** Dependencies of {@link OAuthCredentials}. */
+export interface OAuthDeps {
+  /** The endpoint's name. */
+  endpoint: string;
+  /** The endpoint's URL (ws:// and wss:// are discovered over http:// and https://). */
+  url: string;
+  auth: OAuthConfig;
+  store: SecretStore;
+  /** The engine's version (`software_version` in registrations). */
+  version: string;
+  /** Opens the system browser (only ever from {@link OAuthCredentials.login}). */
+  openBrowser(url: string): Promise<void>;
+  /** Tells the engine a token value, so it is redacted wherever it might appear. */
+  learn(value: string): void;
+  /** An event worth a line in the traffic log and the engine log (never a secret). */
+  event(type: string, detail: string): void;
+  fetchFn?: typeof fetch;
+  now?: () => number;
+}
+
+/** RFC 8414 §3.3 compares issuers exactly; a lone trailing slash is forgiven (`new URL` adds one). */
+export function sameIssuer(a: string, b: string): boolean {
+  const strip = (s: string) => (s.endsWith('/') ? s.slice(0, -1) : s);
+  return strip(a) === strip(b);
+}
+
+/** How long before expiry an access token is refreshed (ms): a minute, or a third of its life. */
+export function refreshMarginMs(t: Pick<StoredTokens, 'obtained_at' | 'expires_at'>): number {
+  if (t.expires_at === undefined) return 0;
+  return Math.min(60_000, Math.max(0, (t.expires_at - t.obtained_at) / 3));
+}
+
+function reason(err: unknown): string {
+  if (err instanceof OAuthError) return `${err.errorCode}${err.message ? `: ${err.message}` : ''}`;
+  if (err instanceof Error) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}
+
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError || (err instanceof Error && err.name === 'AbortError');
+}
+
+/** See the module comment. */
+export class OAuthCredentials implements EndpointCredentials {
+  private tokens: StoredTokens | undefined;
+  private loading: Promise<void> | undefined;
+  private discovery: Discovery | undefined;
+  private refreshing: Promise<void> | undefined;
+  private signingIn:
+    { promise: Promise<LoginResult>; url?: string; listeners: Set<(url: string) => void> } | undefined;
+  private readonly httpUrl: string;
+  private readonly now: () => number;
+  private readonly fetchFn: typeof fetch;
+
+  /** @param deps endpoint, config, keychain, browser, redaction and event sinks */
+  constructor(private readonly deps: OAuthDeps) {
+    this.httpUrl = deps.url.replace(/^ws(s?):/i, 'http$1:');
+    this.now = deps.now ?? Date.now;
+    this.fetchFn = deps.fetchFn ?? fetch;
+  }
+
+  describe(): string {
+    const t = this.tokens;
+    return t
+      ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
+      : 'OAuth (mcp-tether login)';
+  }
+
+  invalidate(): void {
+    this.tokens = undefined;
+    this.loading = undefined;
+  }
+
+  private get loginHint(): string {
+    return `Sign in: mcp-tether login ${this.deps.endpoint}`;
+  }
+
+  private notSignedIn(): TetherError {
+    return new TetherError(ErrorCode.AUTH_REQUIRED, `${this.deps.endpoint} is not signed in`, {
+      hint: `${this.loginHint} (if you signed in before, the OS keychain may be locked: unlock it).`,
+    });
+  }
+
+  /** Reads the newest token set of this endpoint from the keychain, once. */
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      const names = (await this.deps.store.list(this.deps.endpoint)).filter((s) =>
+        s.name.startsWith(OAUTH_TOKENS_PREFIX),
+      );
+      let newest: StoredTokens | undefined;
+      for (const { name } of names) {
+        const raw = await this.deps.store.get(this.deps.endpoint, name);
+        try {
+          const t = JSON.parse(raw ?? '') as StoredTokens;
+          if (typeof t.access_token === 'string' && (!newest || t.obtained_at > newest.obtained_at))
+            newest = t;
+        } catch {
+          // not ours, or damaged: ignored (a sign-in replaces it)
+        }
+      }
+      if (newest) this.remember(newest);
+    })().catch((err: unknown) => {
+      this.loading = undefined; // ask the keychain again next time
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private remember(t: StoredTokens): void {
+    this.tokens = t;
+    this.deps.learn(t.access_token);
+    if (t.refresh_token) this.deps.learn(t.refresh_token);
+  }
+
+  private async saveTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
+    const now = this.now();
+    const stored: StoredTokens = { ...tokens, issuer, obtained_at: now };
+    if (tokens.expires_in !== undefined) stored.expires_at = now + Number(tokens.expires_in) * 1000;
+    this.remember(stored);
+    await this.deps.store.set(this.deps.endpoint, `${OAUTH_TOKENS_PREFIX}${issuer}`, JSON.stringify(stored));
+    return stored;
+  }
+
+  async headers(): Promise<Record<string, string>> {
+    if (!this.tokens) await this.load();
+    let t = this.tokens;
+    if (!t) throw this.notSignedIn();
+    if (t.expires_at !== undefined && t.expires_at - this.now() <= refreshMarginMs(t)) {
+      await this.refresh(t);
+      t = this.tokens;
+      if (!t) throw this.notSignedIn();
+    }
+    return { authorization: `Bearer ${t.access_token}` };
+  }
+
+  async rejected(sent: Record<string, string>, status: number, www?: string): Promise<void> {
+    if (status !== 401) throw this.refused(status, www);
+    const t = this.tokens;
+    if (!t) throw this.notSignedIn();
+    if (sent['authorization'] !== `Bearer ${t.access_token}`) return; // refreshed meanwhile: retry
+    await this.refresh(t);
+  }
+
+  refused(status: number, www?: string): TetherError {
+    const scope = www ? /scope="([^"]*)"/.exec(www)?.[1] : undefined;
+    const insufficient = status === 403 || (www !== undefined && /insufficient_scope/.test(www));
+    return new TetherError(
+      ErrorCode.AUTH_REQUIRED,
+      insufficient
+        ? `the server needs more permissions than ${this.deps.endpoint}'s sign-in granted (HTTP ${status}${scope ? `, scope "${scope}"` : ''})`
+        : `the server refused the access token of ${this.deps.endpoint} (HTTP ${status})`,
+      { status, hint: `Sign in again: mcp-tether login ${this.deps.endpoint}` },
+    );
+  }
+
+  /** Refreshes `old` (once, however many callers ask). */
+  private refresh(old: StoredTokens): Promise<void> {
+    this.refreshing ??= this.doRefresh(old).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(old: StoredTokens): Promise<void> {
+    if (this.tokens !== old) return;
+    const expired = (why: string) =>
+      new TetherError(ErrorCode.AUTH_REQUIRED, `the sign-in of ${this.deps.endpoint} ${why}`, {
+        hint: this.loginHint,
+      });
+    if (!old.refresh_token) throw expired('expired (the server gave no refresh token)');
+    let d: Discovery;
+    try {
+      d = await this.discover();
+    } catch (err) {
+      throw this.failure(err, 'cannot refresh the access token');
+    }
+    if (!sameIssuer(d.issuer, old.issuer))
+      throw expired(`was made with ${old.issuer}, but the server now names ${d.issuer}`);
+    const client = await this.client(d.issuer);
+    if (!client) throw expired('has no client registration in the OS keychain');
+    let fresh: OAuthTokens;
+    try {
+      fresh = await refreshAuthorization(d.issuer, {
+        metadata: d.metadata,
+        clientInformation: client,
+        refreshToken: old.refresh_token,
+        resource: d.resource,
+        fetchFn: this.fetchFn,
+      });
+    } catch (err) {
+      if (err instanceof OAuthError && !(err instanceof ServerError)) {
+        // The refresh token is dead (revoked, expired, client gone): it must not be tried again.
+        this.tokens = undefined;
+        await this.deps.store
+          .delete(this.deps.endpoint, `${OAUTH_TOKENS_PREFIX}${old.issuer}`)
+          .catch(() => false);
+        this.deps.event('auth', `refresh refused by ${d.issuer} (${reason(err)}): sign-in needed`);
+        throw expired(`expired or was revoked (${reason(err)})`);
+      }
+      throw this.failure(err, 'cannot refresh the access token');
+    }
+    await this.saveTokens(fresh, old.issuer);
+    this.deps.event('auth', `access token refreshed at ${d.issuer}`);
+  }
+
+  /** An error of discovery or a token request, as a TetherError (network trouble stays retryable). */
+  private failure(err: unknown, what: string): TetherError {
+    if (err instanceof TetherError) return err;
+    if (isNetworkError(err) || err instanceof ServerError) {
+      return new TetherError(
+        ErrorCode.UPSTREAM_UNREACHABLE,
+        `${what} of ${this.deps.endpoint}: ${reason(err)}`,
+        {
+          hint: 'The authorization server could not be reached or failed; requests are retried.',
+        },
+      );
+    }
+    return new TetherError(ErrorCode.AUTH_FAILED, `${what} of ${this.deps.endpoint}: ${reason(err)}`, {
+      hint: this.loginHint,
+    });
+  }
+
+  /** The client registration to use with `issuer`: the configured id, or the stored one. */
+  private async client(issuer: string): Promise<StoredClient | undefined> {
+    if (this.deps.auth.clientId) return { client_id: this.deps.auth.clientId, issuer };
+    const raw = await this.deps.store.get(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
+    if (!raw) return undefined;
+    try {
+      const c = JSON.parse(raw) as StoredClient;
+      return typeof c.client_id === 'string' ? c : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Finds and checks the authorization server (cached; `fresh` discovers again).
+   * @throws TetherError AUTH_FAILED (no RFC 9728 metadata, issuer mismatch, no PKCE S256…),
+   *   UPSTREAM_UNREACHABLE
+   */
+  async discover(fresh = false): Promise<Discovery> {
+    if (this.discovery && !fresh) return this.discovery;
+    const fail = (message: string, hint?: string) =>
+      new TetherError(ErrorCode.AUTH_FAILED, `cannot sign in to ${this.deps.endpoint}: ${message}`, {
+        hint: hint ?? 'The server or its authorization server does not follow the MCP authorization spec.',
+      });
+    let www: { resourceMetadataUrl?: URL; scope?: string } = {};
+    if (/^https?:/i.test(this.deps.url)) {
+      // An unauthenticated initialize: a protected MCP server answers 401 with WWW-Authenticate.
+      const res = await this.fetchFn(this.httpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'mcp-tether-auth-probe',
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'mcp-tether', version: this.deps.version },
+          },
+        }),
+        redirect: 'manual',
+      }).catch((err: unknown) => {
+        throw this.failure(err, 'cannot reach the server to sign in');
+      });
+      if (res.status === 401) www = extractWWWAuthenticateParams(res);
+      await res.body?.cancel().catch(() => undefined);
+    }
+    let resourceMetadata: OAuthProtectedResourceMetadata;
+    try {
+      resourceMetadata = await discoverOAuthProtectedResourceMetadata(
+        this.httpUrl,
+        www.resourceMetadataUrl ? { resourceMetadataUrl: www.resourceMetadataUrl } : undefined,
+        this.fetchFn,
+      );
+    } catch (err) {
+      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the protected resource metadata');
+      throw fail(`no usable OAuth protected resource metadata (RFC 9728): ${reason(err)}`);
+    }
+    const resource = resourceMetadata.resource;
+    if (
+      !checkResourceAllowed({
+        requestedResource: resourceUrlFromServerUrl(this.httpUrl),
+        configuredResource: resource,
+      })
+    )
+      throw fail(`the protected resource metadata is for ${resource}, not for ${this.httpUrl}`);
+    const asUrl = resourceMetadata.authorization_servers?.[0];
+    if (!asUrl) throw fail('the protected resource metadata names no authorization server');
+    let metadata: AuthorizationServerMetadata | undefined;
+    try {
+      metadata = await discoverAuthorizationServerMetadata(asUrl, { fetchFn: this.fetchFn });
+    } catch (err) {
+      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the authorization server metadata');
+      throw fail(`the authorization server metadata of ${asUrl} is not usable: ${reason(err)}`);
+    }
+    if (!metadata) throw fail(`${asUrl} publishes no RFC 8414 or OpenID Connect discovery metadata`);
+    if (!sameIssuer(metadata.issuer, asUrl))
+      throw fail(
+        `the authorization server metadata fetched for ${asUrl} names issuer ${metadata.issuer} (RFC 8414 §3.3: they must be the same)`,
+        'Do not sign in: this may be an attack, or a misconfigured server.',
+      );
+    if (!metadata.code_challenge_methods_supported?.includes('S256'))
+      throw fail(
+        `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
+      );
+    if (!metadata.response_types_supported.includes('code'))
+      throw fail(`${metadata.issuer} does not support the authorization code flow`);
+    const scope =
+      this.deps.auth.scopes?.join(' ') ??
+      www.scope ??
+      resourceMetadata.scopes_supported?.join(' ') ??
+      undefined;
+    const d: Discovery = { issuer: metadata.issuer, metadata, resourceMetadata, resource };
+    if (www.resourceMetadataUrl) d.resourceMetadataUrl = www.resourceMetadataUrl.href;
+    if (scope) d.scope = scope;
+    this.discovery = d;
+    return d;
+  }
+
+  /**
+   * Signs in (or joins the sign-in already running for this endpoint).
+   * @param opts `onUrl` gets the authorization URL as soon as it is known (at once for a joiner)
+   * @throws TetherError AUTH_FAILED, UPSTREAM_UNREACHABLE, KEYCHAIN_UNAVAILABLE
+   */
+  login(opts: { openBrowser: boolean; timeoutMs: number; onUrl(url: string): void }): Promise<LoginResult> {
+    if (!this.signingIn) {
+      const s: NonNullable<OAuthCredentials['signingIn']> = {
+        promise: Promise.resolve(undefined as unknown as LoginResult),
+        listeners: new Set(),
+      };
+      s.promise = this.runLogin(opts.openBrowser, opts.timeoutMs, (url) => {
+        s.url = url;
+        for (const l of s.listeners) l(url);
+      }).finally(() => {
+        this.signingIn = undefined;
+      });
+      this.signingIn = s;
+    }
+    const s = this.signingIn;
+    if (s.url) opts.onUrl(s.url);
+    else s.listeners.add(opts.onUrl);
+    return s.promise;
+  }
+
+  private async runLogin(
+    openBrowser: boolean,
+    timeoutMs: number,
+    onUrl: (url: string) => void,
+  ): Promise<LoginResult> {
+    const d = await this.discover(true);
+    let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
+    const registeredPort = stored?.redirect_uris?.[0]
+      ? Number(new URL(stored.redirect_uris[0]).port)
+      : undefined;
+    const loop = await listenForRedirect(registeredPort || undefined);
+    try {
+      // Registered for a port we could not get again: register anew rather than hope the server
+      // ignores loopback ports (RFC 8252 §7.3 says it must; not all do).
+      if (stored?.redirect_uris && !stored.redirect_uris.includes(loop.redirectUri)) stored = undefined;
+      const state = randomBytes(32).toString('base64url');
+      const provider = new LoginProvider(this, d, loop.redirectUri, state, stored);
+      const serverUrl = this.httpUrl;
+      const common = { serverUrl, fetchFn: this.fetchFn, ...(d.scope ? { scope: d.scope } : {}) };
+      let result: string;
+      try {
+        result = await auth(provider, common);
+      } catch (err) {
+        throw this.failure(err, 'cannot start the sign-in');
+      }
+      const url = provider.authorizationUrl;
+      if (result !== 'REDIRECT' || !url)
+        throw new TetherError(ErrorCode.INTERNAL, 'the sign-in did not produce an authorization URL');
+      this.deps.event('auth', `sign-in started at ${d.issuer}`);
+      onUrl(url);
+      if (openBrowser) {
+        this.deps
+          .openBrowser(url)
+          .catch((err: unknown) =>
+            this.deps.event(
+              'auth',
+              `could not start a browser (${reason(err)}); open the URL shown by mcp-tether login`,
+            ),
+          );
+      }
+      const arrival = await loop.wait(timeoutMs);
+      const p = arrival.params;
+      const refuse = (message: string, hint?: string): TetherError => {
+        arrival.respond(false, `${message}. Nothing was stored; you can close this tab.`);
+        return new TetherError(ErrorCode.AUTH_FAILED, `sign-in to ${this.deps.endpoint} failed: ${message}`, {
+          hint: hint ?? `Try again: mcp-tether login ${this.deps.endpoint}`,
+        });
+      };
+      if (p.get('state') !== state)
+        throw refuse(
+          'the redirect carried a wrong state (it was not the answer to this sign-in)',
+          'Someone or something sent your browser to MCP Tether’s sign-in redirect: try again, and only follow links you started.',
+        );
+      const iss = p.get('iss');
+      if (
+        iss !== null
+          ? iss !== d.metadata.issuer
+          : (d.metadata as Record<string, unknown>)['authorization_response_iss_parameter_supported'] === true
+      )
+        throw refuse(
+          `the redirect's issuer (iss, RFC 9207) is ${iss === null ? 'missing' : `"${iss}"`}, not ${d.metadata.issuer}`,
+          'This may be a mix-up attack: do not sign in again until you trust every authorization server involved.',
+        );
+      if (p.get('error'))
+        throw refuse(
+          `the authorization server refused: ${p.get('error')}${p.get('error_description') ? ` (${p.get('error_description')})` : ''}`,
+        );
+      const code = p.get('code');
+      if (!code) throw refuse('the redirect carried no authorization code');
+      try {
+        await auth(provider, { ...common, authorizationCode: code });
+      } catch (err) {
+        throw refuse(`the token request failed: ${reason(err)}`);
+      }
+      const t = this.tokens;
+      if (!t) throw refuse('the authorization server returned no tokens');
+      arrival.respond(true, `MCP Tether is signed in to ${this.deps.endpoint}. You can close this tab.`);
+      this.deps.event('auth', `signed in at ${d.issuer}${t.scope ? ` (scope ${t.scope})` : ''}`);
+      const r: LoginResult = { endpoint: this.deps.endpoint, issuer: d.issuer };
+      if (t.scope) r.scope = t.scope;
+      if (t.expires_at !== undefined) r.expiresAt = new Date(t.expires_at).toISOString();
+      return r;
+    } finally {
+      loop.close();
+    }
+  }
+
+  /** For {@link LoginProvider}: stores a registration (not for a pre-registered client id). */
+  async saveClient(issuer: string, info: OAuthClientInformationMixed): Promise<void> {
+    if (this.deps.auth.clientId) return;
+    await this.deps.store.set(
+      this.deps.endpoint,
+      `${OAUTH_CLIENT_PREFIX}${issuer}`,
+      JSON.stringify({ ...info, issuer }),
+    );
+  }
+
+  /** For {@link LoginProvider}: forgets a registration the server no longer accepts. */
+  async forgetClient(issuer: string): Promise<void> {
+    await this.deps.store.delete(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
+  }
+
+  /** For {@link LoginProvider}: keeps the tokens of a sign-in. */
+  keepTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
+    return this.saveTokens(tokens, issuer);
+  }
+
+  /** The registration metadata MCP Tether registers with (RFC 7591 §2). */
+  clientMetadata(redirectUri: string): OAuthClientMetadata {
+    return {
+      redirect_uris: [redirectUri],
+      client_name: 'MCP Tether',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      software_id: 'mcp-tether',
+      software_version: this.deps.version,
+      // A native app with a loopback redirect (RFC 8252): the server lets the port vary.
+      application_type: 'native',
+    } as OAuthClientMetadata;
+  }
+
+  /** The configured Client ID Metadata Document URL, if any. */
+  get clientMetadataUrl(): string | undefined {
+    return this.deps.auth.clientMetadataUrl;
+  }
+
+  /** The configured pre-registered client id, if any. */
+  get clientId(): string | undefined {
+    return this.deps.auth.clientId;
+  }
+}
+
+/** The SDK's view of one sign-in: everything it asks for comes from {@link OAuthCredentials}. */
+class LoginProvider implements OAuthClientProvider {
+  authorizationUrl: string | undefined;
+  private verifier: string | undefined;
+
+  constructor(
+    private readonly owner: OAuthCredentials,
+    private readonly d: Discovery,
+    private readonly redirect: string,
+    private readonly stateValue: string,
+    private client: StoredClient | undefined,
+  ) {}
+
+  get redirectUrl(): string {
+    return this.redirect;
+  }
+
+  get clientMetadataUrl(): string | undefined {
+    return this.owner.clientMetadataUrl;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return this.owner.clientMetadata(this.redirect);
+  }
+
+  state(): string {
+    return this.stateValue;
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    const id = this.owner.clientId;
+    if (id) return { client_id: id, issuer: this.d.issuer } as OAuthClientInformationMixed;
+    return this.client;
+  }
+
+  async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+    this.client = { ...info, issuer: this.d.issuer };
+    await this.owner.saveClient(this.d.issuer, info);
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return undefined; // a sign-in always asks the user: that is what `login` is for
+  }
+
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    await this.owner.keepTokens(tokens, this.d.issuer);
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url.href;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.verifier) throw new Error('no PKCE code verifier for this sign-in');
+    return this.verifier;
+  }
+
+  discoveryState(): OAuthDiscoveryState {
+    const s: OAuthDiscoveryState = {
+      authorizationServerUrl: this.d.issuer,
+      resourceMetadata: this.d.resourceMetadata,
+      authorizationServerMetadata: this.d.metadata,
+    };
+    if (this.d.resourceMetadataUrl) s.resourceMetadataUrl = this.d.resourceMetadataUrl;
+    return s;
+  }
+
+  saveDiscoveryState(): void {
+    // Discovery was done (and checked) before the SDK was called.
+  }
+
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    if (scope === 'all' || scope === 'client') {
+      this.client = undefined;
+      await this.owner.forgetClient(this.d.issuer).catch(() => false);
+    }
+    if (scope === 'all' || scope === 'verifier') this.verifier = undefined;
+  }
+}

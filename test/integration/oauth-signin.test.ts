@@ -1,0 +1,465 @@
+/**
+ * OAuth 2.1 sign-in per the MCP authorization spec, against a real authorization server
+ * (oidc-provider on loopback) protecting a real MCP server that checks audience and scope, with
+ * the browser step done by Playwright in Chromium, and tokens kept in a real keychain
+ * (gnome-keyring on a private D-Bus).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
+import { protect, signInWithBrowser, startAuthServer, type AuthServer } from '../fixtures/auth-server.js';
+import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import {
+  BIN,
+  cli,
+  cliOk,
+  initializeLine,
+  makeHome,
+  rawShim,
+  shimClient,
+  type Home,
+} from '../helpers/tether.js';
+
+const SCOPE = 'mcp:tools';
+const run = promisify(execFile);
+
+/** Every regular file under `dir` that contains `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+let keyring: Keyring;
+const homes: Home[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  keyring = await startKeyring();
+});
+
+afterEach(async () => {
+  for (const h of homes.splice(0)) await h.cleanup();
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+afterAll(async () => {
+  await keyring?.close();
+});
+
+/** A fresh home whose engine uses the test keychain (and `extra` env). */
+function home(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const h = makeHome();
+  homes.push(h);
+  return { ...keyring.env(h.env), ...extra };
+}
+
+/** An MCP server protected by a fresh authorization server. */
+async function protectedServer(
+  asOpts: Partial<Parameters<typeof startAuthServer>[0]> = {},
+): Promise<{ mcp: AuthMcpServer; as: AuthServer }> {
+  const mcp = await startAuthMcpServer(() => ({ ok: false }));
+  closers.push(() => mcp.close());
+  const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE, ...asOpts });
+  closers.push(() => as.close());
+  protect(mcp, as, SCOPE);
+  return { mcp, as };
+}
+
+/** Runs `mcp-tether login` in the background; resolves the URL it prints, and its end. */
+function startLogin(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): { url: Promise<string>; done: Promise<{ code: number; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, 'login', ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  let gotUrl: (u: string) => void;
+  const url = new Promise<string>((resolve) => (gotUrl = resolve));
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    const m = /^(http\S+)$/m.exec(stdout);
+    if (m) gotUrl(m[1]!);
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
+  closers.push(async () => {
+    child.kill('SIGKILL');
+  });
+  return { url, done };
+}
+
+/** The token set the keychain holds for an endpoint and issuer. */
+async function storedTokens(
+  endpoint: string,
+  issuer: string,
+): Promise<{ access_token: string; refresh_token?: string; expires_at?: number } | undefined> {
+  const raw = await keyring.lookup(`${endpoint}/oauth-tokens:${issuer}`);
+  return raw ? JSON.parse(raw) : undefined;
+}
+
+describe('sign-in', () => {
+  it('one browser tab: discovery, dynamic registration, PKCE S256, resource and iss; tokens in the keychain', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    const add = await cliOk(env, ['add', 'linear', mcp.mcpUrl, '--auth', 'oauth']);
+    expect(add).toContain('mcp-tether login linear');
+    // Not signed in yet: the shim gets AUTH_REQUIRED with the login hint, and nothing reaches the AS.
+    const early = rawShim(env, 'linear');
+    early.send(initializeLine(1));
+    const refused = (await early.next(15_000))['error'] as { data: { code: string; hint: string } };
+    await early.close();
+    expect(refused.data).toMatchObject({ code: 'AUTH_REQUIRED' });
+    expect(refused.data.hint).toContain('mcp-tether login linear');
+    expect(as.requests).toEqual([]);
+
+    const login = startLogin(env, ['linear', '--no-browser']);
+    const url = new URL(await login.url);
+    expect(url.origin).toBe(as.issuer);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('resource')).toBe(mcp.mcpUrl);
+    expect(url.searchParams.get('scope')).toBe(SCOPE);
+    expect(url.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(url.searchParams.get('state')!.length).toBeGreaterThanOrEqual(32);
+    const page = await signInWithBrowser(url.href);
+    expect(page).toContain('MCP Tether is signed in to linear');
+    const done = await login.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain(`signed in to linear (authorization server ${as.issuer}`);
+
+    expect(as.registrations()).toHaveLength(1);
+    const [code] = as.grants('authorization_code');
+    expect(code!.params['resource']).toBe(mcp.mcpUrl);
+    expect(code!.params['code_verifier']).toBeTruthy();
+    const tokens = await storedTokens('linear', as.issuer);
+    expect(tokens?.access_token).toBeTruthy();
+    expect(tokens?.refresh_token).toBeTruthy();
+    expect(await keyring.lookup(`linear/oauth-client:${as.issuer}`)).toContain('"client_id"');
+    const list = await cliOk(env, ['secret', 'list', 'linear']);
+    expect(list).toContain(`linear/oauth-tokens:${as.issuer}`);
+    expect(list).not.toContain(tokens!.access_token);
+
+    const { client } = await shimClient(env, 'linear');
+    try {
+      const who = await client.callTool({ name: 'whoami' });
+      expect(who.content).toEqual([{ type: 'text', text: `alice ${SCOPE}` }]);
+    } finally {
+      await client.close();
+    }
+    const posts = mcp.seen.filter((s) => s.method === 'POST' && s.ok);
+    expect(posts.length).toBeGreaterThan(0);
+    for (const s of posts) expect(s.authorization).toBe(`Bearer ${tokens!.access_token}`);
+    // No token value in the traffic log, logs, config or state.
+    const traffic = await cliOk(env, ['traffic', '--json', '--limit', '10000']);
+    expect(traffic).toContain('signed in at');
+    const doctor = await cliOk(env, ['doctor', 'linear']);
+    expect(doctor).toMatch(/credentials: OAuth access token from the OS keychain/);
+    const { stdout: ps } = await run('ps', ['-eo', 'args'], { maxBuffer: 16 * 1024 * 1024 });
+    for (const secret of [tokens!.access_token, tokens!.refresh_token!]) {
+      expect(traffic).not.toContain(secret);
+      expect(doctor).not.toContain(secret);
+      expect(ps).not.toContain(secret);
+      expect(filesContaining(env['MCP_TETHER_HOME']!, secret)).toEqual([]);
+    }
+  });
+});
+
+/** Signs `endpoint` in through the CLI and the browser; returns the stored tokens. */
+async function signIn(env: NodeJS.ProcessEnv, endpoint: string, as: AuthServer) {
+  const login = startLogin(env, [endpoint, '--no-browser']);
+  await signInWithBrowser(await login.url);
+  const done = await login.done;
+  expect(done.code, done.stderr).toBe(0);
+  return (await storedTokens(endpoint, as.issuer))!;
+}
+
+describe('tokens over time', () => {
+  it('refreshes the access token before it expires', async () => {
+    const { mcp, as } = await protectedServer({ accessTokenTtl: 6 });
+    const env = home();
+    await cliOk(env, ['add', 'soon', mcp.mcpUrl, '--auth', 'oauth']);
+    const first = await signIn(env, 'soon', as);
+    expect(first.expires_at).toBeGreaterThan(Date.now());
+    const { client } = await shimClient(env, 'soon');
+    try {
+      expect(as.grants('refresh_token')).toHaveLength(0);
+      // Within the refresh margin (a third of the 6 s life) the engine refreshes before sending.
+      await new Promise((r) => setTimeout(r, Math.max(0, first.expires_at! - 2000 - Date.now()) + 200));
+      const refusedBefore = mcp.seen.filter((s) => !s.ok).length;
+      const r = await client.callTool({ name: 'echo', arguments: { text: 'still here' } });
+      expect(r.content).toEqual([{ type: 'text', text: 'still here' }]);
+      expect(as.grants('refresh_token')).toHaveLength(1);
+      expect(as.grants('refresh_token')[0]!.params['resource']).toBe(mcp.mcpUrl);
+      // Refreshed ahead of time: the server never saw the old token refused.
+      expect(mcp.seen.filter((s) => !s.ok).length).toBe(refusedBefore);
+      const second = await storedTokens('soon', as.issuer);
+      expect(second!.access_token).not.toBe(first.access_token);
+      expect(mcp.seen.at(-1)!.authorization).toBe(`Bearer ${second!.access_token}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refreshes after a 401 and retries the request once', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'revoked-at', mcp.mcpUrl, '--auth', 'oauth']);
+    const first = await signIn(env, 'revoked-at', as);
+    const { client } = await shimClient(env, 'revoked-at');
+    try {
+      as.revokeAll('AccessToken'); // the server no longer accepts the access token
+      const r = await client.callTool({ name: 'echo', arguments: { text: 'after 401' } });
+      expect(r.content).toEqual([{ type: 'text', text: 'after 401' }]);
+      expect(as.grants('refresh_token')).toHaveLength(1);
+      const refused = mcp.seen.filter((s) => !s.ok);
+      expect(refused.at(-1)!.authorization).toBe(`Bearer ${first.access_token}`);
+      expect((await storedTokens('revoked-at', as.issuer))!.access_token).not.toBe(first.access_token);
+      const status = JSON.parse(await cliOk(env, ['status', 'revoked-at', '--json']));
+      expect(status.endpoints[0].state).toBe('ready');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a revoked refresh token: AUTH_REQUIRED with the login hint, state auth-required, tokens dropped', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'gone', mcp.mcpUrl, '--auth', 'oauth']);
+    await signIn(env, 'gone', as);
+    const shim = rawShim(env, 'gone');
+    try {
+      shim.send(initializeLine(1));
+      expect((await shim.next(15_000))['result']).toBeDefined();
+      as.revokeAll('AccessToken', 'RefreshToken', 'Grant');
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+      const error = (await shim.next(15_000))['error'] as {
+        message: string;
+        data: { code: string; hint: string };
+      };
+      expect(error.data.code).toBe('AUTH_REQUIRED');
+      expect(error.data.hint).toContain('mcp-tether login gone');
+      expect(error.message).toMatch(/expired or was revoked \(invalid_grant/);
+      const status = JSON.parse(await cliOk(env, ['status', 'gone', '--json']));
+      expect(status.endpoints[0]).toMatchObject({
+        state: 'auth-required',
+        lastError: { code: 'AUTH_REQUIRED' },
+      });
+      expect(await storedTokens('gone', as.issuer)).toBeUndefined();
+      // The next request does not try the dead refresh token again, and opens no browser.
+      const before = as.requests.length;
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }));
+      const again = (await shim.next(15_000))['error'] as { data: { code: string } };
+      expect(again.data.code).toBe('AUTH_REQUIRED');
+      expect(as.requests.length).toBe(before);
+    } finally {
+      await shim.close();
+    }
+    expect(mcp.seen.some((s) => s.ok)).toBe(true);
+  });
+
+  it('a server that refuses the token even after a refresh: AUTH_REQUIRED, sign in again', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'refuser', mcp.mcpUrl, '--auth', 'oauth']);
+    const tokens = await signIn(env, 'refuser', as);
+    mcp.setCheck(() => ({ ok: false, wwwAuthenticate: 'Bearer error="invalid_token"' }));
+    const err = await shimClient(env, 'refuser').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/refused the access token of refuser \(HTTP 401\)/);
+    expect(err?.message).not.toContain(tokens.access_token);
+    // One refresh was tried (after the first 401), then the retry was refused too.
+    expect(as.grants('refresh_token')).toHaveLength(1);
+  });
+});
+
+describe('one sign-in at a time, never from a shim', () => {
+  it('shims starting together never open a browser; two logins share one authorization', async () => {
+    const { mcp, as } = await protectedServer();
+    const dir = mkdtempSync(join(tmpdir(), 'browser-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const opener = join(dir, 'open.sh');
+    const opened = join(dir, 'opened');
+    writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
+    const env = home({ MCP_TETHER_BROWSER: opener });
+    await cliOk(env, ['add', 'crowd', mcp.mcpUrl, '--auth', 'oauth']);
+
+    const shims = Array.from({ length: 5 }, () => rawShim(env, 'crowd'));
+    try {
+      for (const s of shims) s.send(initializeLine(1));
+      const answers = await Promise.all(shims.map((s) => s.next(20_000)));
+      for (const a of answers)
+        expect((a['error'] as { data: { code: string } }).data.code).toBe('AUTH_REQUIRED');
+    } finally {
+      await Promise.all(shims.map((s) => s.close()));
+    }
+    expect(existsSync(opened)).toBe(false);
+    expect(as.authorizations()).toEqual([]);
+
+    // Two logins at once (the first starts the browser through MCP_TETHER_BROWSER): one flow.
+    const a = startLogin(env, ['crowd']);
+    const b = startLogin(env, ['crowd', '--no-browser']);
+    const [urlA, urlB] = await Promise.all([a.url, b.url]);
+    expect(urlB).toBe(urlA);
+    await expect.poll(() => existsSync(opened), { timeout: 10_000 }).toBe(true);
+    expect(readFileSync(opened, 'utf8').trim().split('\n')).toEqual([urlA]);
+    await signInWithBrowser(readFileSync(opened, 'utf8').trim());
+    const [doneA, doneB] = await Promise.all([a.done, b.done]);
+    expect(doneA.code, doneA.stderr).toBe(0);
+    expect(doneB.code, doneB.stderr).toBe(0);
+    expect(as.authorizations()).toHaveLength(1);
+    expect(as.grants('authorization_code')).toHaveLength(1);
+    const { client } = await shimClient(env, 'crowd');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `alice ${SCOPE}` },
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a pre-registered client id: no registration, and the sign-in works', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, [
+      'add',
+      'prereg',
+      mcp.mcpUrl,
+      '--auth',
+      'oauth',
+      '--client-id',
+      'pre-registered-client',
+    ]);
+    const login = startLogin(env, ['prereg', '--no-browser']);
+    const url = new URL(await login.url);
+    expect(url.searchParams.get('client_id')).toBe('pre-registered-client');
+    await signInWithBrowser(url.href);
+    expect((await login.done).code).toBe(0);
+    expect(as.registrations()).toEqual([]);
+    expect(await keyring.lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
+    expect(await storedTokens('prereg', as.issuer)).toBeDefined();
+  });
+});
+
+describe('refused sign-ins', () => {
+  it('an authorization server that does not advertise PKCE S256 is refused before any browser step', async () => {
+    const { mcp, as } = await protectedServer({ omitS256: true });
+    const env = home();
+    await cliOk(env, ['add', 'nos256', mcp.mcpUrl, '--auth', 'oauth']);
+    const r = await cli(env, ['login', 'nos256', '--no-browser']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does not advertise PKCE with S256/);
+    expect(r.stdout).not.toMatch(/http/);
+    expect(as.registrations()).toEqual([]);
+    expect(as.authorizations()).toEqual([]);
+    expect(await cliOk(env, ['secret', 'list', 'nos256'])).toContain('no secrets stored');
+  });
+
+  it('metadata naming another issuer is refused (RFC 8414 §3.3)', async () => {
+    const { mcp, as } = await protectedServer({ wrongIssuer: true });
+    const env = home();
+    await cliOk(env, ['add', 'mixup', mcp.mcpUrl, '--auth', 'oauth']);
+    const r = await cli(env, ['login', 'mixup', '--no-browser']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/names issuer http:\/\/127\.0\.0\.1:1\/not-this-server/);
+    expect(as.registrations()).toEqual([]);
+  });
+
+  it('a redirect with a wrong state is refused, and nothing is stored', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'csrf', mcp.mcpUrl, '--auth', 'oauth']);
+    const login = startLogin(env, ['csrf', '--no-browser']);
+    const url = new URL(await login.url);
+    const redirect = url.searchParams.get('redirect_uri')!;
+    const res = await fetch(
+      `${redirect}?code=forged-code&state=not-the-state&iss=${encodeURIComponent(as.issuer)}`,
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/wrong state/);
+    const done = await login.done;
+    expect(done.code).toBe(1);
+    expect(done.stderr).toMatch(/sign-in to csrf failed: the redirect carried a wrong state/);
+    expect(as.grants('authorization_code')).toEqual([]);
+    expect(await storedTokens('csrf', as.issuer)).toBeUndefined();
+  });
+
+  it('a redirect whose iss is another issuer is refused (RFC 9207)', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'wrongiss', mcp.mcpUrl, '--auth', 'oauth']);
+    const login = startLogin(env, ['wrongiss', '--no-browser']);
+    const url = new URL(await login.url);
+    const redirect = url.searchParams.get('redirect_uri')!;
+    const state = url.searchParams.get('state')!;
+    const res = await fetch(
+      `${redirect}?code=some-code&state=${state}&iss=${encodeURIComponent('http://127.0.0.1:1')}`,
+    );
+    expect(res.status).toBe(400);
+    const done = await login.done;
+    expect(done.code).toBe(1);
+    expect(done.stderr).toMatch(
+      /issuer \(iss, RFC 9207\) is "http:\/\/127\.0\.0\.1:1", not http:\/\/127\.0\.0\.1:/,
+    );
+    expect(as.grants('authorization_code')).toEqual([]);
+    expect(await storedTokens('wrongiss', as.issuer)).toBeUndefined();
+  });
+
+  it('a user who never finishes: a clear error after the timeout, and the redirect listener is gone', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'idle-user', mcp.mcpUrl, '--auth', 'oauth']);
+    const login = startLogin(env, ['idle-user', '--no-browser', '--timeout', '2000']);
+    const redirect = new URL(await login.url).searchParams.get('redirect_uri')!;
+    const done = await login.done;
+    expect(done.code).toBe(1);
+    expect(done.stderr).toMatch(/the sign-in was not completed in the browser within 2 s/);
+    expect(done.stderr).toMatch(/Run mcp-tether login again/);
+    await expect(fetch(redirect)).rejects.toThrow();
+    expect(as.grants('authorization_code')).toEqual([]);
+  });
+
+  it('no keychain, or a locked one: KEYCHAIN_UNAVAILABLE before the browser step, nothing stored', async () => {
+    const { mcp, as } = await protectedServer();
+    const h = makeHome();
+    homes.push(h);
+    const env = { ...h.env };
+    delete env['DBUS_SESSION_BUS_ADDRESS'];
+    delete env['DISPLAY'];
+    await cliOk(env, ['add', 'nokc', mcp.mcpUrl, '--auth', 'oauth']);
+    const r = await cli(env, ['login', 'nokc', '--no-browser']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the OS keychain cannot be used/);
+    expect(r.stdout).not.toMatch(/http/);
+    expect(as.authorizations()).toEqual([]);
+
+    const own = await startKeyring();
+    closers.push(() => own.close());
+    const h2 = makeHome();
+    homes.push(h2);
+    const env2 = own.env(h2.env);
+    await cliOk(env2, ['add', 'locked', mcp.mcpUrl, '--auth', 'oauth']);
+    await own.lock();
+    const r2 = await cli(env2, ['login', 'locked', '--no-browser']);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/keychain cannot be used: .*locked/);
+    expect(r2.stdout).not.toMatch(/http/);
+    expect(as.authorizations()).toEqual([]);
+  });
+});

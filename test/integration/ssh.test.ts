@@ -1,0 +1,682 @@
+/**
+ * Endpoints reached over SSH, against real OpenSSH (sshd on loopback, ssh-agent, ssh-keygen) and a
+ * real server-everything: Streamable HTTP through `direct-tcpip` channels (no listening port), a
+ * stdio server run over `exec`, host-key verification and `hosts trust`, authentication, the ssh
+ * config (Host aliases, ProxyJump), jump hosts, and `doctor`.
+ *
+ * Every engine gets a private HOME (its ~/.ssh is the test's own) and an explicit SSH_AUTH_SOCK,
+ * so neither the machine's ~/.ssh nor its agent ever take part.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
+import { answerTo, engineLogs } from '../helpers/faults-procs.js';
+import { EVERYTHING, freePort, startEverything, type Everything } from '../helpers/processes.js';
+import { makeKey, startAgent, startSshd, type KeyPair, type SshAgent, type Sshd } from '../helpers/sshd.js';
+import {
+  cli,
+  cliOk,
+  enginePid,
+  initializeLine,
+  makeHome,
+  rawShim,
+  shimClient,
+  type Home,
+} from '../helpers/tether.js';
+
+let everything: Everything;
+/** The SSH server in front of server-everything. */
+let target: Sshd;
+/** A second SSH server, used as a jump host (and as a host nobody trusts yet). */
+let jump: Sshd;
+let scratch: string;
+let key: KeyPair;
+let wrongKey: KeyPair;
+let lockedKey: KeyPair;
+const homes: Home[] = [];
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'ssh-it-'));
+  key = makeKey(scratch, 'client');
+  wrongKey = makeKey(scratch, 'stranger');
+  lockedKey = makeKey(scratch, 'locked', 'correct horse battery staple');
+  [everything, target, jump] = await Promise.all([
+    startEverything('streamableHttp'),
+    startSshd({ authorizedKeys: [key.publicKey, lockedKey.publicKey] }),
+    startSshd({ authorizedKeys: [key.publicKey] }),
+  ]);
+});
+
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
+  // Shims go with their test: one left running would start a new engine in a removed home.
+  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+});
+
+afterAll(async () => {
+  const stopped = await Promise.allSettled(homes.map((h) => h.cleanup()));
+  await Promise.all([target?.stop(), jump?.stop(), everything?.kill()]);
+  rmSync(scratch, { recursive: true, force: true });
+  expect(stopped.filter((r) => r.status === 'rejected')).toEqual([]);
+});
+
+/** The known_hosts line ssh writes for a server on a non-default port. */
+function knownHostsLine(sshd: Sshd): string {
+  const [type, blob] = readFileSync(sshd.hostKey.publicKey, 'utf8').trim().split(/\s+/);
+  return `[127.0.0.1]:${sshd.port} ${type} ${blob}`;
+}
+
+/** A home whose engine has its own HOME (with ~/.ssh) and agent socket (or none). */
+interface SshHome extends Home {
+  /** The engine's HOME. */
+  user: string;
+  /** <HOME>/.ssh */
+  dotSsh: string;
+}
+
+function sshHome(opts: { agent?: SshAgent; trust?: Sshd[] } = {}): SshHome {
+  const home = makeHome();
+  homes.push(home);
+  const user = join(home.dir, 'u');
+  const dotSsh = join(user, '.ssh');
+  mkdirSync(dotSsh, { recursive: true, mode: 0o700 });
+  home.env['HOME'] = user;
+  if (opts.agent) home.env['SSH_AUTH_SOCK'] = opts.agent.socket;
+  else delete home.env['SSH_AUTH_SOCK'];
+  if (opts.trust?.length)
+    writeFileSync(join(dotSsh, 'known_hosts'), opts.trust.map(knownHostsLine).join('\n') + '\n');
+  return { ...home, user, dotSsh };
+}
+
+/** `--ssh root@127.0.0.1:<port>`. */
+const dest = (sshd: Sshd, user = 'root') => `${user}@127.0.0.1:${sshd.port}`;
+
+/**
+ * Sends `initialize` through a fresh raw shim and returns the JSON-RPC error it got.
+ * @param attached runs before the shim goes (with no session attached, an endpoint is `idle`)
+ */
+async function initializeError(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  attached?: () => Promise<void>,
+): Promise<{
+  code: number;
+  message: string;
+  data: { code: string; hint?: string } & Record<string, unknown>;
+}> {
+  const raw = rawShim(env, name);
+  try {
+    raw.send(initializeLine(1));
+    const answer = await answerTo(raw, 1, 30_000);
+    expect(answer.result, `initialize of ${name} should have failed`).toBeUndefined();
+    expect(answer.error).toBeDefined();
+    await attached?.();
+    return answer.error as never;
+  } finally {
+    await raw.close();
+  }
+}
+
+/** Lists the tools and calls echo through a shim, as an MCP client does. */
+async function echoThrough(env: NodeJS.ProcessEnv, name: string, message = `hello ${name}`): Promise<Client> {
+  const { client } = await shimClient(env, name);
+  cleanups.push(() => client.close());
+  const { tools } = await client.listTools();
+  expect(tools.map((t) => t.name)).toContain('echo');
+  const r = await client.callTool({ name: 'echo', arguments: { message } });
+  expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
+  return client;
+}
+
+interface TrafficLine {
+  kind: string;
+  session: string;
+  endpoint: string;
+  event?: { type: string; detail: string };
+}
+
+async function traffic(env: NodeJS.ProcessEnv, endpoint: string): Promise<TrafficLine[]> {
+  const out = await cliOk(env, ['traffic', '--json', '--endpoint', endpoint, '--limit', '5000']);
+  return out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TrafficLine);
+}
+
+async function events(env: NodeJS.ProcessEnv, endpoint: string, type: string): Promise<string[]> {
+  return (await traffic(env, endpoint))
+    .filter((r) => r.kind === 'event' && r.event?.type === type)
+    .map((r) => r.event!.detail);
+}
+
+interface Status {
+  name: string;
+  state: string;
+  transport?: string;
+  lastError?: { code: string; message: string };
+}
+
+async function status(env: NodeJS.ProcessEnv, name: string): Promise<Status> {
+  const all = JSON.parse(await cliOk(env, ['status', '--json'])) as { endpoints: Status[] };
+  const s = all.endpoints.find((e) => e.name === name);
+  expect(s, `status of ${name}`).toBeDefined();
+  return s!;
+}
+
+interface DoctorStep {
+  layer: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+}
+
+async function doctor(env: NodeJS.ProcessEnv, name: string): Promise<{ ok: boolean; steps: DoctorStep[] }> {
+  const r = await cli(env, ['doctor', name, '--json'], undefined, 60_000);
+  const report = JSON.parse(r.stdout) as { ok: boolean; steps: DoctorStep[] };
+  expect(r.code).toBe(report.ok ? 0 : 1);
+  return report;
+}
+
+/**
+ * The listening sockets a process holds (Linux): its socket inodes from /proc/<pid>/fd matched
+ * against listening rows of /proc/net/tcp, tcp6 (state 0A) and unix (flag __SO_ACCEPTCON).
+ */
+function listeningSockets(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1);
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of rows(file)) {
+      const f = row.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9]!)) out.push(`tcp ${f[1]}`);
+    }
+  }
+  for (const row of rows('/proc/net/unix')) {
+    // Num RefCount Protocol Flags Type St Inode [Path]
+    const f = row.trim().split(/\s+/);
+    if (parseInt(f[3]!, 16) & 0x10000 && inodes.has(f[6]!)) out.push(`unix ${f[7] ?? '(unnamed)'}`);
+  }
+  return out.sort();
+}
+
+describe('HTTP through an SSH tunnel', () => {
+  it('relays over direct-tcpip channels without opening any listening socket in the engine', async () => {
+    // A plain `[127.0.0.1]:port` entry of the user's own ~/.ssh/known_hosts is trusted.
+    const h = sshHome({ trust: [target] });
+    await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(target), '--identity', key.privateKey]);
+    const pid = enginePid(h.dir)!;
+    expect(pid).toBeTypeOf('number');
+    const before = listeningSockets(pid);
+    expect(before).toEqual([`unix ${join(h.dir, 'run', 'engine.sock')}`]);
+
+    const client = await echoThrough(h.env, 'fs', 'through the tunnel');
+    // The tunnel is up (the client is still attached): still only the control socket.
+    expect(listeningSockets(pid)).toEqual(before);
+    const again = await client.callTool({ name: 'echo', arguments: { message: 'twice' } });
+    expect(again.content).toEqual([{ type: 'text', text: 'Echo: twice' }]);
+    expect(listeningSockets(pid)).toEqual(before);
+
+    const connected = await events(h.env, 'fs', 'ssh-connected');
+    expect(connected).toEqual([`SSH connected to root@127.0.0.1:${target.port}`]);
+    expect(await status(h.env, 'fs')).toMatchObject({ state: 'ready', transport: 'streamable-http' });
+  });
+
+  it('legacy SSE and WebSocket URLs go through the tunnel too, and tunnel errors keep their code', async () => {
+    const [sse, ws] = await Promise.all([startEverything('sse'), startWsMcpServer()]);
+    cleanups.push(
+      () => sse.kill(),
+      () => ws.close(),
+    );
+    // The jump server's key is trusted by nobody here.
+    const h = sshHome({ trust: [target] });
+    const via = (sshd: Sshd) => ['--ssh', dest(sshd), '--identity', key.privateKey];
+    await cliOk(h.env, ['add', 'sse', sse.url, ...via(target)]);
+    await cliOk(h.env, ['add', 'ws', ws.url, ...via(target)]);
+    await cliOk(h.env, ['add', 'sse-untrusted', sse.url, '--transport', 'sse', ...via(jump)]);
+    await cliOk(h.env, ['add', 'ws-untrusted', ws.url, ...via(jump)]);
+
+    await echoThrough(h.env, 'sse', 'legacy SSE over SSH');
+    expect((await status(h.env, 'sse')).transport).toBe('sse');
+    await echoThrough(h.env, 'ws', 'WebSocket over SSH');
+    expect((await status(h.env, 'ws')).transport).toBe('websocket');
+    for (const name of ['sse-untrusted', 'ws-untrusted']) {
+      const err = await initializeError(h.env, name);
+      expect(err.data.code).toBe('HOST_KEY_UNKNOWN');
+      expect(err.message).toContain(jump.hostKey.fingerprint);
+    }
+  });
+});
+
+describe('a stdio server over SSH exec', () => {
+  let h: SshHome;
+  beforeAll(() => {
+    h = sshHome({ trust: [target] });
+  });
+
+  it('runs the remote command, relays its stdio, and records its stderr lines', async () => {
+    const wrapper = join(scratch, 'everything-stdio.sh');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\necho "wrapper: starting server-everything" >&2\nexec '${process.execPath}' '${EVERYTHING}' stdio\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    await cliOk(h.env, ['add', 'r', '--ssh', dest(target), '--identity', key.privateKey, '--', wrapper]);
+    await echoThrough(h.env, 'r', 'over exec');
+    expect(await status(h.env, 'r')).toMatchObject({ state: 'ready', transport: 'stdio' });
+    expect(await events(h.env, 'r', 'stderr')).toContain('wrapper: starting server-everything');
+    expect(await events(h.env, 'r', 'ssh-connected')).toHaveLength(1);
+  });
+
+  it('a remote command that is not found fails initialize with REMOTE_COMMAND_FAILED (exit 127)', async () => {
+    await cliOk(h.env, [
+      'add',
+      'missing',
+      '--ssh',
+      dest(target),
+      '--identity',
+      key.privateKey,
+      '--',
+      'nonexistent-mcp-server',
+      '--flag',
+    ]);
+    const err = await initializeError(h.env, 'missing');
+    expect(err.data.code).toBe('REMOTE_COMMAND_FAILED');
+    expect(err.message).toContain('nonexistent-mcp-server');
+    expect(err.message).toContain('127');
+    expect(err.data.hint).toContain('--login-shell');
+  });
+
+  it('--login-shell runs the command through the login shell, so PATH from the profile applies', async () => {
+    // A server whose sessions get their own HOME, so its login shell reads this test's profile.
+    const profileHome = join(scratch, 'remote-home');
+    const bin = join(profileHome, 'tools');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(profileHome, '.bash_profile'), `PATH="${bin}:$PATH"; export PATH\n`);
+    writeFileSync(
+      join(bin, 'everything-mcp'),
+      `#!/bin/sh\nexec '${process.execPath}' '${EVERYTHING}' stdio\n`,
+    );
+    chmodSync(join(bin, 'everything-mcp'), 0o755);
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey], extra: [`SetEnv HOME=${profileHome}`] });
+    cleanups.push(() => sshd.stop());
+    const lh = sshHome({ trust: [sshd] });
+    const base = ['--ssh', dest(sshd), '--identity', key.privateKey];
+    await cliOk(lh.env, ['add', 'plain', ...base, '--', 'everything-mcp']);
+    await cliOk(lh.env, ['add', 'login', ...base, '--login-shell', '--', 'everything-mcp']);
+
+    // Without the login shell the profile's PATH is not there: not found.
+    const err = await initializeError(lh.env, 'plain');
+    expect(err.data.code).toBe('REMOTE_COMMAND_FAILED');
+    expect(err.message).toContain('everything-mcp');
+    await echoThrough(lh.env, 'login', 'via the login shell');
+
+    const report = await doctor(lh.env, 'login');
+    expect(report.ok).toBe(true);
+    expect(report.steps.find((s) => s.layer === 'ssh-channel')?.detail).toContain(
+      join(bin, 'everything-mcp'),
+    );
+  });
+});
+
+describe('host keys', () => {
+  it('an unknown key is refused with its fingerprint until `hosts trust` records it', async () => {
+    const h = sshHome();
+    await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(target), '--identity', key.privateKey]);
+    const fp = target.hostKey.fingerprint;
+
+    const err = await initializeError(h.env, 'fs', async () => {
+      expect(await status(h.env, 'fs')).toMatchObject({
+        state: 'host-untrusted',
+        lastError: { code: 'HOST_KEY_UNKNOWN' },
+      });
+    });
+    expect(err.data.code).toBe('HOST_KEY_UNKNOWN');
+    expect(err.message).toContain(fp);
+
+    // Not a terminal, no --fingerprint: shows the key and refuses.
+    const shown = await cli(h.env, ['hosts', 'trust', 'fs']);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toContain(fp);
+    expect(shown.stdout).toContain(`127.0.0.1:${target.port}`);
+    const appKnownHosts = join(h.dir, 'state', 'known_hosts');
+    expect(existsSync(appKnownHosts)).toBe(false);
+
+    // A fingerprint that is not the server's: nothing recorded.
+    const wrong = await cli(h.env, ['hosts', 'trust', 'fs', '--fingerprint', wrongKey.fingerprint]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('nothing was recorded');
+    expect(existsSync(appKnownHosts)).toBe(false);
+    expect((await initializeError(h.env, 'fs')).data.code).toBe('HOST_KEY_UNKNOWN');
+
+    const right = await cli(h.env, ['hosts', 'trust', 'fs', '--fingerprint', fp]);
+    expect(right.code, right.stderr).toBe(0);
+    expect(right.stdout).toContain(`trusted 127.0.0.1:${target.port} ${fp}`);
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(knownHostsLine(target) + '\n');
+    // The user's own known_hosts is left alone.
+    expect(existsSync(join(h.dotSsh, 'known_hosts'))).toBe(false);
+
+    await echoThrough(h.env, 'fs', 'trusted now');
+  });
+
+  it('a changed key is refused as HOST_KEY_MISMATCH, and `hosts trust` will not record it', async () => {
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    cleanups.push(() => sshd.stop());
+    const h = sshHome();
+    await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
+    await cliOk(h.env, ['hosts', 'trust', 'fs', '--fingerprint', sshd.hostKey.fingerprint]);
+    const client = await echoThrough(h.env, 'fs', 'before the new key');
+    await client.close();
+    const appKnownHosts = join(h.dir, 'state', 'known_hosts');
+    const recorded = readFileSync(appKnownHosts, 'utf8');
+
+    const old = sshd.hostKey.fingerprint;
+    await sshd.kill();
+    const fresh = sshd.rotateHostKey();
+    await sshd.start();
+    expect(fresh.fingerprint).not.toBe(old);
+
+    for (let i = 0; i < 2; i++) {
+      const err = await initializeError(h.env, 'fs', async () => {
+        expect((await status(h.env, 'fs')).state).toBe('host-untrusted');
+      });
+      expect(err.data.code).toBe('HOST_KEY_MISMATCH');
+      expect(err.message).toContain(fresh.fingerprint);
+      expect(err.message).toContain('CHANGED');
+    }
+
+    const r = await cli(h.env, ['hosts', 'trust', 'fs', '--fingerprint', fresh.fingerprint]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CHANGED');
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(recorded);
+    expect((await initializeError(h.env, 'fs')).data.code).toBe('HOST_KEY_MISMATCH');
+  });
+
+  it('`hosts trust` walks a jump chain hop by hop, one confirmed fingerprint per hop', async () => {
+    const h = sshHome();
+    copyFileSync(key.privateKey, join(h.dotSsh, 'id_ed25519')); // for the jump host
+    await cliOk(h.env, ['add', 'j', everything.url, '--ssh', dest(target), '--jump', dest(jump)]);
+    const err = await initializeError(h.env, 'j');
+    expect(err.data.code).toBe('HOST_KEY_UNKNOWN');
+    expect(err.message).toContain(`jump host root@127.0.0.1:${jump.port}`);
+    expect(err.message).toContain(jump.hostKey.fingerprint);
+
+    // Only the jump host's fingerprint: it is recorded, the target's is then shown and refused.
+    const half = await cli(h.env, ['hosts', 'trust', 'j', '--fingerprint', jump.hostKey.fingerprint]);
+    expect(half.code).toBe(1);
+    expect(half.stdout).toContain(`trusted 127.0.0.1:${jump.port} ${jump.hostKey.fingerprint}`);
+    expect(half.stderr).toContain(target.hostKey.fingerprint);
+    const appKnownHosts = join(h.dir, 'state', 'known_hosts');
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(knownHostsLine(jump) + '\n');
+
+    const full = await cli(h.env, [
+      'hosts',
+      'trust',
+      'j',
+      '--fingerprint',
+      jump.hostKey.fingerprint,
+      '--fingerprint',
+      target.hostKey.fingerprint,
+    ]);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout).toContain('all host keys on the way are trusted');
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(`${knownHostsLine(jump)}\n${knownHostsLine(target)}\n`);
+    await echoThrough(h.env, 'j', 'both hops trusted');
+  });
+
+  it("the user's ~/.ssh/known_hosts counts: hashed entries are trusted, @revoked keys refused", async () => {
+    const h = sshHome();
+    const userKnownHosts = join(h.dotSsh, 'known_hosts');
+    const add = (name: string) =>
+      cliOk(h.env, ['add', name, everything.url, '--ssh', dest(target), '--identity', key.privateKey]);
+
+    writeFileSync(userKnownHosts, knownHostsLine(target) + '\n');
+    execFileSync('ssh-keygen', ['-H', '-f', userKnownHosts], { stdio: 'ignore' });
+    const hashed = readFileSync(userKnownHosts, 'utf8');
+    expect(hashed).toMatch(/^\|1\|[^ ]+ ssh-ed25519 /);
+    expect(hashed).not.toContain('127.0.0.1');
+    await add('hashed');
+    await echoThrough(h.env, 'hashed', 'hashed entry');
+
+    // Revoked beats an entry that trusts the same key.
+    writeFileSync(
+      userKnownHosts,
+      `@revoked * ${knownHostsLine(target).split(' ').slice(1).join(' ')}\n${hashed}`,
+    );
+    await add('revoked');
+    const err = await initializeError(h.env, 'revoked');
+    expect(err.data.code).toBe('HOST_KEY_MISMATCH');
+    expect(err.message).toContain('revoked');
+    expect(err.message).toContain(target.hostKey.fingerprint);
+    const r = await cli(h.env, ['hosts', 'trust', 'revoked', '--fingerprint', target.hostKey.fingerprint]);
+    expect(r.code).toBe(1);
+    expect(existsSync(join(h.dir, 'state', 'known_hosts'))).toBe(false);
+  });
+});
+
+describe('authentication', () => {
+  it('a wrong user, a wrong key and a locked key fail with SSH_AUTH_FAILED / SSH_KEY_PASSPHRASE_REQUIRED', async () => {
+    const h = sshHome({ trust: [target] });
+    await cliOk(h.env, [
+      'add',
+      'user',
+      everything.url,
+      '--ssh',
+      dest(target, 'no-such-user-tether'),
+      '--identity',
+      key.privateKey,
+    ]);
+    await cliOk(h.env, [
+      'add',
+      'key',
+      everything.url,
+      '--ssh',
+      dest(target),
+      '--identity',
+      wrongKey.privateKey,
+    ]);
+    await cliOk(h.env, [
+      'add',
+      'locked',
+      everything.url,
+      '--ssh',
+      dest(target),
+      '--identity',
+      lockedKey.privateKey,
+    ]);
+
+    const user = await initializeError(h.env, 'user');
+    expect(user.data.code).toBe('SSH_AUTH_FAILED');
+    expect(user.message).toContain('no-such-user-tether@127.0.0.1');
+    expect(user.data.hint).toContain('no-such-user-tether');
+
+    const wrong = await initializeError(h.env, 'key');
+    expect(wrong.data.code).toBe('SSH_AUTH_FAILED');
+    expect(wrong.message).toContain('identity file');
+
+    const locked = await initializeError(h.env, 'locked');
+    expect(locked.data.code).toBe('SSH_KEY_PASSPHRASE_REQUIRED');
+    expect(locked.data.hint).toContain(lockedKey.privateKey);
+    expect(locked.data.hint).toContain('ssh-add');
+    expect((await status(h.env, 'locked')).lastError?.code).toBe('SSH_KEY_PASSPHRASE_REQUIRED');
+  });
+
+  it('ssh-agent: without keys SSH_AUTH_FAILED with a hint; with the key (no --identity, no ~/.ssh/id_*) it works', async () => {
+    const agent = await startAgent();
+    cleanups.push(() => agent.stop());
+    const h = sshHome({ agent, trust: [target] });
+    expect(readdirSync(h.dotSsh).filter((f) => f.startsWith('id_'))).toEqual([]);
+    await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(target)]);
+
+    const err = await initializeError(h.env, 'fs');
+    expect(err.data.code).toBe('SSH_AUTH_FAILED');
+    expect(err.message).toContain(`ssh-agent (${agent.socket})`);
+    expect(err.data.hint).toContain('ssh-add');
+    expect(err.data.hint).toContain('--identity');
+
+    agent.add(key.privateKey);
+    await echoThrough(h.env, 'fs', 'agent key');
+  });
+});
+
+describe('ssh config and jump hosts', () => {
+  let h: SshHome;
+  beforeAll(() => {
+    h = sshHome({ trust: [target, jump] });
+  });
+
+  it('a Host alias of ~/.ssh/config (HostName, Port, User, IdentityFile) works as --ssh', async () => {
+    writeFileSync(
+      join(h.dotSsh, 'config'),
+      [
+        'Host box',
+        '  HostName 127.0.0.1',
+        `  Port ${target.port}`,
+        '  User root',
+        `  IdentityFile ${key.privateKey}`,
+        // Never evaluated: a `Match exec` would run a shell command.
+        `Match exec "touch ${join(h.user, 'match-exec-ran')}"`,
+        '  User nobody',
+        '',
+      ].join('\n'),
+    );
+    await cliOk(h.env, ['add', 'box', everything.url, '--ssh', 'box']);
+    await echoThrough(h.env, 'box', 'via the alias');
+    expect(await events(h.env, 'box', 'ssh-connected')).toEqual([
+      `SSH connected to root@127.0.0.1:${target.port}`,
+    ]);
+    expect(existsSync(join(h.user, 'match-exec-ran'))).toBe(false);
+  });
+
+  it('honours ProxyJump from the ssh config (--ssh-config)', async () => {
+    const config = join(h.user, 'tether-ssh-config');
+    writeFileSync(
+      config,
+      [
+        'Host inner',
+        '  HostName 127.0.0.1',
+        `  Port ${target.port}`,
+        '  User root',
+        `  IdentityFile ${key.privateKey}`,
+        '  ProxyJump bastion',
+        'Host bastion',
+        '  HostName 127.0.0.1',
+        `  Port ${jump.port}`,
+        '  User root',
+        `  IdentityFile ${key.privateKey}`,
+        '',
+      ].join('\n'),
+    );
+    await cliOk(h.env, ['add', 'inner', everything.url, '--ssh', 'inner', '--ssh-config', config]);
+    await echoThrough(h.env, 'inner', 'through the bastion');
+    expect(await events(h.env, 'inner', 'ssh-connected')).toEqual([
+      `SSH connected to root@127.0.0.1:${target.port} via root@127.0.0.1:${jump.port}`,
+    ]);
+  });
+
+  it('--jump reaches the target through a jump host; a jump host or target that is down is named', async () => {
+    // --identity is for the target (as with ssh -i -J); the jump host uses the default identity.
+    copyFileSync(key.privateKey, join(h.dotSsh, 'id_ed25519'));
+    const base = ['--identity', key.privateKey];
+    await cliOk(h.env, ['add', 'j', everything.url, '--ssh', dest(target), ...base, '--jump', dest(jump)]);
+    await echoThrough(h.env, 'j', 'through the jump host');
+    expect(await events(h.env, 'j', 'ssh-connected')).toEqual([
+      `SSH connected to root@127.0.0.1:${target.port} via root@127.0.0.1:${jump.port}`,
+    ]);
+
+    const nowhere = await freePort();
+    await cliOk(h.env, [
+      'add',
+      'jump-down',
+      everything.url,
+      '--ssh',
+      dest(target),
+      ...base,
+      '--jump',
+      `root@127.0.0.1:${nowhere}`,
+    ]);
+    const jumpDown = await initializeError(h.env, 'jump-down');
+    expect(jumpDown.data.code).toBe('SSH_UNREACHABLE');
+    expect(jumpDown.message).toContain(`jump host root@127.0.0.1:${nowhere}`);
+
+    await cliOk(h.env, [
+      'add',
+      'target-down',
+      everything.url,
+      '--ssh',
+      `root@127.0.0.1:${nowhere}`,
+      ...base,
+      '--jump',
+      dest(jump),
+    ]);
+    const targetDown = await initializeError(h.env, 'target-down');
+    expect(['SSH_CHANNEL_FAILED', 'SSH_UNREACHABLE']).toContain(targetDown.data.code);
+    expect(targetDown.message).toContain(`jump host root@127.0.0.1:${jump.port}`);
+    expect(targetDown.message).toContain(`127.0.0.1:${nowhere}`);
+  });
+});
+
+describe('doctor and a closed remote port', () => {
+  it('checks every layer of an SSH endpoint and stops at the one that fails', async () => {
+    const h = sshHome({ trust: [target] });
+    const closed = await freePort();
+    const base = ['--identity', key.privateKey];
+    await cliOk(h.env, ['add', 'ok', everything.url, '--ssh', dest(target), ...base]);
+    // Nobody trusts the jump server's key in this home.
+    await cliOk(h.env, ['add', 'untrusted', everything.url, '--ssh', dest(jump), ...base]);
+    await cliOk(h.env, ['add', 'closed', `http://127.0.0.1:${closed}/mcp`, '--ssh', dest(target), ...base]);
+
+    const ok = await doctor(h.env, 'ok');
+    expect(ok.ok).toBe(true);
+    expect(ok.steps.map((s) => [s.layer, s.ok])).toEqual(
+      ['config', 'dns', 'tcp', 'ssh-host-key', 'ssh-auth', 'ssh-channel', 'initialize', 'ping'].map((l) => [
+        l,
+        true,
+      ]),
+    );
+    expect(ok.steps.find((s) => s.layer === 'ssh-host-key')?.detail).toContain(target.hostKey.fingerprint);
+
+    const untrusted = await doctor(h.env, 'untrusted');
+    expect(untrusted.ok).toBe(false);
+    const last = untrusted.steps[untrusted.steps.length - 1]!;
+    expect(last).toMatchObject({ layer: 'ssh-host-key', ok: false });
+    expect(last.detail).toContain(jump.hostKey.fingerprint);
+    expect(last.hint).toContain('hosts trust');
+
+    // A client gets the same verdict: SSH_CHANNEL_FAILED naming host:port.
+    const err = await initializeError(h.env, 'closed', async () => {
+      expect((await status(h.env, 'closed')).lastError?.code).toBe('SSH_CHANNEL_FAILED');
+    });
+    expect(err.data.code).toBe('SSH_CHANNEL_FAILED');
+    expect(err.message).toContain(`127.0.0.1:${closed}`);
+
+    const channel = await doctor(h.env, 'closed');
+    expect(channel.ok).toBe(false);
+    expect(channel.steps.filter((s) => !s.ok).map((s) => s.layer)).toEqual(['ssh-channel']);
+    expect(channel.steps[channel.steps.length - 1]!.detail).toContain(`127.0.0.1:${closed}`);
+  });
+});
