@@ -35,6 +35,22 @@ export function descendants(root: number): number[] {
   return out;
 }
 
+/** Resolves once a process is stopped (state T in /proc/<pid>/stat) or gone. */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    let state: string | undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    } catch {
+      return;
+    }
+    if (state === 'T' || state === 'Z') return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
+
 /** A key pair made by ssh-keygen. */
 export interface KeyPair {
   privateKey: string;
@@ -126,8 +142,12 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   };
   const kill = async () => {
     if (!child) return;
-    // Per-connection sshd processes outlive the listener: find them first, then kill them all.
-    const victims = [...descendants(child.pid!), child.pid!];
+    // Per-connection sshd processes outlive the listener: find them first, then kill them all. The
+    // listener is stopped before the search, else a client reconnecting fast (its connection just
+    // dropped) could get a new per-connection process forked after the search, which would survive.
+    process.kill(child.pid!, 'SIGSTOP');
+    await stopped(child.pid!);
+    const victims = [child.pid!, ...descendants(child.pid!)];
     for (const pid of victims) {
       try {
         process.kill(pid, 'SIGKILL');

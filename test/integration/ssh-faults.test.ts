@@ -6,7 +6,6 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { execSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { answerTo, engineLogs, isAlive, settle } from '../helpers/faults-procs.js';
 import { EVERYTHING, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
-import { cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
 
 const LONG_TOOL = 'trigger-long-running-operation';
 /** Upper bound for a fault to reach the client as an error (the requirement). */
@@ -34,13 +33,21 @@ beforeAll(async () => {
 });
 
 afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) {
-    const t = Date.now();
-    await u().catch(() => undefined);
-    console.log('DEBUG undo', Date.now() - t, u.toString().slice(0, 60));
+  if (task.result?.state === 'fail') {
+    // The engine log and the traffic (events show SSH drops and reconnects) go with the home.
+    for (const h of homes) {
+      console.error(engineLogs(h.dir));
+      const traffic = await cli(h.env, ['traffic', '--json', '--limit', '300']);
+      console.error(
+        traffic.stdout
+          .split('\n')
+          .map((l) => l.slice(0, 400))
+          .join('\n'),
+      );
+    }
   }
+  homes.length = 0;
+  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -163,16 +170,10 @@ describe('SSH faults', () => {
   });
 
   it('an SSH server that accepts TCP but never speaks SSH fails with SSH_TIMEOUT after the connect timeout', async () => {
-    const silent = createServer((socket) => socket.on('error', () => undefined));
+    // Reads and ignores everything, and goes away when the client does.
+    const silent = createServer((socket) => socket.on('error', () => undefined).resume());
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    undo.push(
-      () =>
-        new Promise((r) => {
-          silent.getConnections((e, n) => console.log('DEBUG conns', n));
-          console.log('DEBUG engines', execSync(`ps -eo pid,args | grep engine | grep -v grep`).toString());
-          silent.close(r);
-        }),
-    );
+    undo.push(() => new Promise((r) => silent.close(r)));
     const port = (silent.address() as AddressInfo).port;
     const home = makeHome();
     homes.push(home);

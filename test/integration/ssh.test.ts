@@ -49,6 +49,11 @@ let key: KeyPair;
 let wrongKey: KeyPair;
 let lockedKey: KeyPair;
 const homes: Home[] = [];
+/**
+ * The home of the tests that need nothing special: its user trusts `target` (a plain known_hosts
+ * entry) and has no agent. Each test adds endpoints of its own names.
+ */
+let shared: SshHome;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
 beforeAll(async () => {
@@ -61,6 +66,7 @@ beforeAll(async () => {
     startSshd({ authorizedKeys: [key.publicKey, lockedKey.publicKey] }),
     startSshd({ authorizedKeys: [key.publicKey] }),
   ]);
+  shared = sshHome({ trust: [target] });
 });
 
 afterEach(async ({ task }) => {
@@ -90,6 +96,7 @@ interface SshHome extends Home {
   dotSsh: string;
 }
 
+/** A fresh home trusting `trust` in its user's ~/.ssh/known_hosts, with `agent` or no agent at all. */
 function sshHome(opts: { agent?: SshAgent; trust?: Sshd[] } = {}): SshHome {
   const home = makeHome();
   homes.push(home);
@@ -151,6 +158,7 @@ interface TrafficLine {
   event?: { type: string; detail: string };
 }
 
+/** The endpoint's traffic records, oldest first. */
 async function traffic(env: NodeJS.ProcessEnv, endpoint: string): Promise<TrafficLine[]> {
   const out = await cliOk(env, ['traffic', '--json', '--endpoint', endpoint, '--limit', '5000']);
   return out
@@ -160,6 +168,7 @@ async function traffic(env: NodeJS.ProcessEnv, endpoint: string): Promise<Traffi
     .map((l) => JSON.parse(l) as TrafficLine);
 }
 
+/** The details of the endpoint's traffic events of one type, oldest first. */
 async function events(env: NodeJS.ProcessEnv, endpoint: string, type: string): Promise<string[]> {
   return (await traffic(env, endpoint))
     .filter((r) => r.kind === 'event' && r.event?.type === type)
@@ -173,6 +182,7 @@ interface Status {
   lastError?: { code: string; message: string };
 }
 
+/** One endpoint's entry of `status --json`. */
 async function status(env: NodeJS.ProcessEnv, name: string): Promise<Status> {
   const all = JSON.parse(await cliOk(env, ['status', '--json'])) as { endpoints: Status[] };
   const s = all.endpoints.find((e) => e.name === name);
@@ -187,6 +197,7 @@ interface DoctorStep {
   hint?: string;
 }
 
+/** `doctor <name> --json`; its exit code must agree with the report. */
 async function doctor(env: NodeJS.ProcessEnv, name: string): Promise<{ ok: boolean; steps: DoctorStep[] }> {
   const r = await cli(env, ['doctor', name, '--json'], undefined, 60_000);
   const report = JSON.parse(r.stdout) as { ok: boolean; steps: DoctorStep[] };
@@ -227,7 +238,7 @@ function listeningSockets(pid: number): string[] {
 describe('HTTP through an SSH tunnel', () => {
   it('relays over direct-tcpip channels without opening any listening socket in the engine', async () => {
     // A plain `[127.0.0.1]:port` entry of the user's own ~/.ssh/known_hosts is trusted.
-    const h = sshHome({ trust: [target] });
+    const h = shared;
     await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(target), '--identity', key.privateKey]);
     const pid = enginePid(h.dir)!;
     expect(pid).toBeTypeOf('number');
@@ -253,7 +264,7 @@ describe('HTTP through an SSH tunnel', () => {
       () => ws.close(),
     );
     // The jump server's key is trusted by nobody here.
-    const h = sshHome({ trust: [target] });
+    const h = shared;
     const via = (sshd: Sshd) => ['--ssh', dest(sshd), '--identity', key.privateKey];
     await cliOk(h.env, ['add', 'sse', sse.url, ...via(target)]);
     await cliOk(h.env, ['add', 'ws', ws.url, ...via(target)]);
@@ -273,12 +284,8 @@ describe('HTTP through an SSH tunnel', () => {
 });
 
 describe('a stdio server over SSH exec', () => {
-  let h: SshHome;
-  beforeAll(() => {
-    h = sshHome({ trust: [target] });
-  });
-
   it('runs the remote command, relays its stdio, and records its stderr lines', async () => {
+    const h = shared;
     const wrapper = join(scratch, 'everything-stdio.sh');
     writeFileSync(
       wrapper,
@@ -288,11 +295,13 @@ describe('a stdio server over SSH exec', () => {
     await cliOk(h.env, ['add', 'r', '--ssh', dest(target), '--identity', key.privateKey, '--', wrapper]);
     await echoThrough(h.env, 'r', 'over exec');
     expect(await status(h.env, 'r')).toMatchObject({ state: 'ready', transport: 'stdio' });
-    expect(await events(h.env, 'r', 'stderr')).toContain('wrapper: starting server-everything');
-    expect(await events(h.env, 'r', 'ssh-connected')).toHaveLength(1);
+    const seen = (await traffic(h.env, 'r')).filter((t) => t.kind === 'event').map((t) => t.event!);
+    expect(seen).toContainEqual({ type: 'stderr', detail: 'wrapper: starting server-everything' });
+    expect(seen.filter((e) => e.type === 'ssh-connected')).toHaveLength(1);
   });
 
   it('a remote command that is not found fails initialize with REMOTE_COMMAND_FAILED (exit 127)', async () => {
+    const h = shared;
     await cliOk(h.env, [
       'add',
       'missing',
@@ -324,18 +333,18 @@ describe('a stdio server over SSH exec', () => {
     chmodSync(join(bin, 'everything-mcp'), 0o755);
     const sshd = await startSshd({ authorizedKeys: [key.publicKey], extra: [`SetEnv HOME=${profileHome}`] });
     cleanups.push(() => sshd.stop());
-    const lh = sshHome({ trust: [sshd] });
+    const h = sshHome({ trust: [sshd] });
     const base = ['--ssh', dest(sshd), '--identity', key.privateKey];
-    await cliOk(lh.env, ['add', 'plain', ...base, '--', 'everything-mcp']);
-    await cliOk(lh.env, ['add', 'login', ...base, '--login-shell', '--', 'everything-mcp']);
+    await cliOk(h.env, ['add', 'plain', ...base, '--', 'everything-mcp']);
+    await cliOk(h.env, ['add', 'login', ...base, '--login-shell', '--', 'everything-mcp']);
 
     // Without the login shell the profile's PATH is not there: not found.
-    const err = await initializeError(lh.env, 'plain');
+    const err = await initializeError(h.env, 'plain');
     expect(err.data.code).toBe('REMOTE_COMMAND_FAILED');
     expect(err.message).toContain('everything-mcp');
-    await echoThrough(lh.env, 'login', 'via the login shell');
+    await echoThrough(h.env, 'login', 'via the login shell');
 
-    const report = await doctor(lh.env, 'login');
+    const report = await doctor(h.env, 'login');
     expect(report.ok).toBe(true);
     expect(report.steps.find((s) => s.layer === 'ssh-channel')?.detail).toContain(
       join(bin, 'everything-mcp'),
@@ -480,7 +489,7 @@ describe('host keys', () => {
 
 describe('authentication', () => {
   it('a wrong user, a wrong key and a locked key fail with SSH_AUTH_FAILED / SSH_KEY_PASSPHRASE_REQUIRED', async () => {
-    const h = sshHome({ trust: [target] });
+    const h = shared;
     await cliOk(h.env, [
       'add',
       'user',
@@ -517,6 +526,14 @@ describe('authentication', () => {
     const wrong = await initializeError(h.env, 'key');
     expect(wrong.data.code).toBe('SSH_AUTH_FAILED');
     expect(wrong.message).toContain('identity file');
+    const report = await doctor(h.env, 'key');
+    expect(report.steps.map((st) => [st.layer, st.ok])).toEqual([
+      ['config', true],
+      ['dns', true],
+      ['tcp', true],
+      ['ssh-host-key', true],
+      ['ssh-auth', false],
+    ]);
 
     const locked = await initializeError(h.env, 'locked');
     expect(locked.data.code).toBe('SSH_KEY_PASSPHRASE_REQUIRED');
@@ -608,6 +625,22 @@ describe('ssh config and jump hosts', () => {
       `SSH connected to root@127.0.0.1:${target.port} via root@127.0.0.1:${jump.port}`,
     ]);
 
+    // Authentication to the jump host fails: the hint says where its key must come from.
+    await cliOk(h.env, [
+      'add',
+      'jump-user',
+      everything.url,
+      '--ssh',
+      dest(target),
+      ...base,
+      '--jump',
+      dest(jump, 'no-such-user-tether'),
+    ]);
+    const jumpAuth = await initializeError(h.env, 'jump-user');
+    expect(jumpAuth.data.code).toBe('SSH_AUTH_FAILED');
+    expect(jumpAuth.message).toContain(`jump host no-such-user-tether@127.0.0.1:${jump.port}`);
+    expect(jumpAuth.data.hint).toContain('--identity is for the target only');
+
     const nowhere = await freePort();
     await cliOk(h.env, [
       'add',
@@ -642,7 +675,7 @@ describe('ssh config and jump hosts', () => {
 
 describe('doctor and a closed remote port', () => {
   it('checks every layer of an SSH endpoint and stops at the one that fails', async () => {
-    const h = sshHome({ trust: [target] });
+    const h = shared;
     const closed = await freePort();
     const base = ['--identity', key.privateKey];
     await cliOk(h.env, ['add', 'ok', everything.url, '--ssh', dest(target), ...base]);

@@ -216,13 +216,18 @@ export class SshLink {
               : keys.length === 0
                 ? `No identity file was found and ssh-agent offered no key ${hop.host} accepts: ssh-add the key (ssh-add -l lists the agent's keys) or pass --identity FILE; check the user name (${hop.user}) too.`
                 : `Check the user name (${hop.user}) and that the public key is in ~/.ssh/authorized_keys on ${hop.host}.`;
+          // As with ssh -i and -J, --identity is the target's: a jump host takes its key elsewhere.
+          const jumpNote =
+            role === 'jump'
+              ? ` --identity is for the target only: give ${hop.host} its IdentityFile (and User) in ~/.ssh/config, or use ssh-agent.`
+              : '';
           return fail(
             new TetherError(
               encrypted.length && !tried.length
                 ? ErrorCode.SSH_KEY_PASSPHRASE_REQUIRED
                 : ErrorCode.SSH_AUTH_FAILED,
               `SSH authentication to ${where} failed${tried.length ? ` (tried ${tried.join(' and ')})` : ''}`,
-              { hint, host: hop.host, port: hop.port, user: hop.user },
+              { hint: hint + jumpNote, host: hop.host, port: hop.port, user: hop.user },
             ),
           );
         }
