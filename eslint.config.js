@@ -90,4 +90,62 @@ export default tseslint.config(
       ],
     },
   },
+  // The UI: renderer/ runs in a browser page (the tray app's windows, the browser inspector) and
+  // reaches Electron only through the preload bridge; preload/ runs sandboxed and may import only
+  // `electron`. Both see main/common; the renderer imports its types only (values would bundle zod
+  // and Node modules into the page), except the IPC contract, which is pure.
+  {
+    files: ['renderer/src/**/*.{ts,tsx}', 'preload/**/*.ts'],
+    ignores: ['**/vite.config.ts'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'global'],
+    },
+  },
+  {
+    files: ['renderer/src/**/*.{ts,tsx}', 'preload/api.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'The page reaches Electron only through the preload bridge (window.tether).',
+            },
+          ],
+          patterns: [
+            layer(['node:*'], 'The renderer runs in a browser page: no Node modules.'),
+            layer(
+              ['**/main/engine/**', '**/main/cli/**', '**/main/shim/**', '**/main/app/**'],
+              'The UI speaks the control API: main/common and preload/api only.',
+            ),
+            {
+              group: ['**/main/common/*', '!**/main/common/ipc.js'],
+              allowTypeImports: true,
+              message: 'Import types only from main/common: its values would bundle zod and Node modules.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['preload/**/*.ts'],
+    ignores: ['preload/api.ts', '**/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layer(['node:*'], 'A sandboxed preload can require only electron.'),
+            layer(
+              ['**/main/engine/**', '**/main/cli/**', '**/main/shim/**', '**/main/app/**'],
+              'The preload depends on main/common (the contracts) only.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -3,6 +3,7 @@
  * `engine`, `shutdown` and `shim` starts a detached engine when none runs.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,6 +11,7 @@ import { ControlClient, connectEngine } from '../common/control-client.js';
 import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
 import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
+import { MCP_CLIENTS, MCP_CLIENT_FORMATS, clientConfigPath, type McpClient } from '../common/clients.js';
 import { resolvePaths } from '../common/paths.js';
 import { TRANSPORTS, describeTarget, type AuthConfig, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
@@ -37,6 +39,12 @@ async function call<M extends ControlMethod>(method: M, params: ControlParams<M>
 
 function parseMs(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  return Number(value);
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535)
+    throw new InvalidArgumentError('expected a port, 0-65535');
   return Number(value);
 }
 
@@ -69,17 +77,31 @@ program
   .command('engine')
   .description('run the engine in the foreground (or --detach it); one per user')
   .option('--detach', 'start it in the background and return once it listens')
-  .action(async (opts: { detach?: boolean }) => {
+  .option(
+    '--inspector',
+    'also serve the UI in a browser, on 127.0.0.1 behind a random token (prints the URL)',
+  )
+  .option('--port <n>', 'with --inspector: the port (default: any free one)', parsePort)
+  .action(async (opts: { detach?: boolean; inspector?: boolean; port?: number }) => {
+    if (opts.port !== undefined && !opts.inspector)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--port goes with --inspector');
     if (opts.detach) {
       const client = new ControlClient(await connectEngine(paths));
-      const info = await client.request('engine/info', {});
-      client.close();
-      print(`engine running (pid ${info.pid}) on ${info.socketPath}`);
+      try {
+        const info = await client.request('engine/info', {});
+        print(`engine running (pid ${info.pid}) on ${info.socketPath}`);
+        if (opts.inspector) {
+          const { url } = await client.request('engine/inspector', { port: opts.port });
+          print(`inspector: ${url}`);
+        }
+      } finally {
+        client.close();
+      }
       return;
     }
     // The engine's own entry, loaded only for this command so other commands start fast.
     const { engineMain } = await import('../engine/main.js');
-    await engineMain(paths, VERSION);
+    await engineMain(paths, VERSION, opts.inspector ? { inspector: { port: opts.port } } : {});
   });
 
 program
@@ -342,6 +364,73 @@ program
   .argument('<name>')
   .action(async (name: string) => {
     await shimMain([name]);
+  });
+
+const clientOption = () =>
+  new Option('--client <client>', 'the MCP client').choices([...MCP_CLIENTS]).makeOptionMandatory();
+
+/** The client's config file: --config (made absolute here, where the user typed it) or its default. */
+function clientFile(client: McpClient, config: string | undefined): string {
+  return config !== undefined
+    ? resolvePath(config)
+    : clientConfigPath(client, { platform: process.platform, env: process.env, home: homedir() });
+}
+
+program
+  .command('install')
+  .description("set an MCP client up to use an endpoint: writes its shim's entry into the client's config")
+  .argument('<name>', 'the endpoint')
+  .addOption(clientOption())
+  .option('--config <file>', "the client's config file (default: its usual place for this user)")
+  .action(async (name: string, opts: { client: McpClient; config?: string }) => {
+    const r = await call('clients/install', {
+      endpoint: name,
+      client: opts.client,
+      configFile: clientFile(opts.client, opts.config),
+    });
+    const label = MCP_CLIENT_FORMATS[r.client].label;
+    if (r.action === 'unchanged') print(`${name} is already set up in ${label} (${r.configFile})`);
+    else {
+      print(
+        `${r.action === 'updated' ? 'updated' : 'added'} ${name} in ${label}'s config ${r.configFile}` +
+          (r.action === 'created' ? ' (new file)' : '') +
+          (r.replacedForeign ? `, replacing an entry of that name that started something else` : ''),
+      );
+      if (r.backupFile) print(`previous content kept in ${r.backupFile}`);
+      print(`restart ${label} to use it`);
+    }
+    if (r.warning) process.stderr.write(`mcp-tether: warning: ${r.warning}\n`);
+  });
+
+program
+  .command('uninstall')
+  .description("remove an endpoint's shim entry from an MCP client's config")
+  .argument('<name>', 'the endpoint')
+  .addOption(clientOption())
+  .option('--config <file>', "the client's config file (default: its usual place for this user)")
+  .action(async (name: string, opts: { client: McpClient; config?: string }) => {
+    const r = await call('clients/uninstall', {
+      endpoint: name,
+      client: opts.client,
+      configFile: clientFile(opts.client, opts.config),
+    });
+    const label = MCP_CLIENT_FORMATS[r.client].label;
+    if (r.action === 'absent') print(`${name} is not set up in ${label} (${r.configFile})`);
+    else {
+      print(`removed ${name} from ${label}'s config ${r.configFile}`);
+      if (r.backupFile) print(`previous content kept in ${r.backupFile}`);
+    }
+  });
+
+program
+  .command('config-snippet')
+  .description("print the JSON to paste into an MCP client's config for an endpoint")
+  .argument('<name>', 'the endpoint')
+  .addOption(clientOption())
+  .action(async (name: string, opts: { client: McpClient }) => {
+    const r = await call('clients/snippet', { endpoint: name, client: opts.client });
+    print(r.snippet);
+    if (r.warning) process.stderr.write(`mcp-tether: warning: ${r.warning}\n`);
   });
 
 const secret = program

@@ -13,6 +13,7 @@ import type {
   SecretInfo,
   TrafficRecord,
 } from './domain.js';
+import { MCP_CLIENTS, type ClientConfigChange, type ClientInfo, type ClientSnippet } from './clients.js';
 import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
 
 const name = z
@@ -22,6 +23,9 @@ const name = z
     'not a valid endpoint name: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most 64)',
   );
 const empty = z.object({}).strict().prefault({});
+const mcpClient = z.enum(MCP_CLIENTS, {
+  error: () => `not a supported client: use one of ${MCP_CLIENTS.join(', ')}`,
+});
 /** A secret's name: `bearer`, `header:<Name>`, a bare header name, or an `oauth…` entry. */
 const secretName = z
   .string()
@@ -57,6 +61,18 @@ export const controlMethods = {
   'engine/info': { params: empty, result: result<EngineInfo>() },
   /** Stops the engine after answering. */
   'engine/shutdown': { params: empty, result: result<Record<string, never>>() },
+  /**
+   * Starts the browser inspector (the UI on 127.0.0.1, behind a random token) if it is not running,
+   * and returns its URL, token included. `port` is used only when it starts (default: any free one).
+   * Errors: ENGINE_START_FAILED (the port cannot be bound).
+   */
+  'engine/inspector': {
+    params: z
+      .object({ port: z.number().int().min(0).max(65_535).optional() })
+      .strict()
+      .prefault({}),
+    result: result<{ url: string }>(),
+  },
   /** All endpoints with config and status. Errors: CONFIG_INVALID, CONFIG_IO. */
   'endpoints/list': { params: empty, result: result<{ endpoints: EndpointSummary[] }>() },
   /** Adds an endpoint. Errors: ENDPOINT_EXISTS, CONFIG_INVALID, INVALID_ARGUMENT, SECRET_IN_CONFIG. */
@@ -163,6 +179,39 @@ export const controlMethods = {
       })
       .strict(),
     result: result<{ endpoint: string; issuer: string; scope?: string; expiresAt?: string }>(),
+  },
+  /**
+   * Writes the entry that starts `mcp-tether shim <endpoint>` (by absolute paths) into an MCP
+   * client's config: `configFile` (absolute), or the client's default file for this user. Merges one
+   * entry, keeps every other entry and key, writes atomically, keeps `<file>.bak`. Errors:
+   * ENDPOINT_NOT_FOUND, CONFIG_INVALID (the client's file is not valid JSON: left untouched),
+   * CONFIG_IO, INVALID_ARGUMENT.
+   */
+  'clients/install': {
+    params: z
+      .object({ endpoint: name, client: mcpClient, configFile: z.string().min(1).optional() })
+      .strict(),
+    result: result<ClientConfigChange>(),
+  },
+  /**
+   * Removes MCP Tether's entry for `endpoint` from a client's config (never an entry of that name
+   * that starts something else). Errors: CONFIG_INVALID, CONFIG_IO, INVALID_ARGUMENT.
+   */
+  'clients/uninstall': {
+    params: z
+      .object({ endpoint: name, client: mcpClient, configFile: z.string().min(1).optional() })
+      .strict(),
+    result: result<ClientConfigChange>(),
+  },
+  /** The JSON snippet to paste into a client's config ("Copy client config"). Errors: ENDPOINT_NOT_FOUND. */
+  'clients/snippet': {
+    params: z.object({ endpoint: name, client: mcpClient }).strict(),
+    result: result<ClientSnippet>(),
+  },
+  /** The supported clients with their default config files; with `endpoint`, whether it is installed. */
+  'clients/list': {
+    params: z.object({ endpoint: name.optional() }).strict().prefault({}),
+    result: result<{ clients: ClientInfo[] }>(),
   },
   /** Layered diagnosis of an endpoint: config, DNS, TCP, TLS, HTTP, transport, initialize, ping. */
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },

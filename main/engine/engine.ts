@@ -18,7 +18,9 @@ import { StaticCredentials, type EndpointCredentials } from './auth/credentials.
 import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
+import { ClientSetup } from './clients/index.js';
 import { runDoctor } from './health/doctor.js';
+import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
@@ -53,8 +55,13 @@ export class Engine {
   /** The OS keychain: the only place secrets are kept. */
   private readonly keychain: SecretStore;
   private readonly endpoints = new Map<string, Endpoint>();
+  /** Writes MCP clients' config files (`clients/*`). */
+  private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
   private readonly server: ControlServer;
+  /** The browser inspector, once asked for. */
+  private inspector: Promise<string> | undefined;
+  private inspectorServer: InspectorServer | undefined;
   private lock: PidLock | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
@@ -137,6 +144,33 @@ export class Engine {
     return { started: true };
   }
 
+  /**
+   * Starts the browser inspector unless it runs already (then `port` is ignored).
+   * @returns its URL, token included
+   * @throws TetherError ENGINE_START_FAILED when the port cannot be bound
+   */
+  startInspector(port?: number): Promise<string> {
+    if (!this.inspector) {
+      const server = new InspectorServer({
+        control: this.server,
+        maxMessageBytes: () => this.maxMessageBytes,
+        log: this.opts.log,
+      });
+      this.inspector = server.listen(port).then(
+        (url) => {
+          this.opts.log(`inspector listening on 127.0.0.1:${new URL(url).port}`);
+          return url;
+        },
+        (err: unknown) => {
+          this.inspector = undefined;
+          throw err;
+        },
+      );
+      this.inspectorServer = server;
+    }
+    return this.inspector;
+  }
+
   /** Resolves when the engine has stopped. */
   whenStopped(): Promise<void> {
     return this.stopped;
@@ -146,6 +180,7 @@ export class Engine {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.opts.log('engine stopping');
+      await this.inspectorServer?.close();
       await this.server.close();
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
@@ -271,6 +306,7 @@ export class Engine {
   private handlers(): ControlHandlers {
     return {
       'engine/info': () => this.info(),
+      'engine/inspector': async ({ port }) => ({ url: await this.startInspector(port) }),
       'engine/shutdown': () => {
         setImmediate(() => void this.stop());
         return {};
@@ -396,6 +432,22 @@ export class Engine {
         conn.onClose(unsubscribe);
         return { lastSeq: this.recorder.stats().lastSeq };
       },
+      'clients/install': ({ endpoint, client, configFile }) => {
+        this.endpoint(endpoint);
+        const change = this.clients.install(endpoint, client, configFile);
+        this.opts.log(`client ${client}: ${endpoint} ${change.action} in ${change.configFile}`);
+        return change;
+      },
+      'clients/uninstall': ({ endpoint, client, configFile }) => {
+        const change = this.clients.uninstall(endpoint, client, configFile);
+        this.opts.log(`client ${client}: ${endpoint} ${change.action} in ${change.configFile}`);
+        return change;
+      },
+      'clients/snippet': ({ endpoint, client }) => {
+        this.endpoint(endpoint);
+        return this.clients.snippet(endpoint, client);
+      },
+      'clients/list': ({ endpoint }) => ({ clients: this.clients.list(endpoint) }),
       'doctor/run': ({ name }) => {
         const { config, auth } = this.endpoint(name);
         return config.ssh

@@ -2,22 +2,50 @@
  * The engine's entry (`mcp-tether engine`): runs in the foreground until `engine/shutdown` or a
  * signal. Logs go to `<logDir>/engine.log`, and to stderr when it is a terminal.
  */
+import { ControlClient } from '../common/control-client.js';
 import type { TetherPaths } from '../common/paths.js';
 import { Engine } from './engine.js';
 import { createLogger } from './log.js';
+
+/** Options of {@link engineMain}. */
+export interface EngineMainOptions {
+  /** Serve the browser inspector too (port 0 or absent: any free port). */
+  inspector?: { port?: number };
+}
 
 /**
  * Starts the engine and resolves when it has stopped. Prints a line and returns when another engine
  * already runs.
  * @throws TetherError ENGINE_START_FAILED
  */
-export async function engineMain(paths: TetherPaths, version: string): Promise<void> {
+export async function engineMain(
+  paths: TetherPaths,
+  version: string,
+  opts: EngineMainOptions = {},
+): Promise<void> {
   const log = createLogger(paths.logDir, process.stderr.isTTY === true);
   const engine = new Engine({ paths, version, log });
   const outcome = await engine.start();
   if (!outcome.started) {
     process.stdout.write(`engine already running (pid ${outcome.pid})\n`);
+    if (opts.inspector) {
+      const client = await ControlClient.open(paths, { autostart: false });
+      try {
+        const { url } = await client.request('engine/inspector', { port: opts.inspector.port });
+        process.stdout.write(`inspector: ${url}\n`);
+      } finally {
+        client.close();
+      }
+    }
     return;
+  }
+  if (opts.inspector) {
+    try {
+      process.stdout.write(`inspector: ${await engine.startInspector(opts.inspector.port)}\n`);
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
   }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void engine.stop());
   process.on('uncaughtException', (err) => {

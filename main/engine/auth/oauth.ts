@@ -18,20 +18,7 @@
  *   ever starts from `auth/login`: a request that finds no usable token fails with AUTH_REQUIRED.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  auth,
-  discoverAuthorizationServerMetadata,
-  discoverOAuthProtectedResourceMetadata,
-  extractWWWAuthenticateParams,
-  refreshAuthorization,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-} from '@modelcontextprotocol/sdk/client/auth.js';
-import { OAuthError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import {
-  checkResourceAllowed,
-  resourceUrlFromServerUrl,
-} from '@modelcontextprotocol/sdk/shared/auth-utils.js';
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type {
   AuthorizationServerMetadata,
   OAuthClientInformationMixed,
@@ -114,8 +101,33 @@ export function refreshMarginMs(t: Pick<StoredTokens, 'obtained_at' | 'expires_a
   return Math.min(60_000, Math.max(0, (t.expires_at - t.obtained_at) / 3));
 }
 
+/**
+ * The SDK's client auth, loaded on first use: most engines never sign in, and it brings the SDK's
+ * whole schema module with it (megabytes of resident memory).
+ */
+async function sdk() {
+  const [client, utils] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/auth.js'),
+    import('@modelcontextprotocol/sdk/shared/auth-utils.js'),
+  ]);
+  return { ...client, ...utils };
+}
+
+/** The RFC 6749 §5.2 error code of an error response, as the SDK throws it (its OAuthError classes). */
+function oauthErrorCode(err: unknown): string | undefined {
+  const code = err instanceof Error ? (err as { errorCode?: unknown }).errorCode : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A refusal by the authorization server (not a failure of it: `server_error` may pass). */
+function isRefusal(err: unknown): boolean {
+  const code = oauthErrorCode(err);
+  return code !== undefined && code !== 'server_error' && code !== 'temporarily_unavailable';
+}
+
 function reason(err: unknown): string {
-  if (err instanceof OAuthError) return `${err.errorCode}${err.message ? `: ${err.message}` : ''}`;
+  const code = oauthErrorCode(err);
+  if (code) return `${code}${(err as Error).message ? `: ${(err as Error).message}` : ''}`;
   if (err instanceof Error) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ? `${err.message} (${cause.code})` : err.message;
@@ -127,14 +139,27 @@ function isNetworkError(err: unknown): boolean {
   return err instanceof TypeError || (err instanceof Error && err.name === 'AbortError');
 }
 
+/** A sign-in under way: who waits for its URL, and whether a browser was (or is to be) started. */
+interface SignIn {
+  promise: Promise<LoginResult>;
+  url?: string;
+  listeners: Set<(url: string) => void>;
+  wantBrowser: boolean;
+  browserStarted: boolean;
+}
+
+/** A refused token younger than this, itself made by a refresh after a 401, is not refreshed again (ms). */
+const REFRESH_AGAIN_AFTER_MS = 10_000;
+
 /** See the module comment. */
 export class OAuthCredentials implements EndpointCredentials {
   private tokens: StoredTokens | undefined;
   private loading: Promise<void> | undefined;
   private discovery: Discovery | undefined;
   private refreshing: Promise<void> | undefined;
-  private signingIn:
-    { promise: Promise<LoginResult>; url?: string; listeners: Set<(url: string) => void> } | undefined;
+  private signingIn: SignIn | undefined;
+  /** The token a refresh made because the server refused the one before (see {@link rejected}). */
+  private reactivelyRefreshed: StoredTokens | undefined;
   private readonly httpUrl: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
@@ -225,7 +250,12 @@ export class OAuthCredentials implements EndpointCredentials {
     const t = this.tokens;
     if (!t) throw this.notSignedIn();
     if (sent['authorization'] !== `Bearer ${t.access_token}`) return; // refreshed meanwhile: retry
+    // A token just made because its predecessor was refused is refused too: another refresh would
+    // not help, and every request would cost one.
+    if (t === this.reactivelyRefreshed && this.now() - t.obtained_at < REFRESH_AGAIN_AFTER_MS)
+      throw this.refused(status, www);
     await this.refresh(t);
+    if (this.tokens !== t) this.reactivelyRefreshed = this.tokens;
   }
 
   refused(status: number, www?: string): TetherError {
@@ -266,6 +296,7 @@ export class OAuthCredentials implements EndpointCredentials {
     const client = await this.client(d.issuer);
     if (!client) throw expired('has no client registration in the OS keychain');
     let fresh: OAuthTokens;
+    const { refreshAuthorization } = await sdk();
     try {
       fresh = await refreshAuthorization(d.issuer, {
         metadata: d.metadata,
@@ -275,7 +306,7 @@ export class OAuthCredentials implements EndpointCredentials {
         fetchFn: this.fetchFn,
       });
     } catch (err) {
-      if (err instanceof OAuthError && !(err instanceof ServerError)) {
+      if (isRefusal(err)) {
         // The refresh token is dead (revoked, expired, client gone): it must not be tried again.
         this.tokens = undefined;
         await this.deps.store
@@ -293,7 +324,7 @@ export class OAuthCredentials implements EndpointCredentials {
   /** An error of discovery or a token request, as a TetherError (network trouble stays retryable). */
   private failure(err: unknown, what: string): TetherError {
     if (err instanceof TetherError) return err;
-    if (isNetworkError(err) || err instanceof ServerError) {
+    if (isNetworkError(err) || (oauthErrorCode(err) !== undefined && !isRefusal(err))) {
       return new TetherError(
         ErrorCode.UPSTREAM_UNREACHABLE,
         `${what} of ${this.deps.endpoint}: ${reason(err)}`,
@@ -331,6 +362,13 @@ export class OAuthCredentials implements EndpointCredentials {
       new TetherError(ErrorCode.AUTH_FAILED, `cannot sign in to ${this.deps.endpoint}: ${message}`, {
         hint: hint ?? 'The server or its authorization server does not follow the MCP authorization spec.',
       });
+    const {
+      checkResourceAllowed,
+      discoverAuthorizationServerMetadata,
+      discoverOAuthProtectedResourceMetadata,
+      extractWWWAuthenticateParams,
+      resourceUrlFromServerUrl,
+    } = await sdk();
     let www: { resourceMetadataUrl?: URL; scope?: string } = {};
     if (/^https?:/i.test(this.deps.url)) {
       // An unauthenticated initialize: a protected MCP server answers 401 with WWW-Authenticate.
@@ -413,12 +451,15 @@ export class OAuthCredentials implements EndpointCredentials {
    */
   login(opts: { openBrowser: boolean; timeoutMs: number; onUrl(url: string): void }): Promise<LoginResult> {
     if (!this.signingIn) {
-      const s: NonNullable<OAuthCredentials['signingIn']> = {
+      const s: SignIn = {
         promise: Promise.resolve(undefined as unknown as LoginResult),
         listeners: new Set(),
+        wantBrowser: false,
+        browserStarted: false,
       };
-      s.promise = this.runLogin(opts.openBrowser, opts.timeoutMs, (url) => {
+      s.promise = this.runLogin(opts.timeoutMs, (url) => {
         s.url = url;
+        if (s.wantBrowser) this.startBrowser(s);
         for (const l of s.listeners) l(url);
       }).finally(() => {
         this.signingIn = undefined;
@@ -426,16 +467,30 @@ export class OAuthCredentials implements EndpointCredentials {
       this.signingIn = s;
     }
     const s = this.signingIn;
+    // Whoever asks for a browser gets one, at most once per sign-in: one tab, however many wait.
+    if (opts.openBrowser) {
+      s.wantBrowser = true;
+      if (s.url) this.startBrowser(s);
+    }
     if (s.url) opts.onUrl(s.url);
     else s.listeners.add(opts.onUrl);
     return s.promise;
   }
 
-  private async runLogin(
-    openBrowser: boolean,
-    timeoutMs: number,
-    onUrl: (url: string) => void,
-  ): Promise<LoginResult> {
+  private startBrowser(s: SignIn): void {
+    if (s.browserStarted || !s.url) return;
+    s.browserStarted = true;
+    this.deps
+      .openBrowser(s.url)
+      .catch((err: unknown) =>
+        this.deps.event(
+          'auth',
+          `could not start a browser (${reason(err)}); open the URL shown by mcp-tether login`,
+        ),
+      );
+  }
+
+  private async runLogin(timeoutMs: number, onUrl: (url: string) => void): Promise<LoginResult> {
     const d = await this.discover(true);
     let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
     const registeredPort = stored?.redirect_uris?.[0]
@@ -450,6 +505,7 @@ export class OAuthCredentials implements EndpointCredentials {
       const provider = new LoginProvider(this, d, loop.redirectUri, state, stored);
       const serverUrl = this.httpUrl;
       const common = { serverUrl, fetchFn: this.fetchFn, ...(d.scope ? { scope: d.scope } : {}) };
+      const { auth } = await sdk();
       let result: string;
       try {
         result = await auth(provider, common);
@@ -461,16 +517,6 @@ export class OAuthCredentials implements EndpointCredentials {
         throw new TetherError(ErrorCode.INTERNAL, 'the sign-in did not produce an authorization URL');
       this.deps.event('auth', `sign-in started at ${d.issuer}`);
       onUrl(url);
-      if (openBrowser) {
-        this.deps
-          .openBrowser(url)
-          .catch((err: unknown) =>
-            this.deps.event(
-              'auth',
-              `could not start a browser (${reason(err)}); open the URL shown by mcp-tether login`,
-            ),
-          );
-      }
       const arrival = await loop.wait(timeoutMs);
       const p = arrival.params;
       const refuse = (message: string, hint?: string): TetherError => {

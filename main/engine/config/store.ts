@@ -32,7 +32,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
  * Where and why a text stops being valid JSON (RFC 8259), by jsonc-parser's strict mode: V8's own
  * message often has no position.
  */
-function jsonError(text: string): { offset: number; reason: string } {
+export function jsonError(text: string): { offset: number; reason: string } {
   const errors: ParseError[] = [];
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

@@ -38,6 +38,14 @@ export interface ControlConnection {
   end(): void;
 }
 
+/** A peer that exchanges whole messages (a WebSocket), for {@link ControlServer.serveMessages}. */
+export interface MessagePeer {
+  send(text: string): void;
+  /** Bytes queued and not yet sent (notifications are dropped above 16 MiB). */
+  bufferedBytes(): number;
+  close(): void;
+}
+
 /** The attach handler returns its result and the relay to install. */
 export interface AttachOutcome {
   result: ControlResult<'shim/attach'>;
@@ -96,6 +104,38 @@ export class ControlServer {
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Serves one message-framed peer (the browser inspector's WebSocket: one JSON-RPC message per
+   * frame) through the same dispatch as socket connections. `shim/attach` is refused on it: a relay
+   * needs the socket's line framing.
+   * @returns what the peer's transport calls for each message received and when it closes
+   */
+  serveMessages(peer: MessagePeer): { message(text: string): void; closed(): void } {
+    const closers: (() => void)[] = [];
+    const conn: ControlConnection = {
+      notify: (method, params) => {
+        if (peer.bufferedBytes() > MAX_QUEUED_NOTIFY_BYTES) return;
+        peer.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+      },
+      writeLine: (...lines) => lines.forEach((l) => peer.send(l)),
+      onClose: (cb) => closers.push(cb),
+      end: () => peer.close(),
+    };
+    return {
+      message: (text) =>
+        void this.handle(
+          text,
+          conn,
+          () => undefined,
+          () => undefined,
+          false,
+        ),
+      closed: () => {
+        for (const cb of closers.splice(0)) cb();
+      },
+    };
   }
 
   private accept(socket: Socket): void {
@@ -170,6 +210,7 @@ export class ControlServer {
     conn: ControlConnection,
     installRelay: (r: AttachedRelay) => void,
     setAttaching: (on: boolean) => void,
+    allowAttach = true,
   ): Promise<void> {
     let msg: { id?: unknown; method?: unknown; params?: unknown };
     try {
@@ -195,6 +236,15 @@ export class ControlServer {
       return;
     }
     const m = method as ControlMethod;
+    if (m === 'shim/attach' && !allowAttach) {
+      if (id !== null)
+        conn.writeLine(
+          errorResponseLine(id, JsonRpcErrorCode.INVALID_REQUEST, 'shim/attach needs the control socket', {
+            code: ErrorCode.INVALID_ARGUMENT,
+          }),
+        );
+      return;
+    }
     const parsed = controlMethods[m].params.safeParse(msg.params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -204,6 +254,8 @@ export class ControlServer {
       conn.writeLine(
         errorResponseLine(id, JsonRpcErrorCode.INVALID_PARAMS, `${at}${issue.message}`, {
           code: isErrorCode(named) ? named : ErrorCode.INVALID_ARGUMENT,
+          // Every issue, so a form can mark all its invalid fields at once (the message has the first).
+          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
         }),
       );
       return;

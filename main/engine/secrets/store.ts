@@ -33,7 +33,22 @@ export interface SecretStoreOptions {
 }
 
 async function loadKeytar(): Promise<KeychainBackend> {
-  const mod = (await import('keytar')) as unknown as KeychainBackend & { default?: KeychainBackend };
+  let mod: KeychainBackend & { default?: KeychainBackend };
+  try {
+    mod = (await import('keytar')) as unknown as KeychainBackend & { default?: KeychainBackend };
+  } catch (err) {
+    // keytar is an optional dependency: its native build needs libsecret's headers on Linux.
+    throw new TetherError(
+      ErrorCode.KEYCHAIN_UNAVAILABLE,
+      `keytar, the keychain module, could not be loaded: ${(err as Error).message.split('\n')[0]}`,
+      {
+        hint:
+          process.platform === 'linux'
+            ? 'Install libsecret-1-dev and a C++ toolchain (g++, make, python3), then run `npm rebuild keytar` in the MCP Tether folder.'
+            : 'Reinstall MCP Tether (npm install), then try again.',
+      },
+    );
+  }
   return mod.default ?? mod;
 }
 

@@ -1,0 +1,649 @@
+/**
+ * The endpoint editor: every field of an endpoint (URL, transport, headers, credentials, timeouts,
+ * SSH destination, identity, jump hosts, login shell, remote command). Validation is the engine's:
+ * the form sends what was typed and shows each issue the engine reports next to its field.
+ */
+import { useState, type ReactNode } from 'react';
+import type { EndpointSummary } from '../../../main/common/domain.js';
+import type { EndpointConfig, EndpointConfigInput, TransportKind } from '../../../main/common/schemas.js';
+import { ErrorNote, Modal } from '../components/common.js';
+import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { SecretsPanel } from './secrets.js';
+
+/** The transports, as main/common/schemas.ts lists them (not imported: that loads zod). */
+const TRANSPORT_CHOICES = [
+  ['auto', 'Auto (Streamable HTTP, else legacy SSE)'],
+  ['streamable-http', 'Streamable HTTP'],
+  ['sse', 'Legacy HTTP+SSE'],
+  ['websocket', 'WebSocket'],
+  ['stdio', 'stdio over SSH (a remote command)'],
+] as const satisfies readonly (readonly [TransportKind, string])[];
+
+type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth';
+
+/** The form's state: strings as typed, turned into an endpoint only when saved. */
+export interface Draft {
+  name: string;
+  transport: TransportKind;
+  url: string;
+  headers: { key: number; name: string; value: string }[];
+  auth: AuthChoice;
+  authHeader: string;
+  clientId: string;
+  scopes: string;
+  clientMetadataUrl: string;
+  connectTimeoutMs: string;
+  requestTimeoutMs: string;
+  pingIntervalMs: string;
+  ssh: boolean;
+  sshDestination: string;
+  sshIdentity: string;
+  sshJump: string;
+  sshConfigFile: string;
+  loginShell: boolean;
+  command: string;
+}
+
+let rowKey = 0;
+
+/** A draft of a stored endpoint, or an empty one. */
+export function draftOf(name = '', c?: EndpointConfig): Draft {
+  return {
+    name,
+    transport: c?.transport ?? 'auto',
+    url: c?.url ?? '',
+    headers: Object.entries(c?.headers ?? {}).map(([n, value]) => ({ key: rowKey++, name: n, value })),
+    auth: c?.auth?.type ?? 'none',
+    authHeader: c?.auth?.type === 'header' ? c.auth.name : '',
+    clientId: c?.auth?.type === 'oauth' ? (c.auth.clientId ?? '') : '',
+    scopes: c?.auth?.type === 'oauth' ? (c.auth.scopes ?? []).join(' ') : '',
+    clientMetadataUrl: c?.auth?.type === 'oauth' ? (c.auth.clientMetadataUrl ?? '') : '',
+    connectTimeoutMs: String(c?.connectTimeoutMs ?? 10_000),
+    requestTimeoutMs: String(c?.requestTimeoutMs ?? 300_000),
+    pingIntervalMs: String(c?.pingIntervalMs ?? 15_000),
+    ssh: c?.ssh !== undefined,
+    sshDestination: c?.ssh?.destination ?? '',
+    sshIdentity: c?.ssh?.identityFile ?? '',
+    sshJump: (c?.ssh?.jump ?? []).join(', '),
+    sshConfigFile: c?.ssh?.configFile ?? '',
+    loginShell: c?.loginShell ?? false,
+    command: c?.command ? joinWords(c.command) : '',
+  };
+}
+
+/**
+ * Splits a command line into words as a POSIX shell would for quoting: single quotes keep
+ * everything, double quotes keep all but `\"` and `\\`, a backslash escapes the next character.
+ */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      word += line.slice(i + 1, end < 0 ? undefined : end);
+      i = end < 0 ? line.length : end;
+      inWord = true;
+    } else if (ch === '"') {
+      for (i++; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) i++;
+        word += line[i];
+      }
+      inWord = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The inverse of {@link splitWords}: quotes a word only when it needs it. */
+export function joinWords(words: string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The endpoint a draft describes; the engine validates it. */
+export function configOf(d: Draft): EndpointConfigInput {
+  const c: EndpointConfigInput = { transport: d.transport };
+  const stdio = d.transport === 'stdio';
+  if (!stdio && d.url.trim()) c.url = d.url.trim();
+  if (stdio && d.command.trim()) c.command = splitWords(d.command);
+  if (stdio) c.loginShell = d.loginShell;
+  if (d.ssh || stdio) {
+    c.ssh = {
+      destination: d.sshDestination.trim(),
+      jump: d.sshJump.split(/[\s,]+/).filter(Boolean),
+    };
+    if (d.sshIdentity.trim()) c.ssh.identityFile = d.sshIdentity.trim();
+    if (d.sshConfigFile.trim()) c.ssh.configFile = d.sshConfigFile.trim();
+  }
+  const headers: Record<string, string> = {};
+  for (const h of d.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
+  c.headers = headers;
+  if (d.auth === 'bearer') c.auth = { type: 'bearer' };
+  else if (d.auth === 'header') c.auth = { type: 'header', name: d.authHeader.trim() };
+  else if (d.auth === 'oauth') {
+    const oauth: EndpointConfigInput['auth'] = { type: 'oauth' };
+    if (d.clientId.trim()) oauth.clientId = d.clientId.trim();
+    const scopes = d.scopes.split(/\s+/).filter(Boolean);
+    if (scopes.length) oauth.scopes = scopes;
+    if (d.clientMetadataUrl.trim()) oauth.clientMetadataUrl = d.clientMetadataUrl.trim();
+    c.auth = oauth;
+  }
+  // Empty means the default; anything else goes as a number (a non-number fails validation there).
+  const ms = (v: string) => (v.trim() === '' ? undefined : Number(v));
+  const connect = ms(d.connectTimeoutMs);
+  const request = ms(d.requestTimeoutMs);
+  const ping = ms(d.pingIntervalMs);
+  if (connect !== undefined) c.connectTimeoutMs = connect;
+  if (request !== undefined) c.requestTimeoutMs = request;
+  if (ping !== undefined) c.pingIntervalMs = ping;
+  return c;
+}
+
+/** Field errors by field key (`url`, `ssh.destination`, `headers.X-Key`…), and the rest. */
+export interface FieldErrors {
+  fields: Record<string, string>;
+  other: ControlError | undefined;
+}
+
+/**
+ * Places the engine's validation errors: each issue's path (`endpoint.ssh.destination`) names a
+ * field. Without structured issues, the message's `path: ` prefix does.
+ */
+export function fieldErrors(err: ControlError): FieldErrors {
+  const fields: Record<string, string> = {};
+  const place = (path: string[], message: string): boolean => {
+    const p = path[0] === 'endpoint' ? path.slice(1) : path;
+    if (p.length === 0) return false;
+    const key =
+      p[0] === 'headers' && p.length > 1 ? `headers.${p.slice(1).join('.')}` : p.slice(0, 2).join('.');
+    fields[key] ??= message;
+    return true;
+  };
+  const issues = err.data['issues'];
+  let placed = false;
+  if (Array.isArray(issues)) {
+    for (const i of issues as { path?: unknown; message?: unknown }[]) {
+      if (Array.isArray(i.path) && typeof i.message === 'string')
+        placed = place(i.path.map(String), i.message) || placed;
+    }
+  } else {
+    const m = /^([\w.-]+(?:\.[^:\s]+)?): (.*)$/s.exec(err.message);
+    if (m) placed = place(m[1]!.split('.'), m[2]!);
+  }
+  if (err.code === 'ENDPOINT_EXISTS') {
+    fields['name'] = err.message;
+    placed = true;
+  }
+  // A field key for an ssh subfield is `ssh.x`; for the command's items, `command`.
+  for (const k of Object.keys(fields)) {
+    const base = /^(command|jump)\.\d+$/.exec(k);
+    if (base) {
+      fields[base[1]!] ??= fields[k]!;
+    }
+  }
+  return { fields, other: placed ? undefined : err };
+}
+
+/** Props of {@link EndpointEditor}. */
+export interface EndpointEditorProps {
+  transport: Transport;
+  /** The endpoint to edit; absent to add one. */
+  existing?: EndpointSummary;
+  onClose(): void;
+  /** After a save; `trust` asks to check its SSH host keys next (then the editor does not close itself). */
+  onSaved(summary: EndpointSummary, next: { trust: boolean }): void;
+}
+
+/** See the module comment. */
+export function EndpointEditor({ transport, existing: initial, onClose, onSaved }: EndpointEditorProps) {
+  const [existing, setExisting] = useState(initial);
+  const [draft, setDraft] = useState<Draft>(() => draftOf(initial?.name, initial?.config));
+  const [errors, setErrors] = useState<FieldErrors>({ fields: {}, other: undefined });
+  const [saving, setSaving] = useState(false);
+  const [notice, setNotice] = useState<string>();
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
+  const stdio = draft.transport === 'stdio';
+  const fe = errors.fields;
+
+  const save = async () => {
+    setSaving(true);
+    setNotice(undefined);
+    try {
+      const endpoint = configOf(draft);
+      const { endpoint: saved } = existing
+        ? await transport.call('endpoints/update', { name: existing.name, endpoint })
+        : await transport.call('endpoints/add', { name: draft.name.trim(), endpoint });
+      setErrors({ fields: {}, other: undefined });
+      const needsSecret = !existing && saved.config.auth !== undefined;
+      if (needsSecret) {
+        // Stay open on the new endpoint: its credentials are the next step.
+        setExisting(saved);
+        setNotice(
+          saved.config.auth?.type === 'oauth'
+            ? `Added ${saved.name}. Sign in below.`
+            : `Added ${saved.name}. Store its secret in the OS keychain below.`,
+        );
+        onSaved(saved, { trust: false });
+      } else {
+        const trust = !existing && saved.config.ssh !== undefined;
+        onSaved(saved, { trust });
+        // With `trust`, the parent replaces this dialog with the host-key prompt.
+        if (!trust) onClose();
+      }
+    } catch (err) {
+      setErrors(fieldErrors(toControlError(err)));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Modal title={existing ? `Edit ${existing.name}` : 'Add endpoint'} onClose={onClose} wide>
+      <form
+        className="editor"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        {notice && (
+          <div className="notice" role="status">
+            {notice}
+          </div>
+        )}
+        <ErrorNote error={errors.other} />
+        <div className="form-grid">
+          <Field label="Name" error={fe['name']} help="What MCP clients run: mcp-tether shim <name>">
+            {(id) => (
+              <input
+                id={id}
+                value={draft.name}
+                disabled={existing !== undefined}
+                onChange={(e) => set('name', e.target.value)}
+                placeholder="github"
+                autoComplete="off"
+                spellCheck={false}
+              />
+            )}
+          </Field>
+          <Field label="Transport" error={fe['transport']}>
+            {(id) => (
+              <select
+                id={id}
+                value={draft.transport}
+                onChange={(e) => set('transport', e.target.value as TransportKind)}
+              >
+                {TRANSPORT_CHOICES.map(([v, label]) => (
+                  <option key={v} value={v}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {!stdio && (
+            <Field
+              label="URL"
+              error={fe['url']}
+              wide
+              help={
+                draft.ssh
+                  ? 'As the SSH server sees it, e.g. http://127.0.0.1:8080/mcp'
+                  : 'http(s):// for Streamable HTTP or SSE, ws(s):// for WebSocket'
+              }
+            >
+              {(id) => (
+                <input
+                  id={id}
+                  value={draft.url}
+                  onChange={(e) => set('url', e.target.value)}
+                  placeholder="https://host.example.com/mcp"
+                  spellCheck={false}
+                />
+              )}
+            </Field>
+          )}
+          {stdio && (
+            <Field
+              label="Remote command"
+              error={fe['command']}
+              wide
+              help="Run on the SSH server; quote words with spaces, as in a shell"
+            >
+              {(id) => (
+                <input
+                  id={id}
+                  value={draft.command}
+                  onChange={(e) => set('command', e.target.value)}
+                  placeholder="npx -y @modelcontextprotocol/server-filesystem /srv"
+                  spellCheck={false}
+                />
+              )}
+            </Field>
+          )}
+        </div>
+
+        {!stdio && (
+          <fieldset>
+            <legend>Headers</legend>
+            <p className="muted small-text">
+              Sent on every request. Not for secrets: those go to the OS keychain (Credentials below).
+            </p>
+            {draft.headers.map((h, i) => (
+              <div className="header-row" key={h.key}>
+                <input
+                  aria-label={`Header ${i + 1} name`}
+                  value={h.name}
+                  placeholder="X-Api-Version"
+                  spellCheck={false}
+                  aria-invalid={fe[`headers.${h.name.trim()}`] ? true : undefined}
+                  onChange={(e) =>
+                    set(
+                      'headers',
+                      draft.headers.map((x) => (x.key === h.key ? { ...x, name: e.target.value } : x)),
+                    )
+                  }
+                />
+                <input
+                  aria-label={`Header ${i + 1} value`}
+                  value={h.value}
+                  placeholder="value"
+                  spellCheck={false}
+                  onChange={(e) =>
+                    set(
+                      'headers',
+                      draft.headers.map((x) => (x.key === h.key ? { ...x, value: e.target.value } : x)),
+                    )
+                  }
+                />
+                <button
+                  type="button"
+                  className="icon"
+                  aria-label={`Remove header ${i + 1}`}
+                  onClick={() =>
+                    set(
+                      'headers',
+                      draft.headers.filter((x) => x.key !== h.key),
+                    )
+                  }
+                >
+                  ×
+                </button>
+                {fe[`headers.${h.name.trim()}`] && (
+                  <div className="field-error" role="alert">
+                    {fe[`headers.${h.name.trim()}`]}
+                  </div>
+                )}
+              </div>
+            ))}
+            {fe['headers'] && (
+              <div className="field-error" role="alert">
+                {fe['headers']}
+              </div>
+            )}
+            <button
+              type="button"
+              className="small"
+              onClick={() => set('headers', [...draft.headers, { key: rowKey++, name: '', value: '' }])}
+            >
+              Add header
+            </button>
+          </fieldset>
+        )}
+
+        {!stdio && (
+          <fieldset>
+            <legend>Credentials</legend>
+            <div className="form-grid">
+              <Field label="Authentication" error={fe['auth']}>
+                {(id) => (
+                  <select
+                    id={id}
+                    value={draft.auth}
+                    onChange={(e) => set('auth', e.target.value as AuthChoice)}
+                  >
+                    <option value="none">None</option>
+                    <option value="bearer">Bearer token (Authorization header)</option>
+                    <option value="header">A secret header (API key)</option>
+                    <option value="oauth">OAuth sign-in</option>
+                  </select>
+                )}
+              </Field>
+              {draft.auth === 'header' && (
+                <Field label="Secret header name" error={fe['auth.name']}>
+                  {(id) => (
+                    <input
+                      id={id}
+                      value={draft.authHeader}
+                      onChange={(e) => set('authHeader', e.target.value)}
+                      placeholder="X-Api-Key"
+                      spellCheck={false}
+                    />
+                  )}
+                </Field>
+              )}
+              {draft.auth === 'oauth' && (
+                <>
+                  <Field label="Client id (optional)" error={fe['auth.clientId']}>
+                    {(id) => (
+                      <input
+                        id={id}
+                        value={draft.clientId}
+                        onChange={(e) => set('clientId', e.target.value)}
+                      />
+                    )}
+                  </Field>
+                  <Field label="Scopes (optional)" error={fe['auth.scopes']} help="Separated by spaces">
+                    {(id) => (
+                      <input id={id} value={draft.scopes} onChange={(e) => set('scopes', e.target.value)} />
+                    )}
+                  </Field>
+                  <Field label="Client metadata URL (optional)" error={fe['auth.clientMetadataUrl']} wide>
+                    {(id) => (
+                      <input
+                        id={id}
+                        value={draft.clientMetadataUrl}
+                        onChange={(e) => set('clientMetadataUrl', e.target.value)}
+                        placeholder="https://example.com/client.json"
+                      />
+                    )}
+                  </Field>
+                </>
+              )}
+            </div>
+            {existing?.config.auth && draft.auth === existing.config.auth.type && (
+              <SecretsPanel transport={transport} endpoint={existing} />
+            )}
+            {draft.auth !== 'none' && (!existing || draft.auth !== existing.config.auth?.type) && (
+              <p className="muted small-text">
+                The secret itself is stored in the OS keychain after saving, never in endpoints.json.
+              </p>
+            )}
+          </fieldset>
+        )}
+
+        <fieldset>
+          <legend>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={draft.ssh || stdio}
+                disabled={stdio}
+                onChange={(e) => set('ssh', e.target.checked)}
+              />
+              Reach it over SSH
+            </label>
+          </legend>
+          {(draft.ssh || stdio) && (
+            <div className="form-grid">
+              <Field
+                label="SSH destination"
+                error={fe['ssh.destination'] ?? fe['ssh']}
+                help="[user@]host[:port], or a Host alias of ~/.ssh/config"
+              >
+                {(id) => (
+                  <input
+                    id={id}
+                    value={draft.sshDestination}
+                    onChange={(e) => set('sshDestination', e.target.value)}
+                    placeholder="deploy@build.example.com"
+                    spellCheck={false}
+                  />
+                )}
+              </Field>
+              <Field
+                label="Identity file"
+                error={fe['ssh.identityFile']}
+                help="Like ssh -i; default: agent, ~/.ssh/id_*"
+              >
+                {(id) => (
+                  <input
+                    id={id}
+                    value={draft.sshIdentity}
+                    onChange={(e) => set('sshIdentity', e.target.value)}
+                    placeholder="~/.ssh/id_ed25519"
+                    spellCheck={false}
+                  />
+                )}
+              </Field>
+              <Field
+                label="Jump hosts"
+                error={fe['ssh.jump']}
+                help="Like ssh -J, in order, separated by commas"
+              >
+                {(id) => (
+                  <input
+                    id={id}
+                    value={draft.sshJump}
+                    onChange={(e) => set('sshJump', e.target.value)}
+                    placeholder="bastion.example.com"
+                    spellCheck={false}
+                  />
+                )}
+              </Field>
+              <Field
+                label="ssh config file"
+                error={fe['ssh.configFile']}
+                help="Like ssh -F; default ~/.ssh/config"
+              >
+                {(id) => (
+                  <input
+                    id={id}
+                    value={draft.sshConfigFile}
+                    onChange={(e) => set('sshConfigFile', e.target.value)}
+                    spellCheck={false}
+                  />
+                )}
+              </Field>
+              {stdio && (
+                <label className="check wide">
+                  <input
+                    type="checkbox"
+                    checked={draft.loginShell}
+                    onChange={(e) => set('loginShell', e.target.checked)}
+                  />
+                  Run the command through the remote login shell (PATH from profiles: nvm, npm prefixes)
+                </label>
+              )}
+            </div>
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>Timeouts</legend>
+          <div className="form-grid three">
+            <Field label="Connect timeout (ms)" error={fe['connectTimeoutMs']} help="Connect and initialize">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  value={draft.connectTimeoutMs}
+                  onChange={(e) => set('connectTimeoutMs', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label="Request timeout (ms)" error={fe['requestTimeoutMs']} help="One request">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  value={draft.requestTimeoutMs}
+                  onChange={(e) => set('requestTimeoutMs', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field
+              label="Ping interval (ms)"
+              error={fe['pingIntervalMs']}
+              help="Health probes; 0 turns them off"
+            >
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  value={draft.pingIntervalMs}
+                  onChange={(e) => set('pingIntervalMs', e.target.value)}
+                />
+              )}
+            </Field>
+          </div>
+        </fieldset>
+
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            {existing && notice ? 'Done' : 'Cancel'}
+          </button>
+          <button type="submit" className="primary" disabled={saving}>
+            {existing ? 'Save' : 'Add endpoint'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+let fieldId = 0;
+
+/** A labelled form field with its help and its error from the engine. */
+function Field({
+  label,
+  error,
+  help,
+  wide,
+  children,
+}: {
+  label: string;
+  error?: string | undefined;
+  help?: string;
+  wide?: boolean;
+  children: (id: string) => ReactNode;
+}) {
+  const [id] = useState(() => `f${fieldId++}`);
+  return (
+    <div className={`field${wide ? ' wide' : ''}${error ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+      {error ? (
+        <div className="field-error" role="alert" id={`${id}-error`}>
+          {error}
+        </div>
+      ) : (
+        help && <div className="help">{help}</div>
+      )}
+    </div>
+  );
+}

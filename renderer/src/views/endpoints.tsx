@@ -1,0 +1,169 @@
+/** The endpoints list: every endpoint with its live state, and what can be done with it. */
+import { useState } from 'react';
+import type { EndpointSummary } from '../../../main/common/domain.js';
+import { ErrorNote, StateBadge } from '../components/common.js';
+import { formatLatency } from '../components/format.js';
+import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+
+/**
+ * What an endpoint points at: its URL, or `ssh dest: command`. The same words as the CLI's
+ * (main/common/schemas.ts), written again so the page does not load the schema library.
+ */
+export function describeTarget(e: EndpointSummary['config']): string {
+  const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
+  if (e.command) return `${via}: ${e.command.join(' ')}`;
+  return via ? `${e.url} (${via})` : (e.url ?? '');
+}
+
+/** Props of {@link EndpointsView}. */
+export interface EndpointsViewProps {
+  transport: Transport;
+  endpoints: EndpointSummary[];
+  loaded: boolean;
+  onAdd(): void;
+  onEdit(endpoint: EndpointSummary): void;
+  onTrust(endpoint: EndpointSummary): void;
+  reload(): Promise<void>;
+}
+
+/** See the module comment. */
+export function EndpointsView({
+  transport,
+  endpoints,
+  loaded,
+  onAdd,
+  onEdit,
+  onTrust,
+  reload,
+}: EndpointsViewProps) {
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<ControlError>();
+
+  const act = async (name: string, what: () => Promise<unknown>) => {
+    setBusy(name);
+    setError(undefined);
+    try {
+      await what();
+      await reload();
+    } catch (err) {
+      setError(toControlError(err));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <section className="view endpoints-view" aria-label="Endpoints">
+      <div className="toolbar">
+        <h1>Endpoints</h1>
+        <span className="grow" />
+        <button type="button" className="primary" onClick={onAdd}>
+          Add endpoint
+        </button>
+      </div>
+      <ErrorNote error={error} />
+      {loaded && endpoints.length === 0 ? (
+        <div className="empty">
+          <p>No endpoints yet.</p>
+          <p className="muted">
+            Add a remote MCP server, then point your MCP client at <code>mcp-tether shim &lt;name&gt;</code>.
+          </p>
+          <button type="button" className="primary" onClick={onAdd}>
+            Add endpoint
+          </button>
+        </div>
+      ) : (
+        <table className="grid">
+          <thead>
+            <tr>
+              <th>State</th>
+              <th>Name</th>
+              <th>Transport</th>
+              <th>Target</th>
+              <th className="num">Sessions</th>
+              <th className="num">Ping</th>
+              <th className="actions-col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {endpoints.map((e) => {
+              const s = e.status;
+              return (
+                <tr key={e.name} data-endpoint={e.name}>
+                  <td>
+                    <StateBadge state={s.state} />
+                    {s.pinned && (
+                      <span className="tag" title="Kept connected and probed">
+                        connected
+                      </span>
+                    )}
+                  </td>
+                  <td className="name">{e.name}</td>
+                  <td>
+                    {s.transport ?? e.config.transport}
+                    {s.transport && e.config.transport === 'auto' && <span className="muted"> (auto)</span>}
+                  </td>
+                  <td className="target" title={describeTarget(e.config)}>
+                    {describeTarget(e.config)}
+                    {s.lastError && s.state !== 'ready' && (
+                      <div className="last-error" title={s.lastError.message}>
+                        {s.lastError.code}: {s.lastError.message}
+                      </div>
+                    )}
+                  </td>
+                  <td className="num">{s.sessions}</td>
+                  <td className="num">{formatLatency(s.rttMs)}</td>
+                  <td className="row-actions">
+                    {s.state === 'host-untrusted' || (e.config.ssh && s.state === 'idle') ? (
+                      <button
+                        type="button"
+                        className={s.state === 'host-untrusted' ? 'warn small' : 'small'}
+                        onClick={() => onTrust(e)}
+                      >
+                        Trust host key…
+                      </button>
+                    ) : null}
+                    <button
+                      type="button"
+                      className="small"
+                      disabled={busy === e.name}
+                      onClick={() =>
+                        void act(e.name, () =>
+                          transport.call(s.pinned ? 'endpoints/disconnect' : 'endpoints/connect', {
+                            name: e.name,
+                          }),
+                        )
+                      }
+                    >
+                      {s.pinned ? 'Disconnect' : 'Connect'}
+                    </button>
+                    <button type="button" className="small" onClick={() => onEdit(e)}>
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="small danger"
+                      disabled={busy === e.name}
+                      onClick={() => {
+                        if (
+                          window.confirm(
+                            `Remove ${e.name}? Its sessions end${e.config.auth ? ' and its secrets are deleted from the OS keychain' : ''}.`,
+                          )
+                        )
+                          void act(e.name, () => transport.call('endpoints/remove', { name: e.name }));
+                      }}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

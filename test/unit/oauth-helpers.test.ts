@@ -1,0 +1,78 @@
+/**
+ * The small rules of the OAuth client: issuer comparison, when to refresh, how the browser is
+ * started, and the loopback redirect listener.
+ */
+import { describe, expect, it } from 'vitest';
+import { browserCommand } from '../../main/engine/auth/browser.js';
+import { listenForRedirect } from '../../main/engine/auth/loopback.js';
+import { refreshMarginMs, sameIssuer } from '../../main/engine/auth/oauth.js';
+
+describe('sameIssuer', () => {
+  it('is an exact comparison that forgives one trailing slash', () => {
+    expect(sameIssuer('https://as.example.com', 'https://as.example.com/')).toBe(true);
+    expect(sameIssuer('https://as.example.com/t1', 'https://as.example.com/t1')).toBe(true);
+    expect(sameIssuer('https://as.example.com/t1', 'https://as.example.com/t2')).toBe(false);
+    expect(sameIssuer('https://AS.example.com', 'https://as.example.com')).toBe(false);
+  });
+});
+
+describe('refreshMarginMs', () => {
+  it('is a minute, or a third of a short token’s life, and nothing without an expiry', () => {
+    expect(refreshMarginMs({ obtained_at: 0, expires_at: 3_600_000 })).toBe(60_000);
+    expect(refreshMarginMs({ obtained_at: 0, expires_at: 6_000 })).toBe(2_000);
+    expect(refreshMarginMs({ obtained_at: 0 })).toBe(0);
+  });
+});
+
+describe('browserCommand', () => {
+  it('uses MCP_TETHER_BROWSER, else the platform opener, with the URL as one argument', () => {
+    const url = 'https://as.example.com/auth?a=1&b=2';
+    expect(browserCommand(url, { MCP_TETHER_BROWSER: '/bin/mybrowser' }, 'linux')).toEqual([
+      '/bin/mybrowser',
+      url,
+    ]);
+    expect(browserCommand(url, {}, 'linux')).toEqual(['xdg-open', url]);
+    expect(browserCommand(url, {}, 'darwin')).toEqual(['open', url]);
+    expect(browserCommand(url, {}, 'win32')).toEqual(['rundll32', 'url.dll,FileProtocolHandler', url]);
+  });
+});
+
+describe('listenForRedirect', () => {
+  it('listens on 127.0.0.1 only, hands over the first callback and answers the browser', async () => {
+    const loop = await listenForRedirect();
+    try {
+      expect(loop.redirectUri).toBe(`http://127.0.0.1:${loop.port}/callback`);
+      const waiting = loop.wait(10_000);
+      expect((await fetch(`http://127.0.0.1:${loop.port}/favicon.ico`)).status).toBe(404);
+      const answer = fetch(`${loop.redirectUri}?code=c&state=s&iss=i`);
+      const arrival = await waiting;
+      expect(Object.fromEntries(arrival.params)).toEqual({ code: 'c', state: 's', iss: 'i' });
+      arrival.respond(false, 'no <b>thanks</b>');
+      const res = await answer;
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('no &#60;b&#62;thanks&#60;/b&#62;');
+      // A second arrival is not handed over.
+      expect((await fetch(`${loop.redirectUri}?code=again`)).status).toBe(409);
+    } finally {
+      loop.close();
+    }
+  });
+
+  it('reuses a free preferred port, and times out with AUTH_FAILED', async () => {
+    const first = await listenForRedirect();
+    const port = first.port;
+    first.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await listenForRedirect(port);
+    try {
+      expect(again.port).toBe(port);
+      // The preferred port is taken now: another listener gets an ephemeral one.
+      const other = await listenForRedirect(port);
+      expect(other.port).not.toBe(port);
+      other.close();
+      await expect(again.wait(100)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    } finally {
+      again.close();
+    }
+  });
+});
