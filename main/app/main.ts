@@ -89,6 +89,7 @@ async function run(): Promise<void> {
   let mainWindow: BrowserWindow | undefined;
   let tray: Tray | undefined = undefined;
   let lastModel: MenuItemModel[] = [];
+  let lastRendered = '';
   let renderTimer: NodeJS.Timeout | undefined;
 
   const login = loginItem({
@@ -143,11 +144,18 @@ async function run(): Promise<void> {
     renderTimer = undefined;
     if (!tray || tray.isDestroyed()) return;
     const state = trayState();
-    lastModel = trayMenuModel(state);
-    tray.setImage(trayImage(aggregateState(state)));
-    tray.setToolTip(trayTooltip(state));
+    const model = trayMenuModel(state);
+    const icon = aggregateState(state);
+    const tooltip = trayTooltip(state);
+    // Rebuilt only when something shows a change (the periodic refresh mostly finds none).
+    const key = JSON.stringify([model, icon, tooltip]);
+    if (key === lastRendered) return;
+    lastRendered = key;
+    lastModel = model;
+    tray.setImage(trayImage(icon));
+    tray.setToolTip(tooltip);
     // Linux needs the menu set again after every change.
-    tray.setContextMenu(Menu.buildFromTemplate(lastModel.map(toTemplate)));
+    tray.setContextMenu(Menu.buildFromTemplate(model.map(toTemplate)));
   };
   // Status changes come in bursts (a ping per endpoint): draw at most a few times a second.
   const scheduleRender = () => (renderTimer ??= setTimeout(render, 200));
@@ -222,9 +230,7 @@ async function run(): Promise<void> {
           return;
         }
         case 'open-inspector':
-          openWindow(
-            action.endpoint ? `${APP_VIEWS.inspector}?endpoint=${action.endpoint}` : APP_VIEWS.inspector,
-          );
+          openWindow(APP_VIEWS.inspector);
           return;
         case 'add-endpoint':
           openWindow(APP_VIEWS.addEndpoint);

@@ -67,7 +67,7 @@ export type MenuAction =
   | { type: 'disconnect'; endpoint: string }
   | { type: 'copy-client-config'; endpoint: string; client: McpClient }
   | { type: 'install-client'; endpoint: string; client: McpClient }
-  | { type: 'open-inspector'; endpoint?: string }
+  | { type: 'open-inspector' }
   | { type: 'add-endpoint' }
   | { type: 'toggle-login-item'; enabled: boolean }
   | { type: 'restart-engine' }
@@ -171,12 +171,6 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
         action: { type: 'copy-client-config' as const, endpoint: s.name, client },
       })),
     },
-    {
-      id: `${id}:traffic`,
-      type: 'normal',
-      label: 'Show traffic…',
-      action: { type: 'open-inspector', endpoint: s.name },
-    },
   );
   return {
     id,
@@ -188,8 +182,8 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
 
 /**
  * The tray menu: the engine's state when it is not running (with "Restart engine" once the app gave
- * up on it); each endpoint with its state and Connect/Disconnect, "Set up in" a client, "Copy
- * client config" and its traffic; then "Open Inspector…", "Add endpoint…", the "Start at login"
+ * up on it); each endpoint with its state and Connect/Disconnect, "Set up in" a client and "Copy
+ * client config"; then "Open Inspector…", "Add endpoint…", the "Start at login"
  * checkbox (reflecting the real state) and "Quit".
  */
 export function trayMenuModel(state: TrayState): MenuItemModel[] {

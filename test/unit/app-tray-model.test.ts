@@ -142,10 +142,6 @@ describe('menu', () => {
       label: 'Claude Desktop',
       action: { type: 'install-client', endpoint: 'db', client: 'claude-desktop' },
     });
-    expect(findMenuItem(menu, 'endpoint:db:traffic')?.action).toEqual({
-      type: 'open-inspector',
-      endpoint: 'db',
-    });
   });
 
   it('"Start at login" shows the real state and toggles it', () => {
