@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { EndpointSummary } from '../../main/common/domain.js';
 import { useEngine, useTraffic } from './engine-state.js';
 import type { Transport } from './transport/types.js';
+import { ClientsDialog } from './views/clients.js';
 import { EndpointEditor } from './views/editor.js';
 import { EndpointsView } from './views/endpoints.js';
 import { HealthView } from './views/health.js';
@@ -37,7 +38,10 @@ function useScreen(): [Screen, (s: Screen) => void] {
 }
 
 type Dialog =
-  { kind: 'edit'; endpoint?: EndpointSummary } | { kind: 'trust'; endpoint: EndpointSummary } | undefined;
+  | { kind: 'edit'; endpoint?: EndpointSummary }
+  | { kind: 'trust'; endpoint: EndpointSummary }
+  | { kind: 'clients'; endpoint: EndpointSummary }
+  | undefined;
 
 /** See the module comment. */
 export function App({ transport }: { transport: Transport }) {
@@ -117,6 +121,7 @@ export function App({ transport }: { transport: Transport }) {
             onAdd={() => setDialog({ kind: 'edit' })}
             onEdit={(endpoint) => setDialog({ kind: 'edit', endpoint })}
             onTrust={(endpoint) => setDialog({ kind: 'trust', endpoint })}
+            onSetUp={(endpoint) => setDialog({ kind: 'clients', endpoint })}
           />
         )}
         {screen === 'traffic' && (
@@ -133,6 +138,13 @@ export function App({ transport }: { transport: Transport }) {
             void state.reload();
             if (next.trust) setDialog({ kind: 'trust', endpoint: saved });
           }}
+        />
+      )}
+      {dialog?.kind === 'clients' && (
+        <ClientsDialog
+          transport={transport}
+          endpoint={dialog.endpoint}
+          onClose={() => setDialog(undefined)}
         />
       )}
       {dialog?.kind === 'trust' && (

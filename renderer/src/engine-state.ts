@@ -7,8 +7,8 @@ import type { EndpointSummary, EngineInfo, TrafficRecord } from '../../main/comm
 import { TrafficStore } from './traffic/store.js';
 import { toControlError, type LinkState, type Transport } from './transport/types.js';
 
-/** How many past records the inspector loads when it opens (the engine keeps 20,000 by default). */
-export const BACKLOG = 50_000;
+/** How many past records the inspector loads when it opens (the engine keeps 20,000 by default; the list keeps up to 200,000). */
+export const BACKLOG = 100_000;
 
 /** How often engine facts (memory, uptime, ring use) are refreshed (ms). */
 const INFO_EVERY_MS = 5000;
@@ -78,6 +78,8 @@ export function useEngine(transport: Transport): EngineState {
         void refreshInfo();
       }
     });
+    // The link may have opened between the first render and this effect: that event was missed.
+    setLink(transport.linkState());
     void reload();
     void refreshInfo();
     const timer = setInterval(() => void refreshInfo(), INFO_EVERY_MS);

@@ -15,13 +15,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { engineLogs } from '../helpers/faults-procs.js';
+import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { makeHome, shimClient, type Home } from '../helpers/tether.js';
 
 const WAIT = 30_000;
+/** Per test: a browser, a real engine and real servers on two busy cores. */
+const TEST_TIMEOUT = 120_000;
 
 /** Polls until the assertion holds, for up to {@link WAIT} ms (the machine is small and busy). */
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: WAIT, interval: 100 });
@@ -36,6 +40,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let shotDir: string;
+/** The engine's HOME: client config files (Cursor's ~/.cursor/mcp.json) go under it. */
+let user: string;
 const pageErrors: string[] = [];
 const clients: Client[] = [];
 
@@ -49,7 +55,7 @@ beforeAll(async () => {
   ]);
   home = makeHome();
   // The engine's own HOME: an empty ~/.ssh, so the SSH host key starts out unknown.
-  const user = join(home.dir, 'u');
+  user = join(home.dir, 'u');
   mkdirSync(join(user, '.ssh'), { recursive: true, mode: 0o700 });
   home.env['HOME'] = user;
   delete home.env['SSH_AUTH_SOCK'];
@@ -69,6 +75,11 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 60_000);
+
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail')
+    console.error(engineLogs(home.dir), `\npage errors: ${pageErrors.join('\n')}`);
+});
 
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
@@ -100,7 +111,7 @@ async function echo(client: Client, message: string): Promise<void> {
   expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
 }
 
-describe('the UI against a real engine, with real traffic', () => {
+describe('the UI against a real engine, with real traffic', { timeout: TEST_TIMEOUT }, () => {
   it('adds an endpoint in the editor; the engine’s validation errors show next to their fields', async () => {
     await page.goto(engine.url);
     // The token moved into the path, so the page's own URLs carry it.
@@ -192,6 +203,35 @@ describe('the UI against a real engine, with real traffic', () => {
     await shot('endpoints');
   });
 
+  it('sets an endpoint up in an MCP client: install, copy the snippet, remove', async () => {
+    await endpointRow('ev').getByRole('button', { name: 'Set up…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Set up ev in an MCP client' });
+    const cursor = dialog.locator('tr[data-client="cursor"]');
+    const file = join(user, '.cursor', 'mcp.json');
+    await poll(() => cursor.textContent()).toContain(file);
+    expect(await cursor.getByTestId('client-status').textContent()).toBe('no file yet');
+    await cursor.getByRole('button', { name: 'Install' }).click();
+    await poll(() => cursor.getByTestId('client-status').textContent()).toBe('installed');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as {
+      mcpServers: Record<string, { command: string; args: string[] }>;
+    };
+    expect(written.mcpServers['ev']!.args.slice(-2)).toEqual(['shim', 'ev']);
+    expect(await dialog.getByRole('status').textContent()).toContain('created the file with the entry');
+    await shot('clients');
+
+    await cursor.getByRole('button', { name: 'Copy config' }).click();
+    await poll(() => dialog.getByRole('status').textContent()).toContain('Copied the Cursor entry');
+    const snippet = JSON.parse((await page.evaluate('navigator.clipboard.readText()')) as string) as {
+      mcpServers: Record<string, unknown>;
+    };
+    expect(snippet.mcpServers['ev']).toEqual(written.mcpServers['ev']);
+
+    await cursor.getByRole('button', { name: 'Remove' }).click();
+    await poll(() => cursor.getByTestId('client-status').textContent()).toBe('not installed');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ mcpServers: {} });
+    await dialog.getByRole('button', { name: 'Done' }).click();
+  });
+
   it('shows calls made through real shims in the traffic inspector, and filters them', async () => {
     const { client } = await shimClient(home.env, 'ev');
     clients.push(client);
@@ -258,8 +298,6 @@ describe('the UI against a real engine, with real traffic', () => {
       .poll(() => page.locator('.tbody .trow[aria-selected="true"]').getAttribute('data-kind'))
       .toBe('response');
     await page.getByLabel('Search text').fill('');
-    await page.locator('.tbody .trow[data-kind="request"]').last().click();
-    await shot('traffic');
   });
 
   it('exports what the filter shows as JSONL', async () => {
@@ -295,6 +333,10 @@ describe('the UI against a real engine, with real traffic', () => {
     await page.getByLabel('Search text').fill('while paused');
     await poll(() => rows().count()).toBe(2);
     await page.getByRole('button', { name: 'Reset' }).click();
+    await poll(() => page.getByTestId('traffic-count').textContent()).toMatch(/^[\d,]+ messages$/);
+    await page.locator('.tbody .trow[data-kind="request"]').filter({ hasText: 'tools/call' }).last().click();
+    await page.getByRole('region', { name: 'Response' }).locator('pre').waitFor();
+    await shot('traffic');
   });
 
   it('shows health: state, ping RTT history, last error, reconnects', async () => {
@@ -304,7 +346,7 @@ describe('the UI against a real engine, with real traffic', () => {
     // One ping a second: a history builds up.
     await poll(async () =>
       Number(/(\d+) pings$/.exec((await card.locator('.rtt-range').textContent()) ?? '')?.[1] ?? 0),
-    ).toBeGreaterThanOrEqual(3);
+    ).toBeGreaterThanOrEqual(6);
     expect(await card.getByTestId('rtt').textContent()).toMatch(/^\d+(\.\d)? m?s$/);
     expect(await card.getByRole('img', { name: /Ping RTT of ev/ }).count()).toBe(1);
     expect(await card.getByTestId('reconnects').textContent()).toBe('0');
@@ -326,6 +368,8 @@ describe('the UI against a real engine, with real traffic', () => {
     expect(await card.getByTestId('last-error').textContent()).toMatch(/UPSTREAM_|unreachable|ECONNREFUSED/i);
     await everything.restart();
     await card.locator('[data-state="ready"]').waitFor({ timeout: WAIT });
+    // The shim's session comes back on its next request: a reconnect.
+    await echo(clients[0]!, 'after the restart');
     await expect
       .poll(async () => Number(await card.getByTestId('reconnects').textContent()))
       .toBeGreaterThan(0);
@@ -336,7 +380,30 @@ describe('the UI against a real engine, with real traffic', () => {
   });
 });
 
-describe('the traffic list with 100,000 records', () => {
+describe('the views the tray app opens windows on', { timeout: TEST_TIMEOUT }, () => {
+  it('#traffic opens the inspector, #add-endpoint the editor (APP_VIEWS)', async () => {
+    const p = await context.newPage();
+    await p.goto(`${engine.base}#${APP_VIEWS.inspector}`);
+    await p.getByRole('region', { name: 'Traffic' }).waitFor();
+    // A window already open, pointed at "Add endpoint" (a hash change)…
+    await p.goto(`${engine.base}#${APP_VIEWS.addEndpoint}`);
+    const dialog = p.getByRole('dialog', { name: 'Add endpoint' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await p.getByRole('region', { name: 'Endpoints' }).waitFor();
+    await p.close();
+    // …and a window opened on it.
+    const fresh = await context.newPage();
+    await fresh.goto(`${engine.base}#${APP_VIEWS.addEndpoint}`);
+    await fresh.getByRole('dialog', { name: 'Add endpoint' }).waitFor();
+    expect(
+      await fresh.getByLabel('Name', { exact: true }).evaluate((el) => el === el.ownerDocument.activeElement),
+    ).toBe(true);
+    await fresh.close();
+  });
+});
+
+describe('the traffic list with 100,000 records', { timeout: TEST_TIMEOUT }, () => {
   it('keeps only a window of rows in the DOM, wherever it is scrolled, and filters them', async () => {
     const demo = await context.newPage();
     const errors: string[] = [];

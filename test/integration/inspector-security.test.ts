@@ -124,6 +124,7 @@ describe('browser inspector: what is let in', () => {
     const r = await get(`/?token=${engine.token}`);
     expect(r.status).toBe(302);
     expect(r.headers['location']).toBe(page());
+    expect((await get(page().slice(0, -1))).headers['location']).toBe(page());
     const ui = await get(page());
     expect(ui.status).toBe(200);
     expect(ui.headers['content-type']).toMatch(/^text\/html/);
@@ -252,6 +253,11 @@ describe('browser inspector: what is refused', () => {
       expect([403, 404]).toContain(r.status);
       expect(r.body).not.toContain('"name": "mcp-tether"');
     }
+  });
+
+  it('a malformed path gets 400, and the server goes on', async () => {
+    expect((await get(`${page()}%E0%A4%A`)).status).toBe(400);
+    expect((await get(page())).status).toBe(200);
   });
 
   it('only GET and HEAD', async () => {

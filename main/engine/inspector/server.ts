@@ -73,7 +73,13 @@ export class InspectorServer {
    */
   listen(port = 0): Promise<string> {
     return new Promise((resolvePromise, reject) => {
-      const server = createServer((req, res) => void this.onRequest(req, res));
+      const server = createServer((req, res) =>
+        this.onRequest(req, res).catch((err: unknown) => {
+          this.opts.log(`inspector: ${req.method} failed: ${(err as Error).message}`);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        }),
+      );
       server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
       server.once('error', (err) =>
         reject(
@@ -132,8 +138,24 @@ export class InspectorServer {
       res.writeHead(302, { ...securityHeaders(this.port), Location: `${TOKEN_PREFIX}${this.token}/` }).end();
       return;
     }
-    const rest = url.pathname.slice(TOKEN_PREFIX.length + this.token.length) || '/';
-    const file = resolve(this.rendererDir, '.' + decodeURIComponent(rest === '/' ? '/index.html' : rest));
+    const rest = url.pathname.slice(TOKEN_PREFIX.length + this.token.length);
+    if (rest === '') {
+      // Without the slash, the page's relative URLs would lose the token.
+      res.writeHead(302, {
+        ...securityHeaders(this.port),
+        Location: `${TOKEN_PREFIX}${this.token}/${url.search}`,
+      });
+      res.end();
+      return;
+    }
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rest === '/' ? '/index.html' : rest);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad path\n');
+      return;
+    }
+    const file = resolve(this.rendererDir, '.' + decoded);
     if (!file.startsWith(this.rendererDir + sep)) return forbid(res, 'outside the UI');
     let body: Buffer;
     try {

@@ -57,7 +57,8 @@ function expandHome(p: string): string {
 }
 
 function loadConfig(file: string | undefined): SSHConfig | undefined {
-  const path = file ?? join(homedir(), '.ssh', 'config');
+  // `~/` as ssh -F takes it: the UI passes the field as typed (the CLI made it absolute already).
+  const path = file ? expandHome(file) : join(homedir(), '.ssh', 'config');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -50,6 +50,8 @@ export function Sparkline({
   height?: number;
   label: string;
 }) {
+  // One ping draws a flat line: a line needs two points.
+  if (values.length === 1) values = [values[0]!, values[0]!];
   if (values.length < 2)
     return (
       <div className="sparkline-empty" style={{ width, height }}>
@@ -182,7 +184,8 @@ export function Modal({
     window.addEventListener('keydown', onKey);
     const box = ref.current;
     (
-      box?.querySelector<HTMLElement>('input:not([disabled]), select, textarea') ??
+      box?.querySelector<HTMLElement>('input:not([disabled]):not([type="checkbox"])') ??
+      box?.querySelector<HTMLElement>('select, textarea') ??
       box?.querySelector<HTMLElement>('.actions button')
     )?.focus();
     return () => window.removeEventListener('keydown', onKey);

@@ -50,7 +50,7 @@ export class TrafficStore {
   private version = 0;
   private readonly listeners = new Set<() => void>();
 
-  /** @param maxRecords most records kept; the oldest tenth goes when it is exceeded */
+  /** @param maxRecords most records kept; past it, the oldest go down to nine tenths of it */
   constructor(private readonly maxRecords = 200_000) {}
 
   /** For `useSyncExternalStore`. @returns unsubscribe */
@@ -232,7 +232,9 @@ export class TrafficStore {
       this.pair(r);
       if (this.matches(at)) this.view.push(at);
     }
-    if (this.records.length > this.maxRecords) this.evict(Math.ceil(this.maxRecords / 10));
+    // Down to nine tenths of the bound, so eviction (which re-indexes the view) stays rare.
+    if (this.records.length > this.maxRecords)
+      this.evict(this.records.length - this.maxRecords + Math.ceil(this.maxRecords / 10));
   }
 
   private clearRecords(): void {

@@ -23,6 +23,8 @@ export interface EndpointsViewProps {
   onAdd(): void;
   onEdit(endpoint: EndpointSummary): void;
   onTrust(endpoint: EndpointSummary): void;
+  /** Opens client setup (install into Claude Desktop, Cursor…). */
+  onSetUp(endpoint: EndpointSummary): void;
   reload(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function EndpointsView({
   onAdd,
   onEdit,
   onTrust,
+  onSetUp,
   reload,
 }: EndpointsViewProps) {
   const [busy, setBusy] = useState<string>();
@@ -138,6 +141,9 @@ export function EndpointsView({
                       }
                     >
                       {s.pinned ? 'Disconnect' : 'Connect'}
+                    </button>
+                    <button type="button" className="small" onClick={() => onSetUp(e)}>
+                      Set up…
                     </button>
                     <button type="button" className="small" onClick={() => onEdit(e)}>
                       Edit

@@ -12,7 +12,8 @@ import { toControlError, type ControlError, type Transport } from '../transport/
 export function SecretsPanel({ transport, endpoint }: { transport: Transport; endpoint: EndpointSummary }) {
   const auth = endpoint.config.auth;
   const [value, setValue] = useState('');
-  const [stored, setStored] = useState<SecretInfo[]>();
+  /** Undefined while loading; null when the keychain could not be read. */
+  const [stored, setStored] = useState<SecretInfo[] | null>();
   const [error, setError] = useState<ControlError>();
   const [status, setStatus] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -22,6 +23,7 @@ export function SecretsPanel({ transport, endpoint }: { transport: Transport; en
     try {
       setStored((await transport.call('secrets/list', { endpoint: endpoint.name })).secrets);
     } catch (err) {
+      setStored(null);
       setError(toControlError(err));
     }
   }, [transport, endpoint.name]);
@@ -124,31 +126,33 @@ export function SecretsPanel({ transport, endpoint }: { transport: Transport; en
         <span className="muted">Stored:</span>{' '}
         {stored === undefined
           ? '…'
-          : stored.length === 0
-            ? 'nothing yet'
-            : stored.map((s) => (
-                <span className="secret-name" key={s.name}>
-                  <code>{s.name}</code>
-                  <button
-                    type="button"
-                    className="icon"
-                    aria-label={`Delete ${s.name}`}
-                    title={auth.type === 'oauth' ? 'Sign out (delete)' : 'Delete'}
-                    disabled={busy}
-                    onClick={() =>
-                      void run(async () => {
-                        const { deleted } = await transport.call('secrets/delete', {
-                          endpoint: endpoint.name,
-                          name: s.name,
-                        });
-                        return deleted.length ? `Deleted ${deleted.join(', ')}.` : 'Nothing to delete.';
-                      })
-                    }
-                  >
-                    ×
-                  </button>
-                </span>
-              ))}
+          : stored === null
+            ? 'unknown'
+            : stored.length === 0
+              ? 'nothing yet'
+              : stored.map((s) => (
+                  <span className="secret-name" key={s.name}>
+                    <code>{s.name}</code>
+                    <button
+                      type="button"
+                      className="icon"
+                      aria-label={`Delete ${s.name}`}
+                      title={auth.type === 'oauth' ? 'Sign out (delete)' : 'Delete'}
+                      disabled={busy}
+                      onClick={() =>
+                        void run(async () => {
+                          const { deleted } = await transport.call('secrets/delete', {
+                            endpoint: endpoint.name,
+                            name: s.name,
+                          });
+                          return deleted.length ? `Deleted ${deleted.join(', ')}.` : 'Nothing to delete.';
+                        })
+                      }
+                    >
+                      ×
+                    </button>
+                  </span>
+                ))}
       </div>
     </div>
   );

@@ -427,7 +427,13 @@ function MessageBlock({
           </button>
         )}
         <span className="grow" />
-        {record && <CopyButton text={() => JSON.stringify(record.message, null, 2)} label="Copy JSON" />}
+        {record && (
+          <CopyButton
+            key={record.seq}
+            text={() => JSON.stringify(record.message, null, 2)}
+            label="Copy JSON"
+          />
+        )}
       </header>
       {record ? <JsonView value={record.message} /> : <p className="muted small-text">{missing}</p>}
     </section>
