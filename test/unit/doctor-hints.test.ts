@@ -2,6 +2,7 @@
  * The doctor's pure helpers: which detail and hint each failure gets, and the commands the hints
  * suggest.
  */
+import { shellQuote } from '../../main/engine/upstream/ssh-stdio.js';
 import { describe, expect, it } from 'vitest';
 import {
   COMMON_PATHS,
@@ -9,7 +10,6 @@ import {
   dnsFailure,
   httpStatusFinding,
   readdCommand,
-  shellQuote,
   tcpFailure,
   tlsHandshakeFailure,
   tlsVerificationHint,

@@ -28,6 +28,7 @@ type HttpEndpointConfig = EndpointConfig & { url: string };
 import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
 import { addMessageHeaders } from '../upstream/headers.js';
 import { createAgents, readBody, readSse, sendHttp, type Agents } from '../upstream/http.js';
+import { shellQuote } from '../upstream/ssh-stdio.js';
 import { openUpstream } from '../upstream/open.js';
 import type { ConcreteTransport, OutboundMessage, UpstreamConnection } from '../upstream/types.js';
 import { PROBE_PROTOCOL_VERSION } from './probe.js';
@@ -55,11 +56,6 @@ const CLOSE_TIMEOUT_MS = 2000;
 /** The default port of a URL scheme (RFC 9110 §4.2, RFC 6455 §3). */
 export function defaultPort(protocol: string): number {
   return protocol === 'https:' || protocol === 'wss:' ? 443 : 80;
-}
-
-/** Quotes a word for a POSIX shell when it needs it (for the commands the hints suggest). */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -20,6 +20,7 @@ import ssh2, { type AuthenticationType, type Client, type ClientChannel, type Ne
 
 // ssh2 is CommonJS: its classes come through the default export.
 const { Client: SshClient, utils } = ssh2;
+import type { HostKeyInfo } from '../../common/domain.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { SshHop } from './destination.js';
 import { checkHostKey, fingerprintOf, keyTypeOf, loadKnownHosts } from './known-hosts.js';
@@ -28,14 +29,7 @@ import { checkHostKey, fingerprintOf, keyTypeOf, loadKnownHosts } from './known-
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'];
 
 /** A host key seen while connecting, and what known_hosts says of it. */
-export interface SeenHostKey {
-  host: string;
-  port: number;
-  /** `jump` for a jump host, `target` for the destination. */
-  role: 'jump' | 'target';
-  keyType: string;
-  fingerprint: string;
-  status: 'trusted' | 'unknown' | 'mismatch' | 'revoked';
+export interface SeenHostKey extends HostKeyInfo {
   /** The public key blob (to record it when the user trusts it). */
   blob: Buffer;
 }
