@@ -220,6 +220,6 @@ describe('SSH faults', () => {
       'stdio',
     ]);
     // The remote process went with the connection: the next request starts it again (a new session).
-    await killMidCall(home, sshd, 'r', 'REMOTE_COMMAND_FAILED');
+    await killMidCall(home, sshd, 'r', 'SSH_UNREACHABLE');
   });
 });

@@ -350,6 +350,11 @@ export class SshLink {
     });
   }
 
+  /** True while an SSH connection to the target is up. */
+  isConnected(): boolean {
+    return this.clients.length > 0;
+  }
+
   /** Closes the connection for good. */
   close(): void {
     this.closed = true;

@@ -86,6 +86,27 @@ class SshStdioUpstream implements UpstreamConnection {
     channel.on('close', () => {
       if (this.dead) return;
       this.dead = true;
+      // A channel that closes with no exit status usually went down with its SSH connection; ssh2
+      // reports the connection's own close right after, so look once that has happened.
+      if (exitCode === undefined) {
+        setImmediate(() =>
+          handlers.closed(
+            opts.link.isConnected()
+              ? new TetherError(
+                  ErrorCode.REMOTE_COMMAND_FAILED,
+                  'the remote command ended (the SSH channel closed)',
+                )
+              : new TetherError(
+                  ErrorCode.SSH_UNREACHABLE,
+                  'the SSH connection dropped while the remote command ran',
+                  {
+                    hint: 'The next request reconnects; `mcp-tether doctor <endpoint>` shows which layer fails if it does not.',
+                  },
+                ),
+          ),
+        );
+        return;
+      }
       const cmd = opts.command[0] ?? '';
       const error =
         exitCode === 127
@@ -101,10 +122,10 @@ class SshStdioUpstream implements UpstreamConnection {
             )
           : new TetherError(
               ErrorCode.REMOTE_COMMAND_FAILED,
-              exitCode === undefined
-                ? 'the remote command ended (the SSH channel closed)'
-                : `the remote command exited with code ${exitCode}`,
-              exitCode === undefined ? {} : { exitCode },
+              `the remote command exited with code ${exitCode}`,
+              {
+                exitCode,
+              },
             );
       handlers.closed(error);
     });
