@@ -2,9 +2,11 @@
  * How the transports use an endpoint's {@link UpstreamAuth}: credentials per request, one retry
  * after a 401 that a refresh (or a changed keychain entry) may cure, and the AUTH_REQUIRED error.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import type { UpstreamAuth } from './types.js';
+import { addMessageHeaders } from './headers.js';
+import { bodyOf, isUnreachable, sendHttp } from './http.js';
+import type { NetworkUpstreamOptions, OutboundMessage, UpstreamAuth } from './types.js';
 
 /** The credentials for one request; undefined for an endpoint without `auth`. */
 export function credentialsFor(auth: UpstreamAuth | undefined): Promise<Record<string, string>> | undefined {
@@ -46,4 +48,51 @@ export function authRefused(
         `with mcp-tether secret set ${endpoint}, or sign in with mcp-tether login ${endpoint}.`,
     },
   );
+}
+
+/** What {@link postMessage} needs besides the message. */
+export interface PostOptions {
+  /** Headers of this transport and session (content type, accept, session id, configured ones). */
+  headers: OutgoingHttpHeaders;
+  /** The negotiated protocol version, for the message's version headers. */
+  protocolVersion: string | undefined;
+  net: NetworkUpstreamOptions;
+  signal: AbortSignal;
+  /** Told of a network failure (the session is gone), before it is thrown. */
+  onUnreachable(err: TetherError): void;
+}
+
+/**
+ * POSTs one JSON-RPC message, as both HTTP transports do (MCP 2025-11-25 §Transports): the
+ * message's version headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name), the endpoint's
+ * credentials, and one resend after a 401 that fresh credentials may cure.
+ * @returns the response, body unread; any status but a curable 401
+ * @throws TetherError as sendHttp (UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, SSH_* from a tunnel)
+ */
+export async function postMessage(url: URL, msg: OutboundMessage, o: PostOptions): Promise<IncomingMessage> {
+  for (let resend = false; ; resend = true) {
+    const headers: OutgoingHttpHeaders = { ...o.headers };
+    addMessageHeaders(headers, msg, o.protocolVersion);
+    const creds = await credentialsFor(o.net.auth);
+    if (creds) Object.assign(headers, creds);
+    let res: IncomingMessage;
+    try {
+      res = await sendHttp(url, {
+        method: 'POST',
+        headers,
+        body: bodyOf(msg),
+        agents: o.net.agents,
+        connectTimeoutMs: o.net.config.connectTimeoutMs,
+        headersTimeoutMs: o.net.config.requestTimeoutMs,
+        signal: o.signal,
+      });
+    } catch (err) {
+      if (isUnreachable(err)) o.onUnreachable(err);
+      throw err;
+    }
+    const status = res.statusCode ?? 0;
+    if (!mayRetryAuth(status, o.net.auth, resend)) return res;
+    res.resume();
+    await o.net.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+  }
 }

@@ -3,12 +3,10 @@
  * stream whose first `endpoint` event names the URL to POST messages to; every server message
  * arrives on that stream as a `message` event. One instance is one MCP session.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
-import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
-import { addMessageHeaders } from './headers.js';
-import { bodyOf, isUnreachable, readBody, readSse, sendHttp } from './http.js';
+import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -147,28 +145,15 @@ class SseUpstream implements UpstreamConnection {
     this.opts.handlers.closed(err);
   }
 
-  /** @param retried set on the one resend after a 401 that fresh credentials may cure */
-  async send(msg: OutboundMessage, retried = false): Promise<void> {
+  async send(msg: OutboundMessage): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
-    const headers: OutgoingHttpHeaders = { ...this.opts.config.headers, 'content-type': 'application/json' };
-    addMessageHeaders(headers, msg, this.protocolVersion);
-    const creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
-    if (creds) Object.assign(headers, creds);
-    let res: IncomingMessage;
-    try {
-      res = await sendHttp(this.postUrl, {
-        method: 'POST',
-        headers,
-        body: bodyOf(msg),
-        agents: this.opts.agents,
-        connectTimeoutMs: this.opts.config.connectTimeoutMs,
-        headersTimeoutMs: this.opts.config.requestTimeoutMs,
-        signal: this.abort.signal,
-      });
-    } catch (err) {
-      if (isUnreachable(err)) this.markDead(err);
-      throw err;
-    }
+    const res = await postMessage(this.postUrl, msg, {
+      headers: { ...this.opts.config.headers, 'content-type': 'application/json' },
+      protocolVersion: this.protocolVersion,
+      net: this.opts,
+      signal: this.abort.signal,
+      onUnreachable: (err) => this.markDead(err),
+    });
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) {
       res.resume();
@@ -176,10 +161,6 @@ class SseUpstream implements UpstreamConnection {
     }
     await readBody(res, 65_536).catch(() => '');
     this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
-    if (mayRetryAuth(status, this.opts.auth, retried)) {
-      await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
-      return this.send(msg, true);
-    }
     if (status === 401 || status === 403)
       throw authRefused(this.opts.auth, this.opts.name, status, 'the request', wwwAuthenticate(res));
     if (status === 404) {

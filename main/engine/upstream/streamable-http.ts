@@ -13,9 +13,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
-import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
-import { addMessageHeaders } from './headers.js';
-import { bodyOf, isUnreachable, readBody, readSse, sendHttp } from './http.js';
+import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 const MAX_RESUME_ATTEMPTS = 3;
@@ -64,38 +63,21 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     return h;
   }
 
-  /** @param retried set on the one resend after a 401 that fresh credentials may cure */
-  async send(msg: OutboundMessage, retried = false): Promise<void> {
+  async send(msg: OutboundMessage): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
     const headers = this.baseHeaders();
     headers['content-type'] = 'application/json';
     headers['accept'] = 'application/json, text/event-stream';
-    addMessageHeaders(headers, msg, this.protocolVersion);
-    const creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
-    if (creds) Object.assign(headers, creds);
-    let res: IncomingMessage;
-    try {
-      res = await sendHttp(this.url, {
-        method: 'POST',
-        headers,
-        body: bodyOf(msg),
-        agents: this.opts.agents,
-        connectTimeoutMs: this.opts.config.connectTimeoutMs,
-        headersTimeoutMs: this.opts.config.requestTimeoutMs,
-        signal: this.abort.signal,
-      });
-    } catch (err) {
-      if (isUnreachable(err)) this.markDead(err);
-      throw err;
-    }
+    const res = await postMessage(this.url, msg, {
+      headers,
+      protocolVersion: this.protocolVersion,
+      net: this.opts,
+      signal: this.abort.signal,
+      onUnreachable: (err) => this.markDead(err),
+    });
     const status = res.statusCode ?? 0;
     if (status !== 200 && status !== 202)
       this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
-    if (mayRetryAuth(status, this.opts.auth, retried)) {
-      res.resume();
-      await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
-      return this.send(msg, true);
-    }
     if (msg.info.method === 'initialize' && status === 200) {
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && sid.length > 0) this.sessionId = sid;
