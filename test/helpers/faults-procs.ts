@@ -2,8 +2,8 @@
  * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, wait
  * for a condition, read a raw shim's answer to one id, and time a promise's settlement.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import type { RawShim } from './tether.js';
+import { readFileSync } from 'node:fs';
+import { pidsForHome, type RawShim } from './tether.js';
 
 /** True while a process with that pid exists. */
 export function isAlive(pid: number): boolean {
@@ -15,25 +15,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * Pids of engine processes serving `homeDir`: their environment holds `MCP_TETHER_HOME=<homeDir>`
- * and one of their arguments is `engine`. Linux only (reads /proc).
- */
+/** Pids of engine processes serving `homeDir` (see pidsForHome). Linux only (reads /proc). */
 export function enginePidsForHome(homeDir: string): number[] {
-  const wantEnv = `MCP_TETHER_HOME=${homeDir}`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (!environ.includes(wantEnv)) continue;
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('engine')) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return pids;
+  return pidsForHome(homeDir, true);
 }
 
 /** Polls `cond` until it is true; rejects with `what` after `timeoutMs`. */

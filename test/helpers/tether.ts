@@ -4,7 +4,7 @@
  * Every helper uses a private MCP_TETHER_HOME, so tests never touch the user's config.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -28,11 +28,43 @@ export function makeHome(): Home {
     dir,
     env,
     cleanup: async () => {
+      // Shims a test left running would start a new engine once this one stops: end them first.
+      for (const pid of pidsForHome(dir).filter((p) => !pidsForHome(dir, true).includes(p))) kill(pid);
       await cli(env, ['shutdown']).catch(() => undefined);
       killEngine(dir);
+      for (const pid of pidsForHome(dir)) kill(pid);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Pids of the processes started for a home (their environment holds `MCP_TETHER_HOME=<dir>`):
+ * shims, engines, CLI runs; with `enginesOnly`, those with an `engine` argument. Linux (/proc).
+ */
+export function pidsForHome(dir: string, enginesOnly = false): number[] {
+  const wantEnv = `MCP_TETHER_HOME=${dir}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wantEnv)) continue;
+      if (enginesOnly && !readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('engine'))
+        continue;
+      pids.push(Number(entry));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }
 
 /** The pid in the engine's lock file, if any. */
