@@ -3,6 +3,8 @@
  * for a condition, read a raw shim's answer to one id, and time a promise's settlement.
  */
 import { readFileSync } from 'node:fs';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { expect } from 'vitest';
 import { pidsForHome, type RawShim } from './tether.js';
 
 /** True while a process with that pid exists. */
@@ -74,4 +76,39 @@ export function engineLogs(homeDir: string, maxChars = 4000): string {
       return `--- ${homeDir}/logs/${f}\n${text.slice(-maxChars)}`;
     })
     .join('\n');
+}
+
+/** server-everything's tool that runs for a while, sending progress. */
+export const LONG_TOOL = 'trigger-long-running-operation';
+
+/**
+ * Starts the long-running tool (20 steps of 0.5 s) and resolves once its first progress
+ * notification arrived: the call is then provably running on the server.
+ */
+export async function startLongCall(c: Client): Promise<{ settled: Promise<Settled<unknown>> }> {
+  const { tools } = await c.listTools();
+  const schema = tools.find((t) => t.name === LONG_TOOL)?.inputSchema;
+  expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['duration', 'steps']));
+  let progressed!: () => void;
+  const firstProgress = new Promise<void>((r) => (progressed = r));
+  const call = settle(
+    c.callTool({ name: LONG_TOOL, arguments: { duration: 10, steps: 20 } }, undefined, {
+      timeout: 60_000,
+      onprogress: () => progressed(),
+    }),
+  );
+  await Promise.race([
+    firstProgress,
+    call.then((r) => {
+      throw new Error(`the long call settled before any progress: ${JSON.stringify(r)}`);
+    }),
+  ]);
+  // Wrapped: an async function returning the promise itself would wait for it to settle.
+  return { settled: call };
+}
+
+/** Calls server-everything's `echo` and checks the answer. */
+export async function echo(c: Client, message: string): Promise<void> {
+  const r = await c.callTool({ name: 'echo', arguments: { message } });
+  expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
 }

@@ -3,10 +3,9 @@
  * killed mid-call, the server restarted (sessions lost), the shim started before the server, and
  * the engine killed under a connected client.
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerTo, engineLogs, isAlive, settle, waitFor } from '../helpers/faults-procs.js';
+import { answerTo, echo, engineLogs, isAlive, startLongCall, waitFor } from '../helpers/faults-procs.js';
 import { freePort, startEverything, type Everything } from '../helpers/processes.js';
 import {
   cliOk,
@@ -19,7 +18,6 @@ import {
   type Home,
 } from '../helpers/tether.js';
 
-const LONG_TOOL = 'trigger-long-running-operation';
 /** Upper bound for a fault to reach the client as an error (the requirement). */
 const FAULT_BOUND_MS = 2000;
 
@@ -56,37 +54,6 @@ async function client(h: Home, name: string): ReturnType<typeof shimClient> {
 function dataCode(err: unknown): unknown {
   expect(err).toBeInstanceOf(McpError);
   return ((err as McpError).data as { code?: unknown } | undefined)?.code;
-}
-
-/**
- * Starts the long-running tool with 0.5 s steps and resolves once its first progress notification
- * arrived: the call is then provably running on the server (about 500 ms in).
- */
-async function startLongCall(c: Client): Promise<{ settled: ReturnType<typeof settle> }> {
-  const { tools } = await c.listTools();
-  const schema = tools.find((t) => t.name === LONG_TOOL)?.inputSchema;
-  expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['duration', 'steps']));
-  let progressed!: () => void;
-  const firstProgress = new Promise<void>((r) => (progressed = r));
-  const call = settle(
-    c.callTool({ name: LONG_TOOL, arguments: { duration: 10, steps: 20 } }, undefined, {
-      timeout: 60_000,
-      onprogress: () => progressed(),
-    }),
-  );
-  await Promise.race([
-    firstProgress,
-    call.then((r) => {
-      throw new Error(`the long call settled before any progress: ${JSON.stringify(r)}`);
-    }),
-  ]);
-  // Wrapped: an async function returning the promise itself would wait for it to settle.
-  return { settled: call };
-}
-
-async function echo(c: Client, message: string): Promise<void> {
-  const r = await c.callTool({ name: 'echo', arguments: { message } });
-  expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
 }
 
 describe('faults', () => {

@@ -5,7 +5,7 @@
  * (gnome-keyring on a private D-Bus).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,25 +24,11 @@ import {
   rawShim,
   shimClient,
   type Home,
+  filesContaining,
 } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
 const run = promisify(execFile);
-
-/** Every regular file under `dir` that contains `needle`. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    }
-  };
-  walk(dir);
-  return hits;
-}
 
 let keyring: Keyring;
 const homes: Home[] = [];

@@ -4,7 +4,7 @@
  * when the server refuses them or no keychain can be reached.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import {
   rawShim,
   shimClient,
   type Home,
+  filesContaining,
 } from '../helpers/tether.js';
 
 const run = promisify(execFile);
@@ -64,21 +65,6 @@ async function server(check: Parameters<typeof startAuthMcpServer>[0]): Promise<
   const s = await startAuthMcpServer(check);
   servers.push(s);
   return s;
-}
-
-/** Every regular file under `dir` that contains `needle`. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    }
-  };
-  walk(dir);
-  return hits;
 }
 
 describe('secret set / list / delete', () => {

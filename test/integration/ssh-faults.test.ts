@@ -8,15 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { answerTo, engineLogs, isAlive, settle } from '../helpers/faults-procs.js';
+import { answerTo, echo, engineLogs, isAlive, startLongCall } from '../helpers/faults-procs.js';
 import { EVERYTHING, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
 
-const LONG_TOOL = 'trigger-long-running-operation';
 /** Upper bound for a fault to reach the client as an error (the requirement). */
 const FAULT_BOUND_MS = 2000;
 
@@ -75,34 +73,6 @@ async function client(h: Home, name: string): ReturnType<typeof shimClient> {
   const c = await shimClient(h.env, name);
   undo.push(() => c.client.close());
   return c;
-}
-
-/**
- * Starts the long-running tool and resolves once its first progress notification arrived: the call
- * is then provably running on the server.
- */
-async function startLongCall(c: Client): Promise<{ settled: ReturnType<typeof settle> }> {
-  let progressed!: () => void;
-  const firstProgress = new Promise<void>((r) => (progressed = r));
-  const call = settle(
-    c.callTool({ name: LONG_TOOL, arguments: { duration: 10, steps: 20 } }, undefined, {
-      timeout: 60_000,
-      onprogress: () => progressed(),
-    }),
-  );
-  await Promise.race([
-    firstProgress,
-    call.then((r) => {
-      throw new Error(`the long call settled before any progress: ${JSON.stringify(r)}`);
-    }),
-  ]);
-  // Wrapped: an async function returning the promise itself would wait for it to settle.
-  return { settled: call };
-}
-
-async function echo(c: Client, message: string): Promise<void> {
-  const r = await c.callTool({ name: 'echo', arguments: { message } });
-  expect(r.content).toEqual([{ type: 'text', text: `Echo: ${message}` }]);
 }
 
 /** The types of the endpoint's traffic events, in order. */
