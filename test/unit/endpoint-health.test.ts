@@ -171,3 +171,18 @@ describe('backoffMs', () => {
     }
   });
 });
+
+describe('EndpointHealth: answers to requests sent before a failure', () => {
+  it('do not undo the failure; answers to requests sent after it do', () => {
+    const { h, tick } = health();
+    const start = Date.parse('2026-05-06T07:08:09.000Z'); // the injected clock's start
+    tick(10);
+    h.failed(err(ErrorCode.AUTH_REQUIRED, 'sign-in expired')); // at start + 10
+    tick(10);
+    h.pinged(5, start); // a ping sent before the failure, answered after it
+    h.ok(start + 5);
+    expect(h.status()).toMatchObject({ state: 'auth-required', rttMs: 5 });
+    h.ok(start + 20);
+    expect(h.current).toBe('ready');
+  });
+});

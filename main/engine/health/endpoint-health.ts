@@ -26,6 +26,8 @@ export class EndpointHealth {
   private state: HealthState = 'idle';
   private sinceMs: number;
   private lastError: LastError | undefined;
+  /** When the last failure was reported (wall clock, ms). */
+  private lastFailureMs = 0;
   private rttMs: number | undefined;
   private readonly rttHistory: number[] = [];
   private reconnects = 0;
@@ -86,21 +88,32 @@ export class EndpointHealth {
     if (this.state === 'idle' || this.state === 'down') this.set('connecting');
   }
 
-  /** A request or probe succeeded. */
-  ok(): void {
+  /** A request or probe succeeded; `startedMs` (wall clock) is when it was sent. */
+  ok(startedMs?: number): void {
+    if (this.isStale(startedMs)) return;
     if (this.state !== 'ready') this.set('ready');
   }
 
-  /** A ping answered in `rttMs` (ms). */
-  pinged(rttMs: number): void {
+  /**
+   * True for a success whose request started (at `startedMs`, wall clock) before the last failure:
+   * it says nothing about the endpoint now (a ping sent just before a sign-in was revoked).
+   */
+  private isStale(startedMs: number | undefined): boolean {
+    return startedMs !== undefined && startedMs < this.lastFailureMs;
+  }
+
+  /** A ping sent at `startedMs` (wall clock) answered in `rttMs` (ms). */
+  pinged(rttMs: number, startedMs?: number): void {
     this.rttMs = rttMs;
     this.rttHistory.push(rttMs);
     if (this.rttHistory.length > RTT_HISTORY) this.rttHistory.shift();
-    this.set(rttMs > SLOW_PING_MS ? 'degraded' : 'ready');
+    if (this.isStale(startedMs)) this.onChange(this.status());
+    else this.set(rttMs > SLOW_PING_MS ? 'degraded' : 'ready');
   }
 
   /** Something failed. */
   failed(err: TetherError): void {
+    this.lastFailureMs = this.now();
     this.lastError = { code: err.code, message: err.message, at: new Date(this.now()).toISOString() };
     this.set(stateForError(err));
   }

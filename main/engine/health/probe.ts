@@ -152,6 +152,7 @@ export class HealthProbe {
           Math.min(ep.config.connectTimeoutMs, 10_000),
         );
         const t0 = performance.now();
+        const sentAt = Date.now();
         this.record(out, 'client-to-server');
         await this.conn.send(out);
         const answer = await response;
@@ -159,7 +160,7 @@ export class HealthProbe {
         if (answer.error)
           throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, `ping failed: ${answer.error.message}`);
         if (!this.running) return;
-        ep.health.pinged(rtt);
+        ep.health.pinged(rtt, sentAt);
         failures = 0;
         await this.sleep(ep.config.pingIntervalMs);
       } catch (err) {

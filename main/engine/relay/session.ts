@@ -31,6 +31,8 @@ interface Pending {
   method: string;
   msg: OutboundMessage;
   startMs: number;
+  /** When it was sent (wall clock, ms): health ignores answers older than its last failure. */
+  sentAtMs: number;
   timer: NodeJS.Timeout;
   /** Incremented on each send; a failure of an older send is ignored. */
   sendNo: number;
@@ -123,6 +125,7 @@ export class RelaySession {
         method: info.method!,
         msg,
         startMs: this.clock(),
+        sentAtMs: Date.now(),
         sendNo: 0,
         retried: false,
         timer: setTimeout(() => this.timeout(key, timeoutMs), timeoutMs),
@@ -295,7 +298,7 @@ export class RelaySession {
         }
       }
       this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
-      this.deps.endpoint.health.ok();
+      this.deps.endpoint.health.ok(p.sentAtMs);
       this.deps.write(text, p.id);
       return;
     }
