@@ -39,6 +39,9 @@ interface Pending {
   retried: boolean;
 }
 
+/** Failures of an endpoint's credentials (its health becomes `auth-required`). */
+const CREDENTIAL_FAILURES = new Set<string>([ErrorCode.AUTH_REQUIRED, ErrorCode.KEYCHAIN_UNAVAILABLE]);
+
 /** Methods safe to send again after a session loss (they change nothing). */
 function isRetryable(method: string): boolean {
   return method === 'ping' || method.endsWith('/list');
@@ -159,12 +162,16 @@ export class RelaySession {
     const p = key ? this.pending.get(key) : undefined;
     const sendNo = p ? ++p.sendNo : 0;
     const onError = (err: unknown) => {
+      const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+      // Refused credentials describe the endpoint, not this request: health shows it before the
+      // client sees the error. (Lost sessions reach health through the transport's `closed`.)
+      if (CREDENTIAL_FAILURES.has(e.code)) this.deps.endpoint.health.failed(e);
       if (!key) {
-        this.recordEvent('send-failed', `${msg.info.method ?? msg.info.kind}: ${toTetherError(err).message}`);
+        this.recordEvent('send-failed', `${msg.info.method ?? msg.info.kind}: ${e.message}`);
         return;
       }
       const cur = this.pending.get(key);
-      if (cur && cur.sendNo === sendNo) this.fail(key, toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE));
+      if (cur && cur.sendNo === sendNo) this.fail(key, e);
     };
     if (this.upstream) {
       this.upstream.send(msg).catch(onError);

@@ -131,7 +131,19 @@ export function isUnreachable(err: unknown): err is TetherError {
  * Sends one HTTP request and resolves with the response (body not yet read).
  * @throws TetherError UPSTREAM_UNREACHABLE (network), UPSTREAM_TIMEOUT (connect or headers timeout)
  */
-export function sendHttp(url: URL, opts: HttpRequestOptions): Promise<IncomingMessage> {
+export async function sendHttp(url: URL, opts: HttpRequestOptions): Promise<IncomingMessage> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOnce(url, opts);
+    } catch (err) {
+      // A kept-alive connection the server closed while it sat idle fails at once on reuse,
+      // before the server read anything (Node docs, http `request.reusedSocket`): send again.
+      if (!(err instanceof TetherError && err.data['staleSocket'] === true) || attempt >= 3) throw err;
+    }
+  }
+}
+
+function sendOnce(url: URL, opts: HttpRequestOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const headers: OutgoingHttpHeaders = { ...opts.headers };
@@ -199,7 +211,13 @@ export function sendHttp(url: URL, opts: HttpRequestOptions): Promise<IncomingMe
       }
       // A dialled connection (SSH tunnel) fails with its own code: HOST_KEY_UNKNOWN, SSH_AUTH_FAILED…
       if (err instanceof TetherError) return fail(err);
-      fail(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, describeNetError(err, url), { errno: err.code }));
+      const staleSocket = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      fail(
+        new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, describeNetError(err, url), {
+          errno: err.code,
+          ...(staleSocket ? { staleSocket } : {}),
+        }),
+      );
     });
     req.end(opts.body);
   });
