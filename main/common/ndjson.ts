@@ -142,11 +142,55 @@ export function writeLine(
 }
 
 /**
- * Makes a JSON text safe for newline framing: JSON allows raw newlines only as whitespace between
- * tokens, so a text with one is re-serialized (same values, no layout); others pass unchanged.
+ * Makes a JSON text safe for newline framing by removing its raw CR and LF characters. JSON allows
+ * them only as whitespace between tokens (RFC 8259 §2, §7: inside strings they must be escaped), and
+ * no two tokens of a valid text need whitespace to stay apart, so removing them changes no value and
+ * every other byte stays as sent: `12345678901234567890`, `1E400` and `1.0` are not re-serialized.
+ * @param text a text that parsed as JSON
  */
-export function toSingleLine(text: string, parsed: unknown): string {
-  return text.includes('\n') || text.includes('\r') ? JSON.stringify(parsed) : text;
+export function toSingleLine(text: string): string {
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, '') : text;
+}
+
+/**
+ * The texts of the elements of a JSON array text, each exactly as it appears in `text` (a JSON-RPC
+ * batch: JSON-RPC 2.0 §6). A small scanner: it tracks strings (with their escapes) and nesting depth
+ * and cuts at the commas of the top level, trimming whitespace around each element.
+ * @param text a text that parsed as a JSON array
+ */
+export function splitJsonArray(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth === 1) {
+        start = i + 1;
+        continue;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+      if (depth === 0) {
+        const el = text.slice(start, i).trim();
+        if (el.length > 0) out.push(el);
+        break;
+      }
+    } else if (c === 0x2c && depth === 1) {
+      out.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return out;
 }
 
 /**

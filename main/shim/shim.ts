@@ -109,10 +109,12 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
 
   const fromEngine = (buf: Buffer) => {
     if (buf[0] === 0x23) {
-      // `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach).
+      // `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach);
+      // `#[<id>,…]` before a batch answer.
       try {
-        const id = JSON.parse(buf.toString('utf8', 1)) as unknown;
-        if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
+        const mark = JSON.parse(buf.toString('utf8', 1)) as unknown;
+        for (const id of Array.isArray(mark) ? (mark as unknown[]) : [mark])
+          if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
       } catch {
         diag('ignored a malformed answer mark from the engine');
       }
@@ -190,6 +192,16 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
           ErrorCode.INVALID_MESSAGE,
         );
       else diag(`ignored a line that is not JSON: ${text.slice(0, 120)}`);
+      return;
+    }
+    if (Array.isArray(parsed)) {
+      // A batch (JSON-RPC 2.0 §6): the engine answers it as one; note its requests as in flight.
+      for (const m of parsed) {
+        const i = inspectMessage(m);
+        if (typeof i !== 'string' && i.kind === 'request')
+          pending.set(idKey(i.id as JsonRpcId), i.id as JsonRpcId);
+      }
+      toEngine(line);
       return;
     }
     const info = inspectMessage(parsed);

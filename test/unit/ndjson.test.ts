@@ -3,7 +3,13 @@
  * id recovery from lines that cannot be parsed.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, toSingleLine } from '../../main/common/ndjson.js';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  LineSplitter,
+  sniffId,
+  splitJsonArray,
+  toSingleLine,
+} from '../../main/common/ndjson.js';
 import { emptyConfig } from '../../main/engine/config/store.js';
 
 type Event = { line: string } | { oversized: number; head: string };
@@ -129,15 +135,30 @@ describe('LineSplitter', () => {
 describe('toSingleLine', () => {
   it('keeps a text without raw newlines exactly, layout included', () => {
     const text = '{ "a" : [1, 2],  "b":"x\\ny" }';
-    expect(toSingleLine(text, JSON.parse(text))).toBe(text);
+    expect(toSingleLine(text)).toBe(text);
   });
 
-  it('re-serializes a text with raw newlines (or CRs) to the same value on one line', () => {
-    for (const text of ['{\n  "a": 1,\n  "b": "x\\ny"\n}', '{"a":1,\r"b":[\r\n]}']) {
-      const out = toSingleLine(text, JSON.parse(text));
-      expect(out).not.toMatch(/[\r\n]/);
-      expect(JSON.parse(out)).toEqual(JSON.parse(text));
-    }
+  it('removes raw newlines and CRs between tokens and keeps every other byte', () => {
+    const text =
+      '{\r\n  "big": 12345678901234567890,\n  "huge": 1E400,\r  "f": 1.0,\n  "s": "x\\ny\\r",\n  "e": [\r\n]\n}';
+    const out = toSingleLine(text);
+    expect(out).toBe(
+      '{  "big": 12345678901234567890,  "huge": 1E400,  "f": 1.0,  "s": "x\\ny\\r",  "e": []}',
+    );
+    expect(JSON.parse(out)).toEqual(JSON.parse(text));
+  });
+});
+
+describe('splitJsonArray', () => {
+  it('gives each element of an array text exactly as written', () => {
+    const text = '[ {"id":1,"s":"a,]}\\"[{"} ,\n{"id":2,"n":[1,[2,3]],"o":{"k":1.0}}, 7 ]';
+    expect(splitJsonArray(text)).toEqual([
+      '{"id":1,"s":"a,]}\\"[{"}',
+      '{"id":2,"n":[1,[2,3]],"o":{"k":1.0}}',
+      '7',
+    ]);
+    expect(splitJsonArray('[]')).toEqual([]);
+    expect(splitJsonArray(' [ ] ')).toEqual([]);
   });
 });
 

@@ -6,10 +6,20 @@
  *   `data.code` (timeouts, lost sessions, unreachable servers).
  * - Version-agnostic: the negotiated version is read from the `initialize` exchange and handed to
  *   the transport, which sends the headers that version requires.
+ * - No request waits for another: each goes up as soon as the upstream connection exists, and
+ *   opening waits only for the first message's response headers (MCP 2026-07-28: each request is
+ *   its own POST with its own response stream).
+ * - Each request has its own abort: the client's `notifications/cancelled`, its `requestTimeoutMs`
+ *   (not for `subscriptions/listen`, which is meant to stay open) and the shim leaving cancel it
+ *   upstream as its transport and version say (see {@link UpstreamConnection.cancel}).
+ * - Client batches (JSON-RPC 2.0 §6, MCP 2025-03-26) go up message by message and are answered
+ *   with one batch array line.
  * - Transparent recovery: when the upstream session is lost, requests in flight fail at once; the
  *   next request re-opens the session, replaying the client's `initialize` and
- *   `notifications/initialized`. Only `ping` and `…/list` requests are retried, and a request the
- *   server refused for its unknown session (it never ran); never a `tools/call` that may have run.
+ *   `notifications/initialized`, then its `resources/subscribe`s and last `logging/setLevel`
+ *   (a subscription that cannot be replayed becomes `notifications/resources/list_changed` so the
+ *   client re-syncs). Only `ping` and `…/list` requests are retried, and a request the server
+ *   refused for its unknown session (it never ran); never a `tools/call` that may have run.
  */
 import { ErrorCode, JsonRpcErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import {
@@ -20,7 +30,7 @@ import {
   type JsonRpcMessage,
   type MessageInfo,
 } from '../../common/jsonrpc.js';
-import { sniffId } from '../../common/ndjson.js';
+import { sniffId, splitJsonArray } from '../../common/ndjson.js';
 import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import type { Endpoint } from './endpoint.js';
@@ -33,11 +43,29 @@ interface Pending {
   startMs: number;
   /** When it was sent (wall clock, ms): health ignores answers older than its last failure. */
   sentAtMs: number;
-  timer: NodeJS.Timeout;
+  /** Its `requestTimeoutMs` timer; none for `subscriptions/listen`. */
+  timer: NodeJS.Timeout | undefined;
   /** Incremented on each send; a failure of an older send is ignored. */
   sendNo: number;
   retried: boolean;
+  /** The client batch it came in, answered as one array when all its requests are. */
+  batch?: Batch;
 }
+
+/** A client batch still waiting for answers to some of its requests. */
+interface Batch {
+  ids: JsonRpcId[];
+  /** Answer lines so far (responses in any order, as JSON-RPC 2.0 §6 allows). */
+  answers: string[];
+  /** Requests not answered yet. */
+  waiting: number;
+}
+
+/** Requests meant to stay open: they get no `requestTimeoutMs` (MCP 2026-07-28 subscriptions). */
+const LONG_LIVED = new Set(['subscriptions/listen']);
+
+/** Most `resources/subscribe`s remembered for replay; beyond, a replay sends list_changed instead. */
+const MAX_REMEMBERED_SUBSCRIPTIONS = 10_000;
 
 /** Failures of an endpoint's credentials (its health becomes `auth-required`). */
 const CREDENTIAL_FAILURES = new Set<string>([ErrorCode.AUTH_REQUIRED, ErrorCode.KEYCHAIN_UNAVAILABLE]);
@@ -55,9 +83,9 @@ export interface RelaySessionDeps {
   recorder: TrafficRecorder;
   /**
    * Writes one line (without newline) to the shim; `answers` is the id of the client request the
-   * line answers, which the shim needs to know what is still in flight.
+   * line answers (the ids, for a batch answer), which the shim needs to know what is still in flight.
    */
-  write(line: string, answers?: JsonRpcId): void;
+  write(line: string, answers?: JsonRpcId | JsonRpcId[]): void;
   /** Ends the shim's connection (the endpoint was removed). */
   end(): void;
   /** Monotonic clock (ms). */
@@ -78,6 +106,12 @@ export class RelaySession {
   private negotiated: string | undefined;
   private closed = false;
   private readonly clock: () => number;
+  /** The client's `resources/subscribe` params by uri, replayed on a re-opened session. */
+  private readonly subscriptions = new Map<string, unknown>();
+  /** More subscriptions than remembered: a replay cannot restore them all. */
+  private subscriptionsOverflow = false;
+  /** The params of the client's last `logging/setLevel`, replayed on a re-opened session. */
+  private logLevel: unknown;
 
   /** @param deps endpoint, recorder, writer */
   constructor(private readonly deps: RelaySessionDeps) {
@@ -107,19 +141,59 @@ export class RelaySession {
       );
       return;
     }
-    const info = inspectMessage(parsed);
-    if (typeof info === 'string') {
-      const id = (parsed as { id?: unknown })?.id;
-      const knownId = typeof id === 'string' || typeof id === 'number' ? id : null;
+    if (Array.isArray(parsed)) {
+      this.onClientBatch(text, parsed);
+      return;
+    }
+    const error = this.onClientMessage(text, parsed, raw);
+    if (error) this.deps.write(error);
+  }
+
+  /**
+   * A client batch (JSON-RPC 2.0 §6): each message is handled on its own, and the answers go back
+   * as one array line once every request in it is answered (none for notifications only).
+   */
+  private onClientBatch(text: string, items: unknown[]): void {
+    if (items.length === 0) {
       this.deps.write(
-        errorResponseLine(knownId, JsonRpcErrorCode.INVALID_REQUEST, `Invalid Request: ${info}`, {
+        errorResponseLine(null, JsonRpcErrorCode.INVALID_REQUEST, 'Invalid Request: the batch is empty', {
           code: ErrorCode.INVALID_MESSAGE,
         }),
       );
       return;
     }
-    const msg: OutboundMessage = { text, raw, info, parsed: parsed as JsonRpcMessage };
-    this.record('client-to-server', info, text, { raw, parsed: msg.parsed });
+    const texts = splitJsonArray(text);
+    const batch: Batch = { ids: [], answers: [], waiting: 0 };
+    for (const item of items) {
+      const info = inspectMessage(item);
+      if (typeof info !== 'string' && info.kind === 'request') {
+        batch.ids.push(info.id as JsonRpcId);
+        batch.waiting++;
+      }
+    }
+    items.forEach((item, i) => {
+      const error = this.onClientMessage(texts[i] ?? JSON.stringify(item), item, undefined, batch);
+      if (error) batch.answers.push(error);
+    });
+    if (batch.waiting === 0 && batch.answers.length > 0) this.deps.write(`[${batch.answers.join(',')}]`);
+  }
+
+  /**
+   * Handles one client message.
+   * @returns an error line for a message that is not JSON-RPC (nothing was sent upstream)
+   */
+  private onClientMessage(text: string, parsed: unknown, raw?: Buffer, batch?: Batch): string | undefined {
+    const info = inspectMessage(parsed);
+    if (typeof info === 'string') {
+      const id = (parsed as { id?: unknown })?.id;
+      const knownId = typeof id === 'string' || typeof id === 'number' ? id : null;
+      return errorResponseLine(knownId, JsonRpcErrorCode.INVALID_REQUEST, `Invalid Request: ${info}`, {
+        code: ErrorCode.INVALID_MESSAGE,
+      });
+    }
+    const msg: OutboundMessage = { text, info, parsed: parsed as JsonRpcMessage };
+    if (raw) msg.raw = raw;
+    this.record('client-to-server', info, text, raw ? { raw, parsed: msg.parsed } : { parsed: msg.parsed });
     if (info.kind === 'request') {
       const key = idKey(info.id as JsonRpcId);
       const timeoutMs = this.deps.endpoint.config.requestTimeoutMs;
@@ -131,9 +205,13 @@ export class RelaySession {
         sentAtMs: Date.now(),
         sendNo: 0,
         retried: false,
-        timer: setTimeout(() => this.timeout(key, timeoutMs), timeoutMs),
+        timer: LONG_LIVED.has(info.method!)
+          ? undefined
+          : setTimeout(() => this.timeout(key, timeoutMs), timeoutMs),
       };
+      if (batch) p.batch = batch;
       this.pending.set(key, p);
+      this.remember(info.method!, msg.parsed.params);
     }
     if (info.method === 'initialize') {
       this.init = msg;
@@ -146,18 +224,53 @@ export class RelaySession {
       // timeout error either; a late answer from the server is dropped as a late response.
       const rid = (msg.parsed.params as { requestId?: unknown } | undefined)?.requestId;
       if (typeof rid === 'string' || typeof rid === 'number') {
-        const p = this.pending.get(idKey(rid));
-        if (p) {
-          clearTimeout(p.timer);
-          this.pending.delete(idKey(rid));
-        }
+        this.forget(idKey(rid));
+        this.dispatch(msg, (c) => c.cancel(rid, msg));
+        return undefined;
       }
     }
     this.dispatch(msg);
+    return undefined;
   }
 
-  /** Sends a message upstream, opening (or re-opening) the session first when needed. */
-  private dispatch(msg: OutboundMessage): void {
+  /** Notes what a re-opened session must restore: subscriptions and the log level. */
+  private remember(method: string, params: unknown): void {
+    const uri = (params as { uri?: unknown } | undefined)?.uri;
+    if (method === 'logging/setLevel') this.logLevel = params;
+    else if (method === 'resources/unsubscribe' && typeof uri === 'string') this.subscriptions.delete(uri);
+    else if (method === 'resources/subscribe' && typeof uri === 'string') {
+      if (this.subscriptions.size < MAX_REMEMBERED_SUBSCRIPTIONS || this.subscriptions.has(uri))
+        this.subscriptions.set(uri, params);
+      else this.subscriptionsOverflow = true;
+    }
+  }
+
+  /** Drops a pending request that will get no answer (cancelled); its batch may now be complete. */
+  private forget(key: string): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(key);
+    const b = p.batch;
+    if (b && --b.waiting === 0 && b.answers.length > 0) this.deps.write(`[${b.answers.join(',')}]`, b.ids);
+  }
+
+  /** Writes the answer to a pending request (into its batch, when it came in one). */
+  private answer(p: Pending, line: string): void {
+    const b = p.batch;
+    if (!b) return this.deps.write(line, p.id);
+    b.answers.push(line);
+    if (--b.waiting === 0) this.deps.write(`[${b.answers.join(',')}]`, b.ids);
+  }
+
+  /**
+   * Sends a message upstream (or does `act` with the connection), opening (or re-opening) the
+   * session first when needed.
+   */
+  private dispatch(
+    msg: OutboundMessage,
+    act: (c: UpstreamConnection) => Promise<void> | void = (c) => c.send(msg),
+  ): void {
     const key = msg.info.kind === 'request' ? idKey(msg.info.id as JsonRpcId) : undefined;
     const p = key ? this.pending.get(key) : undefined;
     const sendNo = p ? ++p.sendNo : 0;
@@ -174,15 +287,13 @@ export class RelaySession {
       if (cur && cur.sendNo === sendNo) this.fail(key, e);
     };
     if (this.upstream) {
-      this.upstream.send(msg).catch(onError);
+      Promise.resolve(act(this.upstream)).catch(onError);
       return;
     }
     const conn = this.opening ?? this.open(msg);
     conn
       .then((c) =>
-        c === this.upstream && this.opening === undefined && this.openedWith !== msg
-          ? c.send(msg)
-          : undefined,
+        c === this.upstream && this.opening === undefined && this.openedWith !== msg ? act(c) : undefined,
       )
       .catch(onError);
   }
@@ -206,6 +317,9 @@ export class RelaySession {
         else closedEarly = err; // e.g. a remote command that exits at once: handled once open settles
       },
       event: (type, detail) => this.recordEvent(type, detail),
+      requestFailed: (id, err) => {
+        if (attempt === this.attempt) this.fail(idKey(id), err);
+      },
     };
     ep.health.connecting();
     this.openedWith = replay ? undefined : trigger;
@@ -231,6 +345,7 @@ export class RelaySession {
         if (this.initialized) {
           this.record('client-to-server', this.initialized.info, this.initialized.text);
           await conn.send(this.initialized);
+          await this.replayState(conn);
         }
         ep.health.reconnected();
         this.recordEvent(
@@ -306,11 +421,55 @@ export class RelaySession {
       }
       this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
       this.deps.endpoint.health.ok(p.sentAtMs);
-      this.deps.write(text, p.id);
+      this.answer(p, text);
       return;
     }
     this.record('server-to-client', info, text);
+    if (info.method === 'notifications/cancelled') {
+      // The server ended a request itself (MCP 2026-07-28: a `subscriptions/listen` it tears down):
+      // no answer follows, so none of ours either.
+      const rid = (msg.params as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof rid === 'string' || typeof rid === 'number') this.forget(idKey(rid));
+    }
     this.deps.write(text);
+  }
+
+  /**
+   * After a transparent re-initialize: replays the client's `resources/subscribe`s and last
+   * `logging/setLevel` (their answers are the engine's, not shown to the client). When a
+   * subscription cannot be restored, the client gets `notifications/resources/list_changed` so it
+   * re-syncs (MCP 2025-11-25 server/resources).
+   */
+  private async replayState(conn: UpstreamConnection): Promise<void> {
+    const ep = this.deps.endpoint;
+    const replays: { method: string; params: unknown }[] = [...this.subscriptions.values()].map((params) => ({
+      method: 'resources/subscribe',
+      params,
+    }));
+    if (this.logLevel !== undefined) replays.push({ method: 'logging/setLevel', params: this.logLevel });
+    const answers = await Promise.all(
+      replays.map(async ({ method, params }) => {
+        const { out, response } = this.internal.request(method, params, ep.config.requestTimeoutMs);
+        this.record('client-to-server', out.info, out.text);
+        try {
+          await conn.send(out);
+          const res = await response;
+          return method !== 'resources/subscribe' || res.error === undefined;
+        } catch {
+          return method !== 'resources/subscribe';
+        }
+      }),
+    ).catch(() => [false]);
+    if (this.subscriptionsOverflow || answers.includes(false)) {
+      const n: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/resources/list_changed' };
+      const text = JSON.stringify(n);
+      this.recordEvent(
+        'replay',
+        'resource subscriptions could not all be restored; told the client to re-sync',
+      );
+      this.record('server-to-client', { kind: 'notification', method: n.method! }, text);
+      this.deps.write(text);
+    }
   }
 
   private onUpstreamClosed(err: TetherError): void {
@@ -345,7 +504,8 @@ export class RelaySession {
         hint: 'Raise requestTimeoutMs for this endpoint if the tool is slow.',
       }),
     );
-    // Tell the server to stop working on it (MCP 2025-11-25 §Cancellation).
+    // Tell the server to stop working on it: a notification, or (2026-07-28 Streamable HTTP)
+    // closing the request's response stream (MCP 2026-07-28 basic/patterns/cancellation §Timeouts).
     if (this.upstream) {
       const parsed: JsonRpcMessage = {
         jsonrpc: '2.0',
@@ -358,7 +518,7 @@ export class RelaySession {
         parsed,
       };
       this.record('client-to-server', out.info, out.text);
-      this.upstream.send(out).catch(() => undefined);
+      this.upstream.cancel(p.id, out);
     }
   }
 
@@ -392,7 +552,7 @@ export class RelaySession {
       errorCode: JsonRpcErrorCode.SERVER_ERROR,
       errorDataCode: err.code,
     });
-    this.deps.write(line, p.id);
+    this.answer(p, line);
   }
 
   private record(

@@ -58,7 +58,7 @@ export interface PostOptions {
   protocolVersion: string | undefined;
   net: NetworkUpstreamOptions;
   signal: AbortSignal;
-  /** Told of a network failure (the session is gone), before it is thrown. */
+  /** Told of a network failure (the session is gone), before it is thrown; not of an abort. */
   onUnreachable(err: TetherError): void;
 }
 
@@ -87,7 +87,7 @@ export async function postMessage(url: URL, msg: OutboundMessage, o: PostOptions
         signal: o.signal,
       });
     } catch (err) {
-      if (isUnreachable(err)) o.onUnreachable(err);
+      if (isUnreachable(err) && err.data['aborted'] !== true) o.onUnreachable(err);
       throw err;
     }
     const status = res.statusCode ?? 0;

@@ -8,6 +8,18 @@ import type { OutboundMessage } from './types.js';
 /** The `_meta` key that carries a stateless request's protocol version (MCP 2026-07-28). */
 export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 
+/** The first protocol version of the modern era (stateless, per-request `_meta`). */
+export const FIRST_MODERN_VERSION = '2026-07-28';
+
+/**
+ * True for a protocol version of the modern era (MCP 2026-07-28 basic/versioning): every request
+ * stands alone, and on Streamable HTTP closing its response stream cancels it. Versions are
+ * `YYYY-MM-DD` dates, so they compare as strings.
+ */
+export function isModernVersion(version: string | undefined): boolean {
+  return version !== undefined && version >= FIRST_MODERN_VERSION;
+}
+
 /**
  * Encodes a value for an `Mcp-*` header (SEP-2243 §Value Encoding): plain when it is visible ASCII
  * with no leading or trailing blank, else `=?base64?<base64 of UTF-8>?=`.

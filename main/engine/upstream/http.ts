@@ -206,7 +206,16 @@ function sendOnce(url: URL, opts: HttpRequestOptions): Promise<IncomingMessage> 
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.name === 'AbortError') {
-        fail(new TetherError(ErrorCode.UPSTREAM_UNREACHABLE, 'request aborted: the session closed'));
+        // Not a network failure: the request was cancelled or its session closed.
+        fail(
+          new TetherError(
+            ErrorCode.UPSTREAM_UNREACHABLE,
+            'request aborted (cancelled, or the session closed)',
+            {
+              aborted: true,
+            },
+          ),
+        );
         return;
       }
       // A dialled connection (SSH tunnel) fails with its own code: HOST_KEY_UNKNOWN, SSH_AUTH_FAILED…

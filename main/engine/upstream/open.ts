@@ -32,8 +32,11 @@ export function initialTransport(
 }
 
 /**
- * Opens a session and sends `first` on it (normally `initialize`).
- * @returns the connection once `first` was delivered (for a request on Streamable HTTP: answered)
+ * Opens a session and sends `first` on it (normally `initialize`; for a 2026-07-28 client, any
+ * request).
+ * @returns the connection once the server accepted `first` (Streamable HTTP: at the response
+ *   headers; a response stream goes on in the background, so a `subscriptions/listen` as the first
+ *   message holds nothing up)
  * @throws TetherError from the transports (UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL,
  *   AUTH_REQUIRED, and the SSH_* and HOST_KEY_* codes); on failure nothing stays open
  */

@@ -4,9 +4,10 @@
  * arrives on that stream as a `message` event. One instance is one MCP session.
  */
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import { toSingleLine } from '../../common/ndjson.js';
+import type { JsonRpcId } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { readBody, readSse, sendHttp } from './http.js';
+import { deliverText, sendNotice } from './messages.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -125,17 +126,11 @@ class SseUpstream implements UpstreamConnection {
   }
 
   deliver(data: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      this.opts.handlers.event(
-        'protocol-error',
-        `ignored an SSE message that is not JSON (${data.length} chars)`,
-      );
-      return;
-    }
-    this.opts.handlers.message(toSingleLine(data, parsed), parsed);
+    deliverText(this.opts.handlers, data, 'an SSE message');
+  }
+
+  cancel(_id: JsonRpcId, notice: OutboundMessage): void {
+    sendNotice(this, notice, this.opts.handlers);
   }
 
   markDead(err: TetherError): void {

@@ -7,6 +7,8 @@ import type { ClientChannel } from 'ssh2';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { LineSplitter, writeLine } from '../../common/ndjson.js';
 import type { SshLink } from '../ssh/link.js';
+import type { JsonRpcId } from '../../common/jsonrpc.js';
+import { deliverText, sendNotice } from './messages.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
 
 /** Quotes one word for a POSIX shell. */
@@ -52,19 +54,7 @@ class SshStdioUpstream implements UpstreamConnection {
     const { handlers } = opts;
     const out = new LineSplitter(
       {
-        line: (text) => {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            handlers.event(
-              'protocol-error',
-              `the remote command wrote a line that is not JSON: ${text.slice(0, 200)}`,
-            );
-            return;
-          }
-          handlers.message(text, parsed);
-        },
+        line: (text) => void deliverText(handlers, text, 'a line from the remote command'),
         oversized: (bytes) =>
           handlers.event(
             'protocol-error',
@@ -133,6 +123,10 @@ class SshStdioUpstream implements UpstreamConnection {
 
   setProtocolVersion(): void {
     // stdio carries no per-message headers.
+  }
+
+  cancel(_id: JsonRpcId, notice: OutboundMessage): void {
+    sendNotice(this, notice, this.opts.handlers);
   }
 
   send(msg: OutboundMessage): Promise<void> {

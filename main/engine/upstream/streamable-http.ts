@@ -1,24 +1,54 @@
 /**
- * Streamable HTTP client transport (MCP 2025-03-26 … 2025-11-25 §Transports/Streamable HTTP; the
- * stateless form of 2026-07-28). One instance is one MCP session.
+ * Streamable HTTP client transport (MCP 2025-03-26 … 2025-11-25 §Transports/Streamable HTTP; MCP
+ * 2026-07-28 basic/transports/streamable-http). One instance is one MCP session (2025) or one
+ * stateless connection (2026-07-28).
  *
- * - every message is a POST; the answer is 202, JSON (a message or, 2025-03-26, a batch array) or
- *   an SSE stream scoped to the request;
+ * - every message is its own POST; the answer is 202, JSON (a message or, 2025-03-26, a batch
+ *   array) or an SSE stream scoped to the request. `send` resolves at the response headers and
+ *   streams are read side by side, so no request waits for another's stream;
+ * - each request has its own abort: cancelling a 2026-07-28 request closes its response stream
+ *   (that is the cancellation signal of that revision); closing the connection closes them all;
  * - `Mcp-Session-Id` from the `initialize` response is echoed; a 404 with it means the session is
  *   gone; DELETE ends it;
- * - after `notifications/initialized` a GET stream carries server-initiated messages;
- * - a stream that breaks before the response arrived is resumed with `Last-Event-ID` (GET), when
- *   the server gave event ids.
+ * - after `notifications/initialized` a GET stream carries server-initiated messages (2025);
+ * - a 2025 stream that ends before the response arrived is resumed with `Last-Event-ID` (GET),
+ *   waiting what the server's `retry:` asks, again and again until `requestTimeoutMs`;
+ * - `x-mcp-header` tool parameters go up as `Mcp-Param-*` headers (see param-headers.ts);
+ * - a server's own JSON-RPC error body on an HTTP error status is the request's answer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import { toSingleLine } from '../../common/ndjson.js';
+import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { isModernVersion, protocolVersionFor } from './headers.js';
 import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
-import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
+import { deliverText, sendNotice } from './messages.js';
+import { ToolParamHeaders } from './param-headers.js';
+import type {
+  NetworkUpstreamOptions,
+  OutboundMessage,
+  UpstreamConnection,
+  UpstreamHandlers,
+} from './types.js';
 
-const MAX_RESUME_ATTEMPTS = 3;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait before resuming a stream when the server named none with `retry:` (ms). */
+const DEFAULT_RETRY_MS = 1000;
+/** How much of an HTTP error body an error keeps (characters). */
+const ERROR_BODY_CHARS = 4096;
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, Math.max(0, ms));
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Thrown by {@link StreamableHttpUpstream.send} for statuses that auto-detection falls back on. */
 export function isLegacyFallbackStatus(err: unknown): boolean {
@@ -38,6 +68,14 @@ export function isUnknownSession(status: number, body: string): boolean {
   return status === 404 || (status === 400 && /session/i.test(body));
 }
 
+/** One request whose answer is still on its way. */
+interface InFlight {
+  /** Aborts this request's POST and its response stream (and resumptions of it). */
+  abort: AbortController;
+  /** Sent under a 2026-07-28 (modern) version. */
+  modern: boolean;
+}
+
 /** A Streamable HTTP MCP session. See the module comment. */
 export class StreamableHttpUpstream implements UpstreamConnection {
   readonly transport = 'streamable-http' as const;
@@ -47,10 +85,13 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   private dead = false;
   private readonly abort = new AbortController();
   private getStreamStarted = false;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly toolHeaders: ToolParamHeaders;
 
   /** @param opts endpoint config, handlers, agents */
   constructor(private readonly opts: NetworkUpstreamOptions) {
     this.url = opts.url;
+    this.toolHeaders = opts.toolHeaders ?? new ToolParamHeaders();
   }
 
   setProtocolVersion(version: string): void {
@@ -65,16 +106,35 @@ export class StreamableHttpUpstream implements UpstreamConnection {
 
   async send(msg: OutboundMessage): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
+    const flight: InFlight = {
+      abort: new AbortController(),
+      modern: isModernVersion(protocolVersionFor(msg, this.protocolVersion)),
+    };
+    const key = msg.info.kind === 'request' ? idKey(msg.info.id as JsonRpcId) : undefined;
+    const closeWithSession = () => flight.abort.abort();
+    this.abort.signal.addEventListener('abort', closeWithSession, { once: true });
+    if (key) this.inFlight.set(key, flight);
+    const done = () => {
+      this.abort.signal.removeEventListener('abort', closeWithSession);
+      if (key && this.inFlight.get(key) === flight) this.inFlight.delete(key);
+    };
     const headers = this.baseHeaders();
     headers['content-type'] = 'application/json';
     headers['accept'] = 'application/json, text/event-stream';
-    const res = await postMessage(this.url, msg, {
-      headers,
-      protocolVersion: this.protocolVersion,
-      net: this.opts,
-      signal: this.abort.signal,
-      onUnreachable: (err) => this.markDead(err),
-    });
+    if (msg.info.method === 'tools/call') this.toolHeaders.addHeaders(headers, msg.parsed.params);
+    let res: IncomingMessage;
+    try {
+      res = await postMessage(this.url, msg, {
+        headers,
+        protocolVersion: this.protocolVersion,
+        net: this.opts,
+        signal: flight.abort.signal,
+        onUnreachable: (err) => this.markDead(err),
+      });
+    } catch (err) {
+      done();
+      throw err;
+    }
     const status = res.statusCode ?? 0;
     if (status !== 200 && status !== 202)
       this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
@@ -82,95 +142,136 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && sid.length > 0) this.sessionId = sid;
     }
-    if (status === 202 || status === 204) {
-      res.resume();
-      if (msg.info.method === 'notifications/initialized') this.startGetStream();
-      return;
+    const ctype = String(res.headers['content-type'] ?? '');
+    if (status === 200 && ctype.includes('text/event-stream')) {
+      // Read in the background: the next message goes up now, whatever this stream does.
+      void this.readStream(res, msg, flight).finally(done);
+    } else {
+      try {
+        if (status === 202 || status === 204) res.resume();
+        else if (status === 200) await this.readJson(res, msg, flight, ctype);
+        else await this.failStatus(res, status, msg);
+      } finally {
+        done();
+      }
     }
-    if (status === 200) {
-      await this.readAnswer(res, msg);
-      if (msg.info.method === 'notifications/initialized') this.startGetStream();
-      return;
-    }
-    await this.failStatus(res, status, msg);
+    if (msg.info.method === 'notifications/initialized') this.startGetStream();
   }
 
-  /** Reads a 200 answer: JSON or an SSE stream; resumes a broken stream when possible. */
-  private async readAnswer(res: IncomingMessage, msg: OutboundMessage): Promise<void> {
-    const ctype = String(res.headers['content-type'] ?? '');
-    const wantId = msg.info.kind === 'request' ? msg.info.id : undefined;
-    if (ctype.includes('text/event-stream')) {
-      let answered = false;
-      let lastEventId: string | undefined;
-      const onData = (data: string, id: string | undefined) => {
-        if (id) lastEventId = id;
-        if (data.length === 0) return; // priming event (2025-11-25) carries only an id
-        if (this.deliver(data) === wantId && wantId !== undefined) answered = true;
-      };
-      let end = await readSse(
-        res,
-        (e) => (e.event === undefined || e.event === 'message' ? onData(e.data, e.id) : undefined),
-        this.opts.maxMessageBytes,
-      );
-      for (let attempt = 1; wantId !== undefined && !answered && !this.dead; attempt++) {
-        if (lastEventId === undefined || attempt > MAX_RESUME_ATTEMPTS) {
-          throw new TetherError(
-            ErrorCode.UPSTREAM_UNREACHABLE,
-            'the server closed the response stream before answering',
-          );
-        }
-        await sleep(Math.min(end.retryMs ?? 0, 1000));
-        this.opts.handlers.event('stream-resume', `resuming after event ${lastEventId}`);
-        const resumed = await this.openGet(lastEventId);
-        if (!resumed)
-          throw new TetherError(
-            ErrorCode.UPSTREAM_UNREACHABLE,
-            'the response stream broke and cannot be resumed',
-          );
-        end = await readSse(
-          resumed,
-          (e) => (e.event === undefined || e.event === 'message' ? onData(e.data, e.id) : undefined),
-          this.opts.maxMessageBytes,
-        );
-      }
+  cancel(id: JsonRpcId, notice: OutboundMessage): void {
+    const key = idKey(id);
+    const flight = this.inFlight.get(key);
+    if (!flight) return; // answered already, or never sent here: nothing is in progress
+    this.inFlight.delete(key);
+    flight.abort.abort();
+    if (flight.modern) {
+      this.opts.handlers.event('cancelled', `closed the response stream of request ${String(id)}`);
       return;
     }
+    // MCP 2025-11-25 §Cancellation: a closed stream is not a cancellation there; say it.
+    sendNotice(this, notice, this.opts.handlers);
+  }
+
+  /** Hands on the messages of a text; a modern `tools/list` result is learned from first. */
+  private deliver(text: string, msg: OutboundMessage, flight: InFlight, what: string): unknown[] {
+    const handlers = this.opts.handlers;
+    if (!flight.modern || msg.info.method !== 'tools/list') return deliverText(handlers, text, what);
+    const learning: UpstreamHandlers = {
+      message: (t, parsed) => {
+        const m = parsed as JsonRpcMessage;
+        if (m?.id === msg.info.id && m.result !== undefined) {
+          const dropped = this.toolHeaders.learn(m.result);
+          for (const d of dropped)
+            handlers.event(
+              'tool-rejected',
+              `tool "${d.tool}" left out of tools/list: ${d.reason} (MCP 2026-07-28 x-mcp-header)`,
+            );
+          if (dropped.length > 0) t = JSON.stringify(parsed);
+        }
+        handlers.message(t, parsed);
+      },
+      closed: (e) => handlers.closed(e),
+      event: (type, detail) => handlers.event(type, detail),
+      requestFailed: (id, e) => handlers.requestFailed?.(id, e),
+    };
+    return deliverText(learning, text, what);
+  }
+
+  /** Reads a JSON answer (a message, or a batch array of them). */
+  private async readJson(
+    res: IncomingMessage,
+    msg: OutboundMessage,
+    flight: InFlight,
+    ctype: string,
+  ): Promise<void> {
     const body = await readBody(res, this.opts.maxMessageBytes);
     if (body.trim().length === 0) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
+    const got = this.deliver(body, msg, flight, 'a JSON body');
+    if (got.length === 0) {
       throw new TetherError(
         ErrorCode.UPSTREAM_PROTOCOL,
         `the server answered HTTP 200 with a body that is not JSON (${ctype || 'no content-type'})`,
       );
     }
-    if (Array.isArray(parsed)) {
-      for (const m of parsed) this.opts.handlers.message(JSON.stringify(m), m);
-    } else {
-      this.opts.handlers.message(toSingleLine(body, parsed), parsed);
+  }
+
+  /**
+   * Reads a response stream until it ends. A 2025 stream that ends before the response is resumed
+   * with `Last-Event-ID`, after the server's `retry:` wait, until `requestTimeoutMs`; when the
+   * answer can no longer come, `requestFailed` says so.
+   */
+  private async readStream(res: IncomingMessage, msg: OutboundMessage, flight: InFlight): Promise<void> {
+    const wantId = msg.info.kind === 'request' ? (msg.info.id as JsonRpcId) : undefined;
+    const signal = flight.abort.signal;
+    const deadline = Date.now() + this.opts.config.requestTimeoutMs;
+    let answered = false;
+    let lastEventId: string | undefined;
+    let retryMs: number | undefined;
+    const onEvent = (e: { event?: string | undefined; id?: string | undefined; data: string }) => {
+      if (e.id) lastEventId = e.id;
+      // A priming event (2025-11-25) carries only an id; other event types are not messages.
+      if (e.data.length === 0 || (e.event !== undefined && e.event !== 'message')) return;
+      for (const m of this.deliver(e.data, msg, flight, 'a stream event')) {
+        const r = m as { id?: unknown; method?: unknown };
+        if (wantId !== undefined && r?.method === undefined && r?.id === wantId) answered = true;
+      }
+    };
+    const read = async (stream: IncomingMessage) => {
+      const end = await readSse(stream, onEvent, this.opts.maxMessageBytes);
+      if (end.retryMs !== undefined) retryMs = end.retryMs;
+    };
+    await read(res);
+    const failed = (code: ErrorCode, message: string) =>
+      this.opts.handlers.requestFailed?.(wantId!, new TetherError(code, message));
+    while (wantId !== undefined && !answered && !this.dead && !signal.aborted) {
+      if (flight.modern || lastEventId === undefined) {
+        // MCP 2026-07-28: streams are not resumable; 2025: only streams with event ids are.
+        return failed(
+          ErrorCode.UPSTREAM_UNREACHABLE,
+          'the server closed the response stream before answering',
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        return failed(
+          ErrorCode.UPSTREAM_TIMEOUT,
+          `the response stream was not resumed with an answer within ${this.opts.config.requestTimeoutMs} ms`,
+        );
+      }
+      await pause(Math.min(retryMs ?? DEFAULT_RETRY_MS, left), signal);
+      if (this.dead || signal.aborted) return;
+      this.opts.handlers.event('stream-resume', `resuming after event ${lastEventId}`);
+      const resumed = await this.openGet(lastEventId, signal);
+      if (resumed === 'again') continue;
+      if (!resumed) {
+        if (this.dead || signal.aborted) return;
+        return failed(ErrorCode.UPSTREAM_UNREACHABLE, 'the response stream broke and cannot be resumed');
+      }
+      await read(resumed);
     }
   }
 
-  /** Parses and hands out one message text; returns its id when it is a response. */
-  private deliver(data: string): unknown {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      this.opts.handlers.event(
-        'protocol-error',
-        `ignored a stream event that is not JSON (${data.length} chars)`,
-      );
-      return undefined;
-    }
-    this.opts.handlers.message(toSingleLine(data, parsed), parsed);
-    const m = parsed as { id?: unknown; method?: unknown };
-    return m.method === undefined ? m.id : undefined;
-  }
-
-  private async failStatus(res: IncomingMessage, status: number, msg: OutboundMessage): Promise<never> {
+  private async failStatus(res: IncomingMessage, status: number, msg: OutboundMessage): Promise<void> {
     const text = await readBody(res, 65_536).catch(() => '');
     if (this.sessionId && isUnknownSession(status, text)) {
       const data: Record<string, unknown> = { status };
@@ -187,28 +288,31 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     if (status === 401 || status === 403) {
       throw authRefused(this.opts.auth, this.opts.name, status, 'the request', wwwAuthenticate(res));
     }
-    // A server may answer a bad request with a JSON-RPC error for it: pass that on as the answer.
-    if (msg.info.kind === 'request') {
-      try {
-        const parsed = JSON.parse(text) as { id?: unknown; error?: unknown };
-        if (parsed && typeof parsed === 'object' && parsed.error && parsed.id === msg.info.id) {
-          this.opts.handlers.message(toSingleLine(text, parsed), parsed);
-          return undefined as never;
-        }
-      } catch {
-        // not JSON: fall through
-      }
+    // The server's own JSON-RPC error for this request is its answer (a 400 with -32602, -32020,
+    // -32022…); one with id null answers the request it came back on.
+    const own = msg.info.kind === 'request' ? ownErrorAnswer(text, msg.info.id as JsonRpcId) : undefined;
+    if (own !== undefined) {
+      deliverText(this.opts.handlers, own, 'an HTTP error body');
+      return;
     }
     const reason = res.statusMessage ? ` ${res.statusMessage}` : '';
     throw new TetherError(
       status >= 500 ? ErrorCode.UPSTREAM_UNREACHABLE : ErrorCode.UPSTREAM_PROTOCOL,
       `the server answered HTTP ${status}${reason} to ${msg.info.method ?? 'a response'}`,
-      { status },
+      { status, body: text.slice(0, ERROR_BODY_CHARS) },
     );
   }
 
-  /** Opens a GET stream (server-initiated messages, or resumption); undefined when not possible. */
-  private async openGet(lastEventId?: string, retried = false): Promise<IncomingMessage | undefined> {
+  /**
+   * Opens a GET stream (server-initiated messages, or resumption).
+   * @returns the stream; 'again' when the server failed for now (HTTP 5xx, 429); undefined when it
+   *   cannot be opened (not offered, not signed in, the session is gone: markDead was called)
+   */
+  private async openGet(
+    lastEventId?: string,
+    signal: AbortSignal = this.abort.signal,
+    retried = false,
+  ): Promise<IncomingMessage | 'again' | undefined> {
     const headers = this.baseHeaders();
     headers['accept'] = 'text/event-stream';
     if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion;
@@ -228,10 +332,10 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         agents: this.opts.agents,
         connectTimeoutMs: this.opts.config.connectTimeoutMs,
         headersTimeoutMs: this.opts.config.connectTimeoutMs,
-        signal: this.abort.signal,
+        signal,
       });
     } catch (err) {
-      if (isUnreachable(err)) this.markDead(err);
+      if (isUnreachable(err) && err.data['aborted'] !== true) this.markDead(err);
       return undefined;
     }
     const status = res.statusCode ?? 0;
@@ -243,7 +347,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       } catch {
         return undefined; // the next POST reports why
       }
-      return this.openGet(lastEventId, true);
+      return this.openGet(lastEventId, signal, true);
     }
     if (status === 404 && this.sessionId) {
       this.markDead(
@@ -254,7 +358,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         ),
       );
     }
-    return undefined;
+    return status >= 500 || status === 429 ? 'again' : undefined;
   }
 
   /** Keeps the GET stream for server-initiated messages open while the session lives. */
@@ -264,21 +368,26 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     void (async () => {
       let lastEventId: string | undefined;
       let delay = 500;
+      let retryMs: number | undefined;
       while (!this.dead) {
         const res = await this.openGet(lastEventId);
-        if (!res) return; // 405 (not offered), or the session is gone (markDead was called)
-        this.opts.handlers.event('stream-open', 'GET stream for server-initiated messages opened');
-        delay = 500;
-        const end = await readSse(
-          res,
-          (e) => {
-            if (e.id) lastEventId = e.id;
-            if (e.data.length > 0 && (e.event === undefined || e.event === 'message')) this.deliver(e.data);
-          },
-          this.opts.maxMessageBytes,
-        );
+        if (res === undefined) return; // 405 (not offered), or the session is gone
+        if (res !== 'again') {
+          this.opts.handlers.event('stream-open', 'GET stream for server-initiated messages opened');
+          delay = 500;
+          const end = await readSse(
+            res,
+            (e) => {
+              if (e.id) lastEventId = e.id;
+              if (e.data.length > 0 && (e.event === undefined || e.event === 'message'))
+                deliverText(this.opts.handlers, e.data, 'a stream event');
+            },
+            this.opts.maxMessageBytes,
+          );
+          if (end.retryMs !== undefined) retryMs = end.retryMs;
+        }
         if (this.dead) return;
-        await sleep(end.retryMs ?? delay);
+        await pause(retryMs ?? delay, this.abort.signal);
         delay = Math.min(delay * 2, 10_000);
       }
     })();
@@ -315,4 +424,23 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       // The server is gone already; nothing to end.
     }
   }
+}
+
+/**
+ * A server's JSON-RPC error body as the answer to request `id`: the text as sent when it names
+ * `id`, with `id` put in when it names none (null); undefined when the body is no such error.
+ */
+export function ownErrorAnswer(body: string, id: JsonRpcId): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const m = parsed as JsonRpcMessage;
+  if (m.jsonrpc !== '2.0' || typeof m.error !== 'object' || m.error === null) return undefined;
+  if (m.id === id) return body;
+  if (m.id !== null && m.id !== undefined) return undefined;
+  return JSON.stringify({ ...m, id });
 }

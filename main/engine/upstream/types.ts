@@ -2,9 +2,10 @@
  * The contract between the relay and the transports that reach a remote MCP server.
  */
 import type { TetherError } from '../../common/errors.js';
-import type { JsonRpcMessage, MessageInfo } from '../../common/jsonrpc.js';
+import type { JsonRpcId, JsonRpcMessage, MessageInfo } from '../../common/jsonrpc.js';
 import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
 import type { Agents } from './http.js';
+import type { ToolParamHeaders } from './param-headers.js';
 
 /** A concrete transport (after auto-detection). */
 export type ConcreteTransport = Exclude<TransportKind, 'auto'>;
@@ -20,6 +21,12 @@ export interface UpstreamHandlers {
   closed(error: TetherError): void;
   /** Something worth a line in the traffic log: an HTTP status, a stream opened or resumed. */
   event(type: string, detail: string): void;
+  /**
+   * The answer to request `id` can no longer arrive on this connection (its response stream broke
+   * and could not be resumed in time); the connection itself lives on. Without it such a request
+   * just gets no answer (the caller's own timeout applies).
+   */
+  requestFailed?(id: JsonRpcId, error: TetherError): void;
 }
 
 /** One message to send, with what the relay already knows of it. */
@@ -38,13 +45,23 @@ export interface OutboundMessage {
 export interface UpstreamConnection {
   readonly transport: ConcreteTransport;
   /**
-   * Sends one message. Resolves once the transport has handed it over (and, for a Streamable HTTP
-   * POST answered with a stream, once that stream ended). Responses arrive through
-   * {@link UpstreamHandlers.message}.
+   * Sends one message. Resolves once the server accepted it: the transport handed it over, and for
+   * HTTP the response headers arrived (a JSON body is read first; an SSE response stream is read in
+   * the background, so no message waits for another's stream). Responses arrive through
+   * {@link UpstreamHandlers.message}; a stream that breaks later is reported through
+   * {@link UpstreamHandlers.requestFailed}.
    * @throws TetherError UPSTREAM_UNREACHABLE, UPSTREAM_PROTOCOL, UPSTREAM_SESSION_LOST, AUTH_REQUIRED
-   *   when the message could not be delivered or its response can no longer arrive
+   *   when the message could not be delivered or the server refused it
    */
   send(msg: OutboundMessage): Promise<void>;
+  /**
+   * Cancels request `id` as its transport and protocol version say. A 2026-07-28 Streamable HTTP
+   * request: its response stream is closed, which is the cancellation signal, and `notice` is not
+   * sent (MCP 2026-07-28 basic/patterns/cancellation). Any other: `notice` (a
+   * `notifications/cancelled`) is sent, and a Streamable HTTP response stream of the request is
+   * closed too. Never throws; a failure to send `notice` becomes an event.
+   */
+  cancel(id: JsonRpcId, notice: OutboundMessage): void;
   /** The protocol version negotiated by `initialize`; later requests carry it in their headers. */
   setProtocolVersion(version: string): void;
   /** Ends the session (Streamable HTTP: DELETE with the session id) and frees its sockets. */
@@ -80,6 +97,11 @@ export interface UpstreamOptions {
   handlers: UpstreamHandlers;
   /** The endpoint's credentials, when its config has `auth`. */
   auth?: UpstreamAuth;
+  /**
+   * The endpoint's learned `x-mcp-header` annotations (one per endpoint, so a new connection knows
+   * them at once); a connection without makes its own.
+   */
+  toolHeaders?: ToolParamHeaders;
 }
 
 /** What the network transports (Streamable HTTP, SSE, WebSocket) need besides. */

@@ -4,8 +4,9 @@
  */
 import WebSocket from 'ws';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import { toSingleLine } from '../../common/ndjson.js';
+import type { JsonRpcId } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, wwwAuthenticate } from './auth-headers.js';
+import { deliverText, sendNotice } from './messages.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -89,18 +90,7 @@ class WebSocketUpstream implements UpstreamConnection {
     private readonly opts: NetworkUpstreamOptions,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const text = isBinary ? data.toString('utf8') : data.toString();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        opts.handlers.event(
-          'protocol-error',
-          `ignored a WebSocket frame that is not JSON (${text.length} chars)`,
-        );
-        return;
-      }
-      opts.handlers.message(toSingleLine(text, parsed), parsed);
+      deliverText(opts.handlers, isBinary ? data.toString('utf8') : data.toString(), 'a WebSocket frame');
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.dead) return;
@@ -116,6 +106,10 @@ class WebSocketUpstream implements UpstreamConnection {
 
   setProtocolVersion(): void {
     // WebSocket frames carry no per-message headers.
+  }
+
+  cancel(_id: JsonRpcId, notice: OutboundMessage): void {
+    sendNotice(this, notice, this.opts.handlers);
   }
 
   send(msg: OutboundMessage): Promise<void> {

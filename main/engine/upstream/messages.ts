@@ -1,0 +1,50 @@
+/**
+ * How every transport hands what the server sent to the relay: one JSON text (a JSON body, an SSE
+ * event's data, a WebSocket frame, a stdio line) holds one JSON-RPC message or, since MCP
+ * 2025-03-26, a batch array of them (JSON-RPC 2.0 §6). Each message goes on as its own single-line
+ * text, with the server's bytes kept.
+ */
+import { splitJsonArray, toSingleLine } from '../../common/ndjson.js';
+import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
+
+/**
+ * Parses `text` and hands each message in it to `handlers.message`; text that is not JSON becomes
+ * a `protocol-error` event.
+ * @param what where the text came from, for the event ("an SSE event", "a WebSocket frame")
+ * @returns the parsed messages handed on (empty when none)
+ */
+export function deliverText(handlers: UpstreamHandlers, text: string, what: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    handlers.event('protocol-error', `ignored ${what} that is not JSON (${text.length} chars)`);
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    handlers.message(toSingleLine(text), parsed);
+    return [parsed];
+  }
+  const texts = splitJsonArray(text);
+  parsed.forEach((m, i) => handlers.message(toSingleLine(texts[i] ?? JSON.stringify(m)), m));
+  return parsed;
+}
+
+/**
+ * Cancels a request on a transport where cancellation is the `notifications/cancelled` message
+ * (stdio, WebSocket, legacy SSE: MCP 2025-11-25 §Cancellation); a failure to send becomes an event.
+ */
+export function sendNotice(
+  conn: UpstreamConnection,
+  notice: OutboundMessage,
+  handlers: UpstreamHandlers,
+): void {
+  conn
+    .send(notice)
+    .catch((err: unknown) =>
+      handlers.event(
+        'send-failed',
+        `notifications/cancelled: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    );
+}
