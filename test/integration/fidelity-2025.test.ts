@@ -5,6 +5,7 @@
  * - SSE polling: `retry:` is waited in full, and resumed again and again until the answer;
  * - an array in an SSE event is split into its messages;
  * - the server's own JSON-RPC error body (HTTP 400, id null) is what the client gets;
+ * - a request past `requestTimeoutMs` gets `notifications/cancelled` and its stream is closed;
  * - a 2025-03-26 client batch is answered with one batch array line;
  * - after a transparent re-initialize, subscriptions and the log level are replayed, or the client
  *   is told to re-sync with `notifications/resources/list_changed`.
@@ -20,6 +21,7 @@ beforeAll(async () => {
   server = await startOddServer();
   home = makeHome();
   await cliOk(home.env, ['add', 'odd', server.url]);
+  await cliOk(home.env, ['add', 'odd-short', server.url, '--request-timeout', '1500']);
 });
 
 afterAll(async () => {
@@ -30,8 +32,8 @@ afterAll(async () => {
 type Msg = Record<string, unknown>;
 
 /** A shim whose stdout lines are kept both raw and parsed. */
-function shimWithLines(): { shim: RawShim; raw: string[]; lines: unknown[] } {
-  const shim = rawShim(home.env, 'odd');
+function shimWithLines(endpoint = 'odd'): { shim: RawShim; raw: string[]; lines: unknown[] } {
+  const shim = rawShim(home.env, endpoint);
   const raw: string[] = [];
   const lines: unknown[] = [];
   let buf = '';
@@ -135,6 +137,24 @@ describe('2025-era fidelity', () => {
         id: 'r1',
         error: { code: -32099, message: 'refused by the server itself' },
       });
+    } finally {
+      await shim.close();
+    }
+  });
+
+  it('cancels a request past requestTimeoutMs and closes its response stream', async () => {
+    const { shim, lines } = shimWithLines('odd-short');
+    try {
+      await initialize(shim, lines);
+      const before = server.hangsClosed();
+      shim.send(call('h1', 'hang'));
+      expect((await answer(lines, 'h1'))['error']).toMatchObject({ data: { code: 'UPSTREAM_TIMEOUT' } });
+      await vi.waitFor(() => expect(server.hangsClosed()).toBe(before + 1), { timeout: 20_000 });
+      const cancel = server.received.find((r) => r.method === 'notifications/cancelled');
+      expect(cancel?.params).toMatchObject({ requestId: 'h1' });
+      // The session goes on.
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 'h2', method: 'ping' }));
+      expect((await answer(lines, 'h2'))['result']).toEqual({});
     } finally {
       await shim.close();
     }
