@@ -5,7 +5,8 @@
  *   `subscriptions/listen` stream stays open, even when the listen is the session's first message;
  * - `notifications/cancelled` closes the request's response stream and is not POSTed;
  *   `requestTimeoutMs` closes it too, the listen is exempt from it, and the shim leaving closes all;
- * - `x-mcp-header` parameters go up as `Mcp-Param-*` headers.
+ * - `x-mcp-header` parameters go up as `Mcp-Param-*` headers; after a HeaderMismatch the tools are
+ *   re-read and the call sent again.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
@@ -205,6 +206,36 @@ describe('2026-07-28 straight through', () => {
         'us-west1',
         `=?base64?${Buffer.from('Zürich ').toString('base64')}?=`,
       ]);
+    } finally {
+      stop();
+      await shim.close();
+    }
+  });
+
+  it('re-reads tools/list and sends the call again when the server says HeaderMismatch', async () => {
+    // A fresh endpoint: nothing learned yet, and the client calls the tool without listing first.
+    await cliOk(home.env, ['add', 'modern-fresh', server.url]);
+    const shim = rawShim(home.env, 'modern-fresh');
+    const { lines, stop } = collect(shim);
+    try {
+      const from = server.requests.length;
+      shim.send(
+        modern(40, 'tools/call', { name: 'region_query', arguments: { region: 'eu-north1', query: 'q' } }),
+      );
+      expect(text(await answer(lines, 40))).toBe('eu-north1: q');
+      // (Era detection and health may send server/discover meanwhile: not counted.)
+      const seen = server.requests
+        .slice(from)
+        .filter((r) => r.httpMethod === 'POST' && String(r.body?.['method']).startsWith('tools/'));
+      expect(seen.map((r) => [r.body?.['method'], r.status])).toEqual([
+        ['tools/call', 400],
+        ['tools/list', 200],
+        ['tools/call', 200],
+      ]);
+      expect(String(seen[1]!.body?.['id'])).toMatch(/^mcp-tether:headers:/);
+      expect(seen[2]!.headers['mcp-param-region']).toBe('eu-north1');
+      // The engine's own tools/list is not the client's business.
+      expect(lines.filter((l) => String(l['id']).startsWith('mcp-tether'))).toEqual([]);
     } finally {
       stop();
       await shim.close();

@@ -35,6 +35,10 @@ import type {
 const DEFAULT_RETRY_MS = 1000;
 /** How much of an HTTP error body an error keeps (characters). */
 const ERROR_BODY_CHARS = 4096;
+/** HeaderMismatch (MCP 2026-07-28 streamable-http "Server Validation"). */
+const HEADER_MISMATCH = -32020;
+/** Most `tools/list` pages read to re-learn `x-mcp-header` annotations. */
+const MAX_TOOL_PAGES = 20;
 
 /** Waits `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -87,6 +91,8 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   private getStreamStarted = false;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly toolHeaders: ToolParamHeaders;
+  /** Ids of the engine's own requests on this connection (`mcp-tether:headers:<n>`). */
+  private ownIds = 0;
 
   /** @param opts endpoint config, handlers, agents */
   constructor(private readonly opts: NetworkUpstreamOptions) {
@@ -104,7 +110,12 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     return h;
   }
 
-  async send(msg: OutboundMessage): Promise<void> {
+  send(msg: OutboundMessage): Promise<void> {
+    return this.post(msg, false);
+  }
+
+  /** Sends `msg`; `refreshed`: the tool annotations were re-read for it already (see failStatus). */
+  private async post(msg: OutboundMessage, refreshed: boolean): Promise<void> {
     if (this.dead) throw new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the upstream session has ended');
     const flight: InFlight = {
       abort: new AbortController(),
@@ -150,7 +161,10 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       try {
         if (status === 202 || status === 204) res.resume();
         else if (status === 200) await this.readJson(res, msg, flight, ctype);
-        else await this.failStatus(res, status, msg);
+        else if ((await this.failStatus(res, status, msg, flight, refreshed)) === 'resend') {
+          done();
+          return this.post(msg, true);
+        }
       } finally {
         done();
       }
@@ -271,7 +285,20 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     }
   }
 
-  private async failStatus(res: IncomingMessage, status: number, msg: OutboundMessage): Promise<void> {
+  /**
+   * Handles an HTTP error answer: a lost session, refused credentials, the server's own JSON-RPC
+   * error (delivered as the answer), or an error thrown with the status and the body's start.
+   * @returns 'resend' when a modern `tools/call` was refused with HeaderMismatch (-32020) and the
+   *   tools' `x-mcp-header` annotations were re-read: MCP 2026-07-28 streamable-http "Client
+   *   Behavior" says to re-list the tools and retry
+   */
+  private async failStatus(
+    res: IncomingMessage,
+    status: number,
+    msg: OutboundMessage,
+    flight: InFlight,
+    refreshed: boolean,
+  ): Promise<'resend' | undefined> {
     const text = await readBody(res, 65_536).catch(() => '');
     if (this.sessionId && isUnknownSession(status, text)) {
       const data: Record<string, unknown> = { status };
@@ -292,8 +319,21 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     // -32022…); one with id null answers the request it came back on.
     const own = msg.info.kind === 'request' ? ownErrorAnswer(text, msg.info.id as JsonRpcId) : undefined;
     if (own !== undefined) {
+      if (
+        !refreshed &&
+        flight.modern &&
+        msg.info.method === 'tools/call' &&
+        (JSON.parse(own) as JsonRpcMessage).error?.code === HEADER_MISMATCH &&
+        (await this.relearnTools(msg, flight))
+      ) {
+        this.opts.handlers.event(
+          'headers-refresh',
+          'the server refused tools/call with HeaderMismatch; re-read tools/list and sent it again',
+        );
+        return 'resend';
+      }
       deliverText(this.opts.handlers, own, 'an HTTP error body');
-      return;
+      return undefined;
     }
     const reason = res.statusMessage ? ` ${res.statusMessage}` : '';
     throw new TetherError(
@@ -301,6 +341,73 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       `the server answered HTTP ${status}${reason} to ${msg.info.method ?? 'a response'}`,
       { status, body: text.slice(0, ERROR_BODY_CHARS) },
     );
+  }
+
+  /**
+   * Re-reads the server's tools (every page of `tools/list`, under the `_meta` of `msg`) to learn
+   * their `x-mcp-header` annotations; the answers are the engine's, not the client's.
+   * @returns true when the list was read
+   */
+  private async relearnTools(msg: OutboundMessage, flight: InFlight): Promise<boolean> {
+    const meta = (msg.parsed.params as { _meta?: unknown } | undefined)?._meta;
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const id = `mcp-tether:headers:${++this.ownIds}`;
+      const params: Record<string, unknown> = { _meta: meta };
+      if (cursor !== undefined) params['cursor'] = cursor;
+      const parsed: JsonRpcMessage = { jsonrpc: '2.0', id, method: 'tools/list', params };
+      const out: OutboundMessage = {
+        text: JSON.stringify(parsed),
+        info: { kind: 'request', id, method: 'tools/list' },
+        parsed,
+      };
+      const answer = await this.ask(out, flight.abort.signal).catch(() => undefined);
+      const result = answer?.result as { nextCursor?: unknown } | undefined;
+      if (!result) return false;
+      this.toolHeaders.learn(result);
+      if (typeof result.nextCursor !== 'string') return true;
+      cursor = result.nextCursor;
+    }
+    return true;
+  }
+
+  /** POSTs one request of the engine's own and reads its answer from JSON or an SSE stream. */
+  private async ask(out: OutboundMessage, signal: AbortSignal): Promise<JsonRpcMessage | undefined> {
+    const headers = this.baseHeaders();
+    headers['content-type'] = 'application/json';
+    headers['accept'] = 'application/json, text/event-stream';
+    const res = await postMessage(this.url, out, {
+      headers,
+      protocolVersion: this.protocolVersion,
+      net: this.opts,
+      signal,
+      onUnreachable: (err) => this.markDead(err),
+    });
+    let answer: JsonRpcMessage | undefined;
+    const take = (text: string) => {
+      try {
+        const m = JSON.parse(text) as JsonRpcMessage;
+        if (m?.id === out.info.id) answer = m;
+      } catch {
+        // not JSON: not the answer
+      }
+    };
+    if (res.statusCode !== 200) {
+      res.resume();
+      return undefined;
+    }
+    if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+      await readSse(
+        res,
+        (e) => {
+          if (answer !== undefined || !e.data) return;
+          take(e.data);
+          if (answer !== undefined) res.destroy(); // answered: the rest of the stream is not ours
+        },
+        this.opts.maxMessageBytes,
+      );
+    } else take(await readBody(res, this.opts.maxMessageBytes));
+    return answer;
   }
 
   /**
