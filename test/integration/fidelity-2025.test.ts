@@ -3,7 +3,7 @@
  * things (test/fixtures/odd-2025-server.ts):
  * - a pretty-printed answer reaches the client with only its CR/LF removed (no re-serialization);
  * - SSE polling: `retry:` is waited in full, and resumed again and again until the answer;
- * - an array in an SSE event is split into its messages;
+ * - an array in an SSE event or a WebSocket frame is split into its messages;
  * - the server's own JSON-RPC error body (HTTP 400, id null) is what the client gets;
  * - a request past `requestTimeoutMs` gets `notifications/cancelled` and its stream is closed;
  * - a 2025-03-26 client batch is answered with one batch array line;
@@ -22,6 +22,7 @@ beforeAll(async () => {
   home = makeHome();
   await cliOk(home.env, ['add', 'odd', server.url]);
   await cliOk(home.env, ['add', 'odd-short', server.url, '--request-timeout', '1500']);
+  await cliOk(home.env, ['add', 'odd-ws', server.wsUrl]);
 });
 
 afterAll(async () => {
@@ -109,22 +110,25 @@ describe('2025-era fidelity', () => {
     }
   });
 
-  it('splits an array in an SSE event into its messages', async () => {
-    const { shim, lines } = shimWithLines();
-    try {
-      await initialize(shim, lines);
-      shim.send(call('b1', 'batchy', {}, { progressToken: 'tok-b1' }));
-      const res = await answer(lines, 'b1');
-      expect(res['result']).toEqual({ content: [{ type: 'text', text: 'batched' }] });
-      expect(lines).toContainEqual({
-        jsonrpc: '2.0',
-        method: 'notifications/progress',
-        params: { progressToken: 'tok-b1', progress: 1 },
-      });
-    } finally {
-      await shim.close();
-    }
-  });
+  it.each(['odd', 'odd-ws'])(
+    'splits an array in an SSE event or a frame into its messages (%s)',
+    async (endpoint) => {
+      const { shim, lines } = shimWithLines(endpoint);
+      try {
+        await initialize(shim, lines);
+        shim.send(call('b1', 'batchy', {}, { progressToken: 'tok-b1' }));
+        const res = await answer(lines, 'b1');
+        expect(res['result']).toEqual({ content: [{ type: 'text', text: 'batched' }] });
+        expect(lines).toContainEqual({
+          jsonrpc: '2.0',
+          method: 'notifications/progress',
+          params: { progressToken: 'tok-b1', progress: 1 },
+        });
+      } finally {
+        await shim.close();
+      }
+    },
+  );
 
   it("passes the server's own JSON-RPC error body on, for the request's id", async () => {
     const { shim, lines } = shimWithLines();
@@ -150,8 +154,13 @@ describe('2025-era fidelity', () => {
       shim.send(call('h1', 'hang'));
       expect((await answer(lines, 'h1'))['error']).toMatchObject({ data: { code: 'UPSTREAM_TIMEOUT' } });
       await vi.waitFor(() => expect(server.hangsClosed()).toBe(before + 1), { timeout: 20_000 });
-      const cancel = server.received.find((r) => r.method === 'notifications/cancelled');
-      expect(cancel?.params).toMatchObject({ requestId: 'h1' });
+      await vi.waitFor(
+        () =>
+          expect(server.received.find((r) => r.method === 'notifications/cancelled')?.params).toMatchObject({
+            requestId: 'h1',
+          }),
+        { timeout: 20_000 },
+      );
       // The session goes on.
       shim.send(JSON.stringify({ jsonrpc: '2.0', id: 'h2', method: 'ping' }));
       expect((await answer(lines, 'h2'))['result']).toEqual({});
