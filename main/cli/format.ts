@@ -51,12 +51,24 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
   const rows = status.endpoints.map((s) => [
     s.name,
     `${s.state} (${duration(s.timeInStateMs)})`,
+    formatEra(s),
     s.rttMs !== undefined ? `${s.rttMs} ms` : '-',
     String(s.sessions),
     String(s.reconnects),
     s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '-',
   ]);
-  return `${head}\n${table([['NAME', 'STATE', 'PING RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
+  return `${head}\n${table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
+}
+
+/**
+ * The server's era and versions as `status` shows them: `modern (2026-07-28)`, `legacy
+ * (2025-11-25)` (the version the clients negotiated) or `-` before the first probe.
+ */
+export function formatEra(s: Pick<EndpointStatus, 'era' | 'serverVersions' | 'protocolVersion'>): string {
+  if (!s.era) return '-';
+  const versions =
+    s.era === 'modern' ? (s.serverVersions ?? []) : s.protocolVersion ? [s.protocolVersion] : [];
+  return versions.length > 0 ? `${s.era} (${versions.join(', ')})` : s.era;
 }
 
 function clock(iso: string): string {

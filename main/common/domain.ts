@@ -49,6 +49,13 @@ export interface EndpointStatus {
   sessions: number;
   /** True when the user asked to keep it connected (`mcp-tether connect`). */
   pinned: boolean;
+  /**
+   * The server's era (MCP 2026-07-28 basic/versioning): `legacy` (`initialize`-based) or `modern`
+   * (per-request `_meta`), once probed.
+   */
+  era?: 'legacy' | 'modern';
+  /** The protocol versions a modern server said it supports (`server/discover`). */
+  serverVersions?: string[];
 }
 
 /** Message direction relative to the remote server (MCP's client and server roles). */

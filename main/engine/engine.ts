@@ -25,6 +25,7 @@ import { runSshDoctor } from './health/ssh-doctor.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
+import { EraStore } from './protocol/era-store.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
 import {
@@ -55,6 +56,8 @@ export class Engine {
   /** The OS keychain: the only place secrets are kept. */
   private readonly keychain: SecretStore;
   private readonly endpoints = new Map<string, Endpoint>();
+  /** The era of each endpoint's server, cached in the state directory. */
+  private readonly eras: EraStore;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
@@ -70,6 +73,7 @@ export class Engine {
   private resolveStopped!: () => void;
 
   constructor(private readonly opts: EngineOptions) {
+    this.eras = new EraStore(join(opts.paths.stateDir, 'eras.json'));
     this.store = new ConfigStore(opts.paths.configFile);
     let settings: ConfigFile['settings'];
     try {
@@ -222,6 +226,7 @@ export class Engine {
             onStatus: (s) => this.broadcastStatus(s),
             knownHostsFiles: this.knownHostsFiles(),
             credentials: (n, ec) => this.credentials(n, ec),
+            eras: this.eras,
           }),
         );
       }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { exited, ROOT } from './processes.js';
 
@@ -147,10 +147,15 @@ export async function cliOk(env: NodeJS.ProcessEnv, args: string[]): Promise<str
   return r.stdout;
 }
 
-/** An SDK client connected through `mcp-tether shim <name>`, spawned by StdioClientTransport. */
+/**
+ * An SDK client connected through `mcp-tether shim <name>`, spawned by StdioClientTransport.
+ * `options` go to the SDK Client (its capabilities); `beforeConnect` registers handlers on it first.
+ */
 export async function shimClient(
   env: NodeJS.ProcessEnv,
   name: string,
+  options: ClientOptions = {},
+  beforeConnect?: (client: Client) => void,
 ): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -160,7 +165,8 @@ export async function shimClient(
   });
   let stderr = '';
   transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const client = new Client({ name: 'tether-test', version: '1.0.0' });
+  const client = new Client({ name: 'tether-test', version: '1.0.0' }, options);
+  beforeConnect?.(client);
   await client.connect(transport);
   return { client, transport, stderr: () => stderr };
 }

@@ -176,6 +176,8 @@ describe('formatStatus', () => {
           rttHistory: [1.25],
           sessions: 2,
           reconnects: 1,
+          era: 'modern',
+          serverVersions: ['2026-07-28'],
         }),
         ep({
           name: 'far-away',
@@ -192,11 +194,20 @@ describe('formatStatus', () => {
     });
     const lines = out.split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toMatch(/^NAME\s+STATE\s+PING RTT\s+SESSIONS\s+RECONNECTS\s+LAST ERROR$/);
-    expect(lines[2]!.split(/\s{2,}/)).toEqual(['ev', 'ready (42 s)', '1.25 ms', '2', '1', '-']);
+    expect(lines[1]).toMatch(/^NAME\s+STATE\s+ERA\s+RTT\s+SESSIONS\s+RECONNECTS\s+LAST ERROR$/);
+    expect(lines[2]!.split(/\s{2,}/)).toEqual([
+      'ev',
+      'ready (42 s)',
+      'modern (2026-07-28)',
+      '1.25 ms',
+      '2',
+      '1',
+      '-',
+    ]);
     expect(lines[3]!.split(/\s{2,}/)).toEqual([
       'far-away',
       'down (800 ms)',
+      '-',
       '-',
       '0',
       '3',

@@ -19,19 +19,26 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
-import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import type { JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { EndpointConfig, TransportKind } from '../../common/schemas.js';
 import type { EndpointCredentials } from '../auth/credentials.js';
 
 /** An endpoint reached directly by URL (not over SSH). */
 type HttpEndpointConfig = EndpointConfig & { url: string };
-import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
+import {
+  discoverProbe,
+  internalHandlers,
+  legacyHandshake,
+  liveness,
+  type ModernContext,
+} from '../protocol/handshake.js';
+import { LATEST_LEGACY_VERSION, type Era } from '../protocol/versions.js';
+import { InternalCalls } from '../relay/internal-calls.js';
 import { addMessageHeaders } from '../upstream/headers.js';
 import { createAgents, readBody, readSse, sendHttp, type Agents } from '../upstream/http.js';
 import { shellQuote } from '../upstream/ssh-stdio.js';
 import { openUpstream } from '../upstream/open.js';
 import type { ConcreteTransport, OutboundMessage, UpstreamConnection } from '../upstream/types.js';
-import { PROBE_PROTOCOL_VERSION } from './probe.js';
 
 /** What one check found: the fields of a {@link DoctorStep} without the layer and the timing. */
 export interface Finding {
@@ -492,6 +499,12 @@ function redactedPath(u: URL): string {
   return `${u.pathname}${u.search ? '?…' : ''}`;
 }
 
+/** Who the doctor says it is. */
+const DOCTOR_CONTEXT: ModernContext = {
+  clientInfo: { name: 'mcp-tether-doctor', version: '1' },
+  capabilities: {},
+};
+
 /** The answer to a raw `initialize` POST, read as JSON or an SSE stream. */
 interface InitializeAnswer {
   framing: 'json' | 'sse';
@@ -508,7 +521,7 @@ function rawInitialize(id: string): OutboundMessage {
     id,
     method: 'initialize',
     params: {
-      protocolVersion: PROBE_PROTOCOL_VERSION,
+      protocolVersion: LATEST_LEGACY_VERSION,
       capabilities: {},
       clientInfo: { name: 'mcp-tether-doctor', version: '1' },
     },
@@ -596,6 +609,8 @@ class Doctor {
   private observation: HttpObservation | undefined;
   private conn: UpstreamConnection | undefined;
   private calls = new InternalCalls('doctor');
+  /** The server's era, found by the initialize step. */
+  private era: Era = 'legacy';
   /** The endpoint's credentials for this run (read at the config step), never shown. */
   private creds: Record<string, string> = {};
 
@@ -1124,97 +1139,95 @@ class Doctor {
     });
   }
 
+  /**
+   * The MCP handshake through MCP Tether's own transport, as the relay does it (the protocol
+   * module's): a `server/discover` probe finds the era (MCP 2026-07-28 basic/versioning); a modern
+   * server keeps that connection, a legacy one gets `initialize` and `notifications/initialized`.
+   */
   private async checkInitialize(): Promise<Finding> {
-    const calls = this.calls;
-    const { out, response } = calls.request(
-      'initialize',
-      {
-        protocolVersion: PROBE_PROTOCOL_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'mcp-tether-doctor', version: '1' },
-      },
-      this.timeoutMs,
-    );
     const events: string[] = [];
     // The doctor bounds every wait by the connect timeout, the relay's request timeout included.
     const config: EndpointConfig = { ...this.config, requestTimeoutMs: this.timeoutMs };
-    const opening = openUpstream(
-      {
-        name: this.name,
-        config,
-        ...(this.auth ? { auth: this.auth } : {}),
-        agents: this.agents,
-        maxMessageBytes: MAX_BODY_BYTES,
-        handlers: {
-          message: (_text, parsed) => {
-            const info = inspectMessage(parsed);
-            if (typeof info !== 'string') calls.settle(info, parsed as JsonRpcMessage);
-          },
-          closed: (err) => calls.failAll(err),
-          event: (type, detail) => {
-            if (type === 'transport') events.push(detail);
-          },
+    const open = (first: OutboundMessage): Promise<UpstreamConnection> => {
+      const calls = this.calls;
+      const opening = openUpstream(
+        {
+          name: this.name,
+          config,
+          ...(this.auth ? { auth: this.auth } : {}),
+          agents: this.agents,
+          maxMessageBytes: MAX_BODY_BYTES,
+          handlers: internalHandlers(() => calls, {
+            event: (type, detail) => {
+              if (type === 'transport') events.push(detail);
+            },
+          }),
         },
-      },
-      out,
-    );
-    let conn: UpstreamConnection;
-    try {
+        first,
+      );
       // `auto` on http(s) may take two network actions (the POST, then the legacy SSE GET).
-      conn = await withTimeout(opening, 2 * this.timeoutMs + 500, () => {
+      return withTimeout(opening, 2 * this.timeoutMs + 500, () => {
         void opening.then((c) => c.close()).catch(() => undefined);
         return new TetherError(
           ErrorCode.UPSTREAM_TIMEOUT,
           `opening the session took longer than ${this.timeoutMs} ms`,
         );
       });
-    } catch (err) {
-      return this.mcpFailure(err, 'opening the session and sending initialize');
-    }
-    this.conn = conn;
-    let answer: JsonRpcMessage;
+    };
+    const via = (conn: UpstreamConnection) =>
+      `over ${conn.transport} through MCP Tether's own client${events.length ? ` (${events.join('; ')})` : ''}`;
+    let probe;
     try {
-      answer = await response;
+      probe = await discoverProbe({
+        calls: this.calls,
+        timeoutMs: this.timeoutMs,
+        ctx: DOCTOR_CONTEXT,
+        open,
+      });
     } catch (err) {
-      return this.mcpFailure(err, 'waiting for the initialize response');
+      return this.mcpFailure(err, 'opening the session and sending server/discover');
     }
-    let version: string;
-    try {
-      version = negotiatedVersion(answer);
-    } catch (err) {
+    if (probe.verdict.era === 'modern') {
+      this.conn = probe.conn;
+      this.era = 'modern';
+      const info = probe.verdict.discover?.serverInfo;
+      const server = info ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '(unnamed server)';
       return {
-        ok: false,
-        detail: toTetherError(err).message,
-        hint: 'the server answered initialize with an error or without a protocol version: read its message, and check the server’s logs',
+        ok: true,
+        detail: `${server}, modern server (server/discover: ${probe.verdict.versions.join(', ')}), ${via(probe.conn)}`,
       };
     }
-    conn.setProtocolVersion(version);
-    const result = answer.result as { serverInfo?: { name?: unknown; version?: unknown; title?: unknown } };
-    const info = result.serverInfo ?? {};
-    const server = `${typeof info.name === 'string' ? info.name : '(unnamed server)'}${typeof info.version === 'string' ? ` ${info.version}` : ''}`;
-    const initialized: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
+    await probe.conn.close().catch(() => undefined);
+    events.length = 0;
+    this.calls = new InternalCalls('doctor');
+    let session;
     try {
-      await withTimeout(
-        conn.send({
-          text: JSON.stringify(initialized),
-          info: { kind: 'notification', method: 'notifications/initialized' },
-          parsed: initialized,
-        }),
-        this.timeoutMs,
-        () =>
-          new TetherError(
-            ErrorCode.UPSTREAM_TIMEOUT,
-            `notifications/initialized not delivered within ${this.timeoutMs} ms`,
-          ),
-      );
+      session = await legacyHandshake({
+        calls: this.calls,
+        timeoutMs: this.timeoutMs,
+        clientInfo: DOCTOR_CONTEXT.clientInfo,
+        open,
+      });
     } catch (err) {
-      return this.mcpFailure(err, 'sending notifications/initialized');
+      const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+      if (e.data['rpcCode'] !== undefined)
+        return {
+          ok: false,
+          detail: e.message,
+          hint: 'the server answered initialize with an error: read its message, and check the server’s logs',
+        };
+      return this.mcpFailure(e, 'the initialize handshake');
     }
+    this.conn = session.conn;
+    this.era = 'legacy';
+    const info = (session.result['serverInfo'] ?? {}) as { name?: unknown; version?: unknown };
+    const server = `${typeof info.name === 'string' ? info.name : '(unnamed server)'}${typeof info.version === 'string' ? ` ${info.version}` : ''}`;
+    const v = session.version;
     return {
       ok: true,
       detail:
-        `${server}, protocol ${version}${version !== PROBE_PROTOCOL_VERSION ? ` (asked for ${PROBE_PROTOCOL_VERSION})` : ''}, ` +
-        `over ${conn.transport} through MCP Tether's own client${events.length ? ` (${events.join('; ')})` : ''}`,
+        `${server}, legacy server, protocol ${v}${v !== LATEST_LEGACY_VERSION ? ` (asked for ${LATEST_LEGACY_VERSION})` : ''}, ` +
+        via(session.conn),
     };
   }
 
@@ -1235,36 +1248,43 @@ class Doctor {
     };
   }
 
+  /** Liveness as the health probe checks it: `ping` (legacy) or `server/discover` (modern). */
   private async checkPing(): Promise<Finding> {
     const conn = this.conn;
     if (!conn) return { ok: false, detail: 'no session to ping', hint: 'see the initialize step' };
-    const { out, response } = this.calls.request('ping', {}, this.timeoutMs);
-    const t0 = performance.now();
-    let answer: JsonRpcMessage;
+    const method = this.era === 'modern' ? 'server/discover' : 'ping';
+    let rtt: number;
+    let failure: TetherError | undefined;
     try {
-      await withTimeout(
-        conn.send(out),
-        this.timeoutMs,
-        () => new TetherError(ErrorCode.UPSTREAM_TIMEOUT, `ping not delivered within ${this.timeoutMs} ms`),
+      rtt = await withTimeout(
+        liveness(conn, this.era, { calls: this.calls, timeoutMs: this.timeoutMs, ctx: DOCTOR_CONTEXT }),
+        this.timeoutMs + 100,
+        () =>
+          new TetherError(ErrorCode.UPSTREAM_TIMEOUT, `${method} not answered within ${this.timeoutMs} ms`),
       );
-      answer = await response;
     } catch (err) {
-      return this.mcpFailure(err, 'ping');
+      const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+      if (e.code !== ErrorCode.UPSTREAM_PROTOCOL) return this.mcpFailure(e, method);
+      failure = e;
+      rtt = 0;
     }
-    const rtt = Math.round((performance.now() - t0) * 100) / 100;
     this.conn = undefined;
     const closed = await withTimeout(conn.close(), CLOSE_TIMEOUT_MS, () => new Error('timeout')).then(
-      () => 'session closed' + (conn.transport === 'streamable-http' ? ' (DELETE)' : ''),
+      () =>
+        'session closed' + (conn.transport === 'streamable-http' && this.era === 'legacy' ? ' (DELETE)' : ''),
       () => 'closing the session timed out',
     );
-    if (answer.error) {
+    if (failure) {
       return {
         ok: false,
-        detail: `the server answered ping with an error: ${answer.error.message} (${answer.error.code}); ${closed}`,
-        hint: 'MCP 2025-11-25 §Utilities/Ping requires servers to answer ping: health probes will mark this endpoint degraded; update the server',
+        detail: `the server answered ${method} with an error: ${failure.message}; ${closed}`,
+        hint:
+          this.era === 'modern'
+            ? 'MCP 2026-07-28 server/discover says servers MUST implement it: health probes will mark this endpoint down; update the server'
+            : 'MCP 2025-11-25 §Utilities/Ping requires servers to answer ping: health probes will mark this endpoint degraded; update the server',
       };
     }
-    return { ok: true, detail: `ping answered in ${rtt} ms; ${closed}` };
+    return { ok: true, detail: `${method} answered in ${rtt} ms; ${closed}` };
   }
 }
 

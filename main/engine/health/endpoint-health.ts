@@ -1,6 +1,6 @@
 /**
  * The health state machine of one endpoint (DESIGN §5). Fed by the relay (requests that succeed or
- * fail) and by the probe (MCP `ping` RTT); tells its owner about every change.
+ * fail) and by the probe (the RTT of MCP `ping`, or of `server/discover` for a modern server); tells its owner about every change.
  */
 import type { EndpointStatus, HealthState, LastError } from '../../common/domain.js';
 import { ErrorCode, type TetherError } from '../../common/errors.js';
@@ -33,6 +33,7 @@ export class EndpointHealth {
   private reconnects = 0;
   private transport: ConcreteTransport | undefined;
   private protocolVersion: string | undefined;
+  private serverEra: { era: 'legacy' | 'modern'; versions: string[] } | undefined;
   /** Shim sessions attached now (kept by the owner). */
   sessions = 0;
   /** Kept connected by the user. */
@@ -65,6 +66,10 @@ export class EndpointHealth {
     };
     if (this.transport) s.transport = this.transport;
     if (this.protocolVersion) s.protocolVersion = this.protocolVersion;
+    if (this.serverEra) {
+      s.era = this.serverEra.era;
+      if (this.serverEra.versions.length > 0) s.serverVersions = [...this.serverEra.versions];
+    }
     if (this.rttMs !== undefined) s.rttMs = this.rttMs;
     if (this.lastError) s.lastError = this.lastError;
     return s;
@@ -128,6 +133,12 @@ export class EndpointHealth {
   negotiated(transport: ConcreteTransport, protocolVersion?: string): void {
     this.transport = transport;
     if (protocolVersion) this.protocolVersion = protocolVersion;
+    this.onChange(this.status());
+  }
+
+  /** The server's era and, for a modern server, the versions it supports. */
+  era(era: 'legacy' | 'modern', versions: string[]): void {
+    this.serverEra = { era, versions };
     this.onChange(this.status());
   }
 

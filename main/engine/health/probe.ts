@@ -1,17 +1,30 @@
 /**
- * The health probe of one endpoint: while the endpoint is in use, a session of the engine's own
- * sends MCP `ping` (MCP 2025-11-25 §Utilities/Ping) every `pingIntervalMs` and measures the
- * round trip. When the remote is down it retries with exponential backoff and jitter.
+ * The health probe of one endpoint: while the endpoint is in use, a connection of the engine's own
+ * checks the server every `pingIntervalMs` and measures the round trip: MCP `ping` on a legacy
+ * session (MCP 2025-11-25 basic/utilities/ping), `server/discover` on a modern server (MCP
+ * 2026-07-28 removed `ping`). The handshake and the check are the protocol module's. When the
+ * remote is down it retries with exponential backoff and jitter.
  */
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { Endpoint } from '../relay/endpoint.js';
-import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
+import {
+  discoverProbe,
+  internalHandlers,
+  legacyHandshake,
+  liveness,
+  type ModernContext,
+} from '../protocol/handshake.js';
+import type { Era } from '../protocol/versions.js';
+import { InternalCalls } from '../relay/internal-calls.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
 
-/** The protocol version the probe asks for; servers answer with one they support. */
-export const PROBE_PROTOCOL_VERSION = '2025-11-25';
+/** Who the probe says it is. */
+const HEALTH_CONTEXT: ModernContext = {
+  clientInfo: { name: 'mcp-tether-health', version: '1' },
+  capabilities: {},
+};
 const SESSION = 'health';
 const MIN_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
@@ -26,6 +39,7 @@ export function backoffMs(failures: number, random: () => number = Math.random):
 export class HealthProbe {
   private running = false;
   private conn: UpstreamConnection | undefined;
+  private era: Era = 'legacy';
   private calls = new InternalCalls('health');
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -80,57 +94,46 @@ export class HealthProbe {
     this.recorder.record(input);
   }
 
-  private async connect(): Promise<UpstreamConnection> {
+  /**
+   * Opens the probe's own connection, as the server's era asks: a legacy session (`initialize`,
+   * `notifications/initialized`), or for a modern server a first `server/discover`.
+   */
+  private async connect(): Promise<{ conn: UpstreamConnection; era: Era }> {
     const ep = this.endpoint;
     this.calls = new InternalCalls('health');
     const calls = this.calls;
-    const { out, response } = calls.request(
-      'initialize',
-      {
-        protocolVersion: PROBE_PROTOCOL_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'mcp-tether-health', version: '1' },
+    const handlers = internalHandlers(() => calls, {
+      closed: (err) => {
+        if (calls === this.calls) {
+          this.conn = undefined;
+          calls.failAll(err);
+        }
       },
-      ep.config.connectTimeoutMs,
-    );
-    this.record(out, 'client-to-server');
-    const conn = await ep.open(
-      {
-        message: (text, parsed) => {
-          const info = inspectMessage(parsed);
-          if (typeof info !== 'string' && calls.settle(info, parsed as JsonRpcMessage)) {
-            this.record({ text, parsed: parsed as JsonRpcMessage }, 'server-to-client');
-          }
-        },
-        closed: (err) => {
-          if (calls === this.calls) {
-            this.conn = undefined;
-            calls.failAll(err);
-          }
-        },
-        event: () => undefined,
-      },
-      out,
-    );
-    try {
-      const version = negotiatedVersion(await response);
-      conn.setProtocolVersion(version);
-      // A pinned endpoint with no client session shows its transport too; the protocol version
-      // shown stays the clients' (the probe always asks for its own).
-      ep.noteTransport(conn.transport);
-      const initialized: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
-      const n: OutboundMessage = {
-        text: JSON.stringify(initialized),
-        info: { kind: 'notification', method: 'notifications/initialized' },
-        parsed: initialized,
-      };
-      this.record(n, 'client-to-server');
-      await conn.send(n);
-    } catch (err) {
-      await conn.close();
-      throw err;
+    });
+    const base = {
+      calls,
+      timeoutMs: ep.config.connectTimeoutMs,
+      record: (m: { text: string; parsed: JsonRpcMessage }, d: 'client-to-server' | 'server-to-client') =>
+        this.record(m, d),
+      open: (first: OutboundMessage) => ep.openTransport(handlers, first),
+    };
+    const era = (ep.knownEra() ?? (await ep.detectEra())).era;
+    let conn: UpstreamConnection;
+    if (era === 'modern') {
+      const probe = await discoverProbe({ ...base, ctx: HEALTH_CONTEXT });
+      conn = probe.conn;
+      if (probe.verdict.era !== 'modern') {
+        await conn.close();
+        ep.forgetEra(`server/discover from the health probe: ${probe.verdict.reason}`);
+        throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, 'the server no longer answers server/discover');
+      }
+    } else {
+      conn = (await legacyHandshake({ ...base, clientInfo: HEALTH_CONTEXT.clientInfo })).conn;
     }
-    return conn;
+    // A pinned endpoint with no client session shows its transport too; the protocol version
+    // shown stays the clients' (the probe always asks for its own).
+    ep.noteTransport(conn.transport);
+    return { conn, era };
   }
 
   private async loop(): Promise<void> {
@@ -140,25 +143,22 @@ export class HealthProbe {
       try {
         if (!this.conn) {
           ep.health.connecting();
-          this.conn = await this.connect();
+          const opened = await this.connect();
+          this.conn = opened.conn;
+          this.era = opened.era;
           if (!this.running) {
             void this.conn.close();
             return;
           }
         }
-        const { out, response } = this.calls.request(
-          'ping',
-          {},
-          Math.min(ep.config.connectTimeoutMs, 10_000),
-        );
-        const t0 = performance.now();
-        const sentAt = Date.now();
-        this.record(out, 'client-to-server');
-        await this.conn.send(out);
-        const answer = await response;
-        const rtt = Math.round((performance.now() - t0) * 100) / 100;
-        if (answer.error)
-          throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, `ping failed: ${answer.error.message}`);
+        let sentAt = Date.now();
+        const rtt = await liveness(this.conn, this.era, {
+          calls: this.calls,
+          ctx: HEALTH_CONTEXT,
+          timeoutMs: Math.min(ep.config.connectTimeoutMs, 10_000),
+          record: (m, d) => this.record(m, d),
+          onSent: (at) => (sentAt = at),
+        });
         if (!this.running) return;
         ep.health.pinged(rtt, sentAt);
         failures = 0;

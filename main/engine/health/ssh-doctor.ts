@@ -8,15 +8,22 @@ import { connect } from 'node:net';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import type { TetherError } from '../../common/errors.js';
 import { ErrorCode, toTetherError } from '../../common/errors.js';
-import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { describeTarget, type EndpointConfig } from '../../common/schemas.js';
-import { InternalCalls, negotiatedVersion } from '../relay/internal-calls.js';
+import {
+  discoverProbe,
+  internalHandlers,
+  legacyHandshake,
+  liveness,
+  type ModernContext,
+} from '../protocol/handshake.js';
+import type { Era } from '../protocol/versions.js';
+import { InternalCalls } from '../relay/internal-calls.js';
 import { resolveChain, type SshHop } from '../ssh/destination.js';
 import { SshLink } from '../ssh/link.js';
 import { createAgents } from '../upstream/http.js';
 import { openUpstream } from '../upstream/open.js';
 import { remoteCommandLine } from '../upstream/ssh-stdio.js';
-import type { UpstreamConnection } from '../upstream/types.js';
+import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
 import { dnsFailure, tcpFailure } from './doctor.js';
 
 type Finding = { ok: boolean; detail: string; hint?: string };
@@ -115,55 +122,49 @@ export async function runSshDoctor(
       return report();
     if (!(await step('ssh-channel', () => channelCheck(link, config)))) return report();
 
-    const calls = new InternalCalls('doctor');
-    let version = '';
+    let calls = new InternalCalls('doctor');
+    let era: Era = 'legacy';
+    const ctx: ModernContext = { clientInfo: { name: 'mcp-tether-doctor', version: '1' }, capabilities: {} };
+    const open = (first: OutboundMessage) =>
+      openUpstream(
+        {
+          name,
+          config: { ...config, requestTimeoutMs: timeoutMs },
+          agents,
+          maxMessageBytes: 16 * 1024 * 1024,
+          ssh: link,
+          handlers: internalHandlers(() => calls),
+        },
+        first,
+      );
     if (
       !(await step('initialize', async () => {
-        const { out, response } = calls.request(
-          'initialize',
-          {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'mcp-tether-doctor', version: '1' },
-          },
-          timeoutMs,
-        );
-        conn = await openUpstream(
-          {
-            name,
-            config: { ...config, requestTimeoutMs: timeoutMs },
-            agents,
-            maxMessageBytes: 16 * 1024 * 1024,
-            ssh: link,
-            handlers: {
-              message: (_t, parsed) => {
-                const info = inspectMessage(parsed);
-                if (typeof info !== 'string') calls.settle(info, parsed as JsonRpcMessage);
-              },
-              closed: (err) => calls.failAll(err),
-              event: () => undefined,
-            },
-          },
-          out,
-        );
-        const answer = await response;
-        version = negotiatedVersion(answer);
-        conn.setProtocolVersion(version);
-        const info = (answer.result as { serverInfo?: { name?: string; version?: string } }).serverInfo;
+        // The era probe of MCP 2026-07-28 basic/transports/stdio "Backward Compatibility".
+        const probe = await discoverProbe({ calls, timeoutMs, ctx, open });
+        if (probe.verdict.era === 'modern') {
+          conn = probe.conn;
+          era = 'modern';
+          const info = probe.verdict.discover?.serverInfo;
+          return {
+            ok: true,
+            detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${probe.conn.transport}, modern server (server/discover: ${probe.verdict.versions.join(', ')})`,
+          };
+        }
+        await probe.conn.close().catch(() => undefined);
+        calls = new InternalCalls('doctor');
+        const session = await legacyHandshake({ calls, timeoutMs, clientInfo: ctx.clientInfo, open });
+        conn = session.conn;
+        const info = session.result['serverInfo'] as { name?: string; version?: string } | undefined;
         return {
           ok: true,
-          detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${conn.transport}, protocol ${version}`,
+          detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${session.conn.transport}, legacy server, protocol ${session.version}`,
         };
       }))
     )
       return report();
     await step('ping', async () => {
-      const { out, response } = calls.request('ping', {}, timeoutMs);
-      const t0 = performance.now();
-      await conn!.send(out);
-      const answer = await response;
-      if (answer.error) return { ok: false, detail: `ping answered an error: ${answer.error.message}` };
-      return { ok: true, detail: `RTT ${Math.round((performance.now() - t0) * 100) / 100} ms` };
+      const rtt = await liveness(conn!, era, { calls, timeoutMs, ctx });
+      return { ok: true, detail: `${era === 'modern' ? 'server/discover' : 'ping'} RTT ${rtt} ms` };
     });
     return report();
   } finally {

@@ -1,6 +1,8 @@
 /**
  * The live side of one configured endpoint: its keep-alive agents (shared by all its sessions), the
- * transport auto-detection found, its health, its shim sessions and its probe.
+ * transport auto-detection found, the era of its server (legacy or modern, MCP 2026-07-28
+ * basic/versioning), its health, its shim sessions and its probe. {@link Endpoint.open} puts the
+ * bridge of `main/engine/protocol/` between a client and a server of different eras.
  */
 import type { EndpointStatus } from '../../common/domain.js';
 import type { EndpointConfig } from '../../common/schemas.js';
@@ -10,6 +12,7 @@ import { HealthProbe } from '../health/probe.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
 import { createAgents, type Agents } from '../upstream/http.js';
 import { openUpstream, type OpenUpstreamOptions } from '../upstream/open.js';
+import { ToolParamHeaders } from '../upstream/param-headers.js';
 import { resolveChain } from '../ssh/destination.js';
 import { SshLink } from '../ssh/link.js';
 import type {
@@ -18,7 +21,33 @@ import type {
   UpstreamConnection,
   UpstreamHandlers,
 } from '../upstream/types.js';
+import { LegacyClientBridge } from '../protocol/bridge.js';
+import type { EraRecord, EraStore } from '../protocol/era-store.js';
+import {
+  discoverProbe,
+  internalHandlers,
+  legacyHandshake,
+  type ModernContext,
+} from '../protocol/handshake.js';
+import { contextOf, ModernClientAdapter } from '../protocol/modern-adapter.js';
+import {
+  eraMismatch,
+  LATEST_LEGACY_VERSION,
+  messageEra,
+  ModernErrorCode,
+  servesLegacy,
+  type Era,
+} from '../protocol/versions.js';
+import { ErrorCode, toTetherError } from '../../common/errors.js';
+import { idKey, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import { InternalCalls } from './internal-calls.js';
 import type { RelaySession } from './session.js';
+
+/** Who the engine says it is on requests of its own. */
+export const ENGINE_CONTEXT: ModernContext = {
+  clientInfo: { name: 'mcp-tether', version: '1' },
+  capabilities: {},
+};
 
 /** Dependencies of an {@link Endpoint}. */
 export interface EndpointDeps {
@@ -31,6 +60,8 @@ export interface EndpointDeps {
   knownHostsFiles: string[];
   /** Makes the credentials of an endpoint whose config has `auth` (keychain secrets, OAuth). */
   credentials?(name: string, config: EndpointConfig): EndpointCredentials | undefined;
+  /** Where the era of each endpoint's server is cached (in memory only when absent). */
+  eras?: EraStore;
 }
 
 /** See the module comment. */
@@ -44,6 +75,11 @@ export class Endpoint {
   private probe: HealthProbe | undefined;
   /** Per-request credentials, when the config has `auth`. */
   auth: EndpointCredentials | undefined;
+  /** The era found without a store (tests, or before the store exists). */
+  private eraMemo: EraRecord | undefined;
+  private detecting: Promise<EraRecord> | undefined;
+  /** The `x-mcp-header` annotations learned from `tools/list`, shared by the endpoint's connections. */
+  private toolHeaders = new ToolParamHeaders();
 
   constructor(
     readonly name: string,
@@ -53,6 +89,8 @@ export class Endpoint {
     this.health = new EndpointHealth(name, deps.onStatus);
     this.agents = this.makeAgents();
     this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
+    const known = this.knownEra();
+    if (known) this.health.era(known.era, known.versions);
   }
 
   /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
@@ -86,10 +124,10 @@ export class Endpoint {
   }
 
   /**
-   * Opens an upstream session of this endpoint with `first` as its first message.
+   * Opens a transport to the server with `first` as its first message, whatever the eras.
    * @throws TetherError as {@link openUpstream}
    */
-  open(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
+  openTransport(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
     const opts: OpenUpstreamOptions = {
       name: this.name,
       config: this.config,
@@ -99,6 +137,7 @@ export class Endpoint {
     };
     if (this.auth) opts.auth = this.auth;
     if (this.detected) opts.detected = this.detected;
+    opts.toolHeaders = this.toolHeaders;
     if (this.config.ssh) {
       try {
         opts.ssh = this.sshLink();
@@ -107,6 +146,175 @@ export class Endpoint {
       }
     }
     return openUpstream(opts, first);
+  }
+
+  /** The server's era as cached for the current config, if known. */
+  knownEra(): EraRecord | undefined {
+    return this.deps.eras?.get(this.name, this.config) ?? this.eraMemo;
+  }
+
+  private rememberEra(era: Era, versions: string[]): EraRecord {
+    let rec: EraRecord = { era, versions, checkedAt: new Date().toISOString() };
+    try {
+      if (this.deps.eras) rec = this.deps.eras.set(this.name, this.config, era, versions);
+    } catch (err) {
+      this.event('era', `the era could not be saved: ${toTetherError(err).message}`);
+    }
+    this.eraMemo = rec;
+    this.health.era(era, versions);
+    return rec;
+  }
+
+  /** The cached era proved wrong: forget it, so the next open probes again. */
+  forgetEra(why: string): void {
+    this.eraMemo = undefined;
+    this.toolHeaders = new ToolParamHeaders();
+    this.deps.eras?.forget(this.name);
+    this.event('era', `probing the server's era again: ${why}`);
+  }
+
+  private event(type: string, detail: string): void {
+    this.deps.recorder.record({
+      endpoint: this.name,
+      session: 'era',
+      kind: 'event',
+      event: { type, detail },
+    });
+  }
+
+  /**
+   * Finds the era of the server (MCP 2026-07-28 basic/versioning "Backward Compatibility"): a
+   * `server/discover` request, on HTTP as on stdio; a `DiscoverResult` or a modern error means
+   * modern, any other error, an HTTP 4xx refusal or (stdio) no answer means legacy. Cached (see
+   * {@link EraStore}); one probe at a time.
+   * @throws TetherError when the server cannot be reached (nothing is cached then)
+   */
+  detectEra(): Promise<EraRecord> {
+    this.detecting ??= (async () => {
+      const calls = new InternalCalls('era');
+      const handlers = internalHandlers(() => calls);
+      try {
+        const probe = await discoverProbe({
+          calls,
+          ctx: ENGINE_CONTEXT,
+          timeoutMs: Math.min(this.config.connectTimeoutMs, 10_000),
+          open: (first) => this.openTransport(handlers, first),
+        });
+        await probe.conn.close();
+        const v = probe.verdict;
+        this.event(
+          'era',
+          v.era === 'modern' ? `modern server (${v.versions.join(', ')})` : `legacy server (${v.reason})`,
+        );
+        return this.rememberEra(v.era, v.era === 'modern' ? v.versions : []);
+      } catch (err) {
+        const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+        const status = e.data['status'];
+        // An HTTP refusal of the modern request (not a refusal of credentials) means legacy.
+        if (typeof status === 'number' && status >= 400 && status < 500 && status !== 401 && status !== 403) {
+          this.event('era', `legacy server (HTTP ${status} to server/discover)`);
+          return this.rememberEra('legacy', []);
+        }
+        throw e;
+      }
+    })().finally(() => {
+      this.detecting = undefined;
+    });
+    return this.detecting;
+  }
+
+  /**
+   * Opens an upstream session of this endpoint with `first` as its first message. When the client
+   * (seen in `first`) and the server are of different eras, the session goes through the bridge:
+   * {@link LegacyClientBridge} or {@link ModernClientAdapter}.
+   * @throws TetherError as {@link openUpstream}
+   */
+  async open(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
+    const clientEra = messageEra(first.parsed);
+    if (!clientEra) return this.openTransport(handlers, first);
+    const rec = this.knownEra() ?? (await this.detectEra());
+    try {
+      return await this.openFor(clientEra, rec, handlers, first);
+    } catch (err) {
+      const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+      if (e.data['eraMismatch'] !== true) throw e;
+      this.forgetEra(e.message);
+      return this.openFor(clientEra, await this.detectEra(), handlers, first);
+    }
+  }
+
+  private async openFor(
+    clientEra: Era,
+    rec: EraRecord,
+    handlers: UpstreamHandlers,
+    first: OutboundMessage,
+  ): Promise<UpstreamConnection> {
+    const timeoutMs = this.config.connectTimeoutMs;
+    if (clientEra === 'legacy' && rec.era === 'modern' && !servesLegacy(rec.versions)) {
+      const bridge = new LegacyClientBridge(handlers, new InternalCalls('bridge'));
+      const params = (first.parsed.params ?? {}) as Record<string, unknown>;
+      const ctx: ModernContext = {
+        clientInfo:
+          (params['clientInfo'] as ModernContext['clientInfo'] | undefined) ?? ENGINE_CONTEXT.clientInfo,
+        capabilities: (params['capabilities'] as Record<string, unknown> | undefined) ?? {},
+      };
+      const probe = await discoverProbe({
+        calls: bridge.internal,
+        ctx,
+        timeoutMs,
+        open: (f) => this.openTransport(bridge.innerHandlers, f),
+      });
+      if (probe.verdict.era !== 'modern' || !probe.verdict.discover) {
+        await probe.conn.close();
+        throw eraMismatch('the server no longer answers server/discover');
+      }
+      bridge.attach(probe.conn, probe.verdict.discover, ctx);
+      await bridge.send(first);
+      return bridge;
+    }
+    if (clientEra === 'modern' && rec.era === 'legacy') {
+      const adapter = new ModernClientAdapter(handlers, new InternalCalls('adapter'));
+      const ctx = contextOf(first.parsed);
+      let session;
+      try {
+        session = await legacyHandshake({
+          calls: adapter.internal,
+          timeoutMs,
+          params: {
+            protocolVersion: LATEST_LEGACY_VERSION,
+            capabilities: ctx.capabilities,
+            clientInfo: ctx.clientInfo,
+          },
+          open: (f) => this.openTransport(adapter.innerHandlers, f),
+        });
+      } catch (err) {
+        const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
+        if (e.data['rpcCode'] === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION) throw eraMismatch(e.message);
+        throw e;
+      }
+      this.noteTransport(session.conn.transport, session.version);
+      adapter.attach(session.conn, session.result, ctx.logLevel);
+      await adapter.send(first);
+      return adapter;
+    }
+    if (clientEra === 'legacy' && rec.era === 'legacy' && first.info.kind === 'request') {
+      // The cached era fails when the server refuses initialize as a modern one: probe again.
+      const firstKey = idKey(first.info.id!);
+      const inner = handlers;
+      handlers = {
+        ...inner,
+        message: (text, parsed) => {
+          const m = parsed as JsonRpcMessage;
+          if (
+            m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
+            (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
+          )
+            this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
+          inner.message(text, parsed);
+        },
+      };
+    }
+    return this.openTransport(handlers, first);
   }
 
   /** Remembers the transport a session ended up on, so later sessions skip detection. */
@@ -145,6 +353,7 @@ export class Endpoint {
     if (JSON.stringify(config) === JSON.stringify(this.config)) return;
     this.config = config;
     this.detected = undefined;
+    this.eraMemo = undefined;
     this.auth = config.auth ? this.deps.credentials?.(this.name, config) : undefined;
     const old = this.agents;
     this.link?.close();

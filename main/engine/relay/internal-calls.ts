@@ -45,10 +45,13 @@ export class InternalCalls {
     return { out: { text: JSON.stringify(parsed), info: { kind: 'request', id, method }, parsed }, response };
   }
 
-  /** Settles a waiting request with a response; returns false when the message is not ours. */
+  /**
+   * Settles a waiting request with a response; returns false when the message is not ours (its id
+   * is not one of this purpose's: other engine-made ids, such as the bridge's, pass on).
+   */
   settle(info: MessageInfo, parsed: JsonRpcMessage): boolean {
     if (info.kind !== 'response' && info.kind !== 'error') return false;
-    if (typeof info.id !== 'string' || !info.id.startsWith('mcp-tether:')) return false;
+    if (typeof info.id !== 'string' || !info.id.startsWith(`mcp-tether:${this.purpose}:`)) return false;
     const key = idKey(info.id);
     const w = this.waiters.get(key);
     if (!w) return true; // ours, but late: drop it
@@ -68,20 +71,5 @@ export class InternalCalls {
   }
 }
 
-/**
- * Reads an `initialize` response: the negotiated protocol version, or a TetherError for a JSON-RPC
- * error (MCP 2025-11-25 §Lifecycle).
- * @throws TetherError UPSTREAM_PROTOCOL
- */
-export function negotiatedVersion(response: JsonRpcMessage): string {
-  if (response.error) {
-    throw new TetherError(
-      ErrorCode.UPSTREAM_PROTOCOL,
-      `the server refused initialize: ${response.error.message}`,
-    );
-  }
-  const v = (response.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-  if (typeof v !== 'string')
-    throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, 'the initialize result has no protocolVersion');
-  return v;
-}
+/** Reading an `initialize` answer is part of the one handshake module. */
+export { negotiatedVersion } from '../protocol/handshake.js';

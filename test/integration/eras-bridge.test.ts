@@ -1,0 +1,231 @@
+/**
+ * Clients and servers of different eras through the real shim and engine (MCP 2026-07-28
+ * basic/versioning "Backward Compatibility"):
+ * - a 2025-11-25 client (the SDK's Client over StdioClientTransport running `mcp-tether shim`) on a
+ *   2026-07-28-only server (test/fixtures/modern-server.ts): initialize answered from
+ *   server/discover, tools listed and called as 2026-07-28 requests, an `input_required`
+ *   elicitation answered by the client, list-changed and resource-updated notifications from one
+ *   `subscriptions/listen` stream, error codes mapped;
+ * - a 2026-07-28 client (raw lines) on a legacy SDK server: server/discover answered from the
+ *   engine's own initialize, subscriptions/listen acknowledged, requests relayed on one session;
+ * - the era is detected once per endpoint, persisted in the state directory and shown by `status`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
+import { startResumableServer, type ResumableServer } from '../fixtures/resumable-server.js';
+import { cliOk, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+
+let modern: ModernServer;
+let legacy: ResumableServer;
+let home: Home;
+
+beforeAll(async () => {
+  modern = await startModernServer({ mode: 'modern-only' });
+  legacy = await startResumableServer();
+  home = makeHome();
+  await cliOk(home.env, ['add', 'modern', modern.url]);
+  await cliOk(home.env, ['add', 'legacy', `http://127.0.0.1:${legacy.port}/mcp`]);
+});
+
+afterAll(async () => {
+  await home?.cleanup();
+  await modern?.close();
+  await legacy?.close();
+});
+
+interface Status {
+  name: string;
+  era?: string;
+  serverVersions?: string[];
+  protocolVersion?: string;
+}
+
+async function status(name: string): Promise<Status> {
+  const all = JSON.parse(await cliOk(home.env, ['status', '--json'])) as { endpoints: Status[] };
+  return all.endpoints.find((e) => e.name === name)!;
+}
+
+function text(result: unknown): string {
+  return ((result as { content: { text: string }[] }).content[0] ?? { text: '' }).text;
+}
+
+describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
+  it('initializes, lists and calls tools, answers an elicitation and gets list-changed notifications', async () => {
+    const changed: unknown[] = [];
+    const { client, transport } = await shimClient(
+      home.env,
+      'modern',
+      { capabilities: { elicitation: { form: {} }, roots: {} } },
+      (c) => {
+        c.setRequestHandler(ElicitRequestSchema, (req) => {
+          expect(req.params.message).toBe('Your name?');
+          return { action: 'accept', content: { name: 'Ada' } };
+        });
+        c.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void changed.push(n));
+      },
+    );
+    try {
+      expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
+      expect(client.getInstructions()).toBe('A test server for MCP eras.');
+      // initialize never reached the server: it answers only 2026-07-28 requests.
+      expect(modern.requests.filter((r) => r.body?.['method'] === 'initialize')).toEqual([]);
+
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'region_query', 'ask']));
+      const listReq = modern.requests.find((r) => r.body?.['method'] === 'tools/list')!;
+      const meta = (listReq.body!['params'] as Record<string, Record<string, unknown>>)['_meta']!;
+      expect(meta[META.protocolVersion]).toBe(MODERN_VERSION);
+      expect(meta[META.clientInfo]).toMatchObject({ name: 'tether-test' });
+      expect(meta[META.clientCapabilities]).toMatchObject({ elicitation: {} });
+      expect(listReq.headers['mcp-method']).toBe('tools/list');
+
+      expect(text(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+      expect(
+        text(await client.callTool({ name: 'region_query', arguments: { region: 'eu', query: 'q' } })),
+      ).toBe('eu: q');
+
+      const asked = await client.callTool({ name: 'ask', arguments: { kinds: ['elicitation'] } });
+      expect(text(asked)).toBe('elicitation={"action":"accept","content":{"name":"Ada"}}');
+      const asks = modern.requests.filter(
+        (r) => r.body?.['method'] === 'tools/call' && (r.body['params'] as { name: string }).name === 'ask',
+      );
+      expect(asks).toHaveLength(2);
+      expect(asks[1]!.body!['id']).not.toEqual(asks[0]!.body!['id']);
+      expect(asks[1]!.body!['params']).toMatchObject({
+        inputResponses: { elicitation: { action: 'accept' } },
+      });
+      expect(typeof (asks[1]!.body!['params'] as { requestState?: unknown }).requestState).toBe('string');
+
+      // One subscriptions/listen stream carries the list-changed notifications the server announces.
+      await vi.waitFor(() => expect(modern.listeners()).toBe(1), { timeout: 15_000 });
+      modern.addTool('added-1');
+      await vi.waitFor(() => expect(changed).toHaveLength(1), { timeout: 15_000 });
+      expect(JSON.stringify(changed[0])).not.toContain(META.subscriptionId);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('added-1');
+
+      await client.ping();
+      expect(modern.requests.filter((r) => r.body?.['method'] === 'ping')).toEqual([]);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('subscribes to a resource through subscriptions/listen and maps resource-not-found to -32002', async () => {
+    const updated: string[] = [];
+    const { client, transport } = await shimClient(home.env, 'modern', {}, (c) =>
+      c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri)),
+    );
+    try {
+      await client.subscribeResource({ uri: 'test://doc/1' });
+      await vi.waitFor(
+        () =>
+          expect(
+            modern.requests.some(
+              (r) =>
+                r.body?.['method'] === 'subscriptions/listen' &&
+                JSON.stringify(r.body['params']).includes('test://doc/1'),
+            ),
+          ).toBe(true),
+        { timeout: 15_000 },
+      );
+      await vi.waitFor(
+        () => {
+          modern.touchResource('test://doc/1');
+          expect(updated).toContain('test://doc/1');
+        },
+        { timeout: 15_000, interval: 500 },
+      );
+      const read = await client.readResource({ uri: 'test://doc/1' });
+      expect(read.contents[0]).toMatchObject({ text: 'hello' });
+      expect(JSON.stringify(read)).not.toContain('ttlMs');
+      await expect(client.readResource({ uri: 'test://missing' })).rejects.toMatchObject({ code: -32002 });
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('an input request for a capability the client did not declare gets an error naming it', async () => {
+    const { client, transport } = await shimClient(home.env, 'modern', { capabilities: { elicitation: {} } });
+    try {
+      // The server refuses sampling itself (-32021) since the client's capabilities lack it.
+      await expect(client.callTool({ name: 'ask', arguments: { kinds: ['sampling'] } })).rejects.toThrow(
+        /sampling/,
+      );
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('status shows the server as modern with its versions; the era is persisted in the state directory', async () => {
+    expect(await status('modern')).toMatchObject({ era: 'modern', serverVersions: [MODERN_VERSION] });
+    const file = join(home.dir, 'state', 'eras.json');
+    expect(existsSync(file)).toBe(true);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, { era: string }> };
+    expect(stored.endpoints['modern']).toMatchObject({ era: 'modern' });
+    // Detected once: one server/discover probe for the era, one per bridged session.
+    const text = await cliOk(home.env, ['status']);
+    expect(text).toMatch(/^modern\s+\w+ \([^)]*\)\s+modern \(2026-07-28\)/m);
+  });
+});
+
+describe('a 2026-07-28 client on a legacy server', () => {
+  it('gets server/discover from the engine, and its requests run on one legacy session', async () => {
+    const shim = rawShim(home.env, 'legacy');
+    const meta = {
+      [META.protocolVersion]: MODERN_VERSION,
+      [META.clientCapabilities]: {},
+      [META.clientInfo]: { name: 'modern-raw', version: '1' },
+    };
+    try {
+      shim.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: meta } }),
+      );
+      const d = await shim.next(30_000);
+      expect(d).toMatchObject({
+        id: 1,
+        result: {
+          supportedVersions: [MODERN_VERSION],
+          capabilities: { tools: {} },
+          _meta: { [META.serverInfo]: { name: 'resumable' } },
+        },
+      });
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: meta } }));
+      const list = await shim.next(30_000);
+      expect(list).toMatchObject({ id: 2, result: { tools: [{ name: 'slow' }] } });
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 3,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { steps: 1, stepMs: 1 }, _meta: meta },
+        }),
+      );
+      expect(await shim.next(30_000)).toMatchObject({
+        id: 3,
+        result: { content: [{ text: 'done after 1 steps' }] },
+      });
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 4,
+          method: 'subscriptions/listen',
+          params: { _meta: meta, notifications: { toolsListChanged: true } },
+        }),
+      );
+      expect(await shim.next(30_000)).toMatchObject({
+        method: 'notifications/subscriptions/acknowledged',
+        params: { _meta: { [META.subscriptionId]: 4 } },
+      });
+    } finally {
+      await shim.close();
+    }
+    expect(await status('legacy')).toMatchObject({ era: 'legacy' });
+  });
+});
