@@ -225,7 +225,8 @@ export class RelaySession {
       const rid = (msg.parsed.params as { requestId?: unknown } | undefined)?.requestId;
       if (typeof rid === 'string' || typeof rid === 'number') {
         this.forget(idKey(rid));
-        this.dispatch(msg, (c) => c.cancel(rid, msg));
+        // No connection, none opening: nothing of the client's is in flight upstream to cancel.
+        if (this.upstream || this.opening) this.dispatch(msg, (c) => c.cancel(rid, msg));
         return undefined;
       }
     }
@@ -426,10 +427,12 @@ export class RelaySession {
     }
     this.record('server-to-client', info, text);
     if (info.method === 'notifications/cancelled') {
-      // The server ended a request itself (MCP 2026-07-28: a `subscriptions/listen` it tears down):
-      // no answer follows, so none of ours either.
+      // The server ended a `subscriptions/listen` it tears down (MCP 2026-07-28 cancellation): no
+      // answer follows, so none of ours either. (Any other server cancellation names a request
+      // of the server's own.)
       const rid = (msg.params as { requestId?: unknown } | undefined)?.requestId;
-      if (typeof rid === 'string' || typeof rid === 'number') this.forget(idKey(rid));
+      const key = typeof rid === 'string' || typeof rid === 'number' ? idKey(rid) : undefined;
+      if (key && LONG_LIVED.has(this.pending.get(key)?.method ?? '')) this.forget(key);
     }
     this.deps.write(text);
   }
