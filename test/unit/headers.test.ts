@@ -8,9 +8,9 @@ import { inspectMessage, type JsonRpcMessage } from '../../main/common/jsonrpc.j
 import {
   addMessageHeaders,
   encodeMcpHeaderValue,
-  META_PROTOCOL_VERSION,
   protocolVersionFor,
 } from '../../main/engine/upstream/headers.js';
+import { META } from '../../main/engine/protocol/versions.js';
 import type { OutboundMessage } from '../../main/engine/upstream/types.js';
 
 function out(message: object): OutboundMessage {
@@ -159,7 +159,7 @@ describe('addMessageHeaders', () => {
       jsonrpc: '2.0',
       id: 1,
       method: 'tools/call',
-      params: { name: 'echo', _meta: { [META_PROTOCOL_VERSION]: '2026-07-28' } },
+      params: { name: 'echo', _meta: { [META.protocolVersion]: '2026-07-28' } },
     };
     expect(headersFor(stateless, '2025-11-25')['mcp-protocol-version']).toBe('2026-07-28');
     expect(headersFor(stateless)['mcp-protocol-version']).toBe('2026-07-28');
@@ -169,7 +169,7 @@ describe('addMessageHeaders', () => {
       jsonrpc: '2.0',
       id: 1,
       method: 'ping',
-      params: { _meta: { [META_PROTOCOL_VERSION]: 5 } },
+      params: { _meta: { [META.protocolVersion]: 5 } },
     };
     expect(protocolVersionFor(out(other), '2025-11-25')).toBe('2025-11-25');
   });

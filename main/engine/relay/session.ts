@@ -34,7 +34,8 @@ import { sniffId, splitJsonArray } from '../../common/ndjson.js';
 import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import type { Endpoint } from './endpoint.js';
-import { InternalCalls, negotiatedVersion } from './internal-calls.js';
+import { legacyHandshake } from '../protocol/handshake.js';
+import { InternalCalls } from './internal-calls.js';
 
 interface Pending {
   id: JsonRpcId;
@@ -327,27 +328,21 @@ export class RelaySession {
     const opening = (async () => {
       let conn: UpstreamConnection;
       if (replay) {
-        const { out, response } = this.internal.request(
-          'initialize',
-          this.init!.parsed.params,
-          ep.config.connectTimeoutMs,
-        );
-        this.record('client-to-server', out.info, out.text);
-        conn = await ep.open(handlers, out);
         let version: string;
-        try {
-          version = negotiatedVersion(await response);
-        } catch (err) {
-          await conn.close();
-          throw err;
-        }
-        conn.setProtocolVersion(version);
+        ({ conn, version } = await legacyHandshake({
+          calls: this.internal,
+          timeoutMs: ep.config.connectTimeoutMs,
+          params: this.init!.parsed.params,
+          open: (first) => ep.open(handlers, first),
+          // Answers are recorded as the server sent them, by onServerMessage.
+          record: (m, direction) => {
+            const info = inspectMessage(m.parsed);
+            if (direction === 'client-to-server' && typeof info !== 'string')
+              this.record(direction, info, m.text);
+          },
+        }));
         this.negotiated = version;
-        if (this.initialized) {
-          this.record('client-to-server', this.initialized.info, this.initialized.text);
-          await conn.send(this.initialized);
-          await this.replayState(conn);
-        }
+        await this.replayState(conn);
         ep.health.reconnected();
         this.recordEvent(
           'reconnect',

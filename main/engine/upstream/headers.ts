@@ -3,22 +3,8 @@
  * MCP 2026-07-28 / SEP-2243: Mcp-Method, Mcp-Name and their value encoding).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { META } from '../protocol/versions.js';
 import type { OutboundMessage } from './types.js';
-
-/** The `_meta` key that carries a stateless request's protocol version (MCP 2026-07-28). */
-export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
-
-/** The first protocol version of the modern era (stateless, per-request `_meta`). */
-export const FIRST_MODERN_VERSION = '2026-07-28';
-
-/**
- * True for a protocol version of the modern era (MCP 2026-07-28 basic/versioning): every request
- * stands alone, and on Streamable HTTP closing its response stream cancels it. Versions are
- * `YYYY-MM-DD` dates, so they compare as strings.
- */
-export function isModernVersion(version: string | undefined): boolean {
-  return version !== undefined && version >= FIRST_MODERN_VERSION;
-}
 
 /**
  * Encodes a value for an `Mcp-*` header (SEP-2243 §Value Encoding): plain when it is visible ASCII
@@ -47,7 +33,7 @@ function paramsOf(msg: OutboundMessage): Record<string, unknown> | undefined {
 export function protocolVersionFor(msg: OutboundMessage, negotiated: string | undefined): string | undefined {
   const meta = paramsOf(msg)?.['_meta'];
   if (typeof meta === 'object' && meta !== null) {
-    const v = (meta as Record<string, unknown>)[META_PROTOCOL_VERSION];
+    const v = (meta as Record<string, unknown>)[META.protocolVersion];
     if (typeof v === 'string') return v;
   }
   return negotiated;
