@@ -9,6 +9,7 @@ import type {
   TrafficRecord,
 } from '../common/domain.js';
 import { describeTarget } from '../common/schemas.js';
+import { safeStringify } from '../common/safe-json.js';
 
 /** Left-aligned columns separated by two spaces. */
 export function table(rows: string[][]): string {
@@ -91,7 +92,7 @@ export function formatTrafficLine(r: TrafficRecord): string {
 
 /** One record for `traffic --json`: every field, and the message. */
 export function trafficJsonLine(r: TrafficRecord): string {
-  return JSON.stringify(r);
+  return safeStringify(r);
 }
 
 /** `mcp-tether doctor`. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, connectEngine } from '../common/control-client.js';
@@ -325,25 +325,46 @@ program
       if (opts.text) filter.text = opts.text;
       const show = (r: TrafficRecord) => print(opts.json ? trafficJsonLine(r) : formatTrafficLine(r));
       const client = await ControlClient.open(paths);
-      if (!opts.follow) {
+      try {
+        if (!opts.follow) {
+          const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
+          records.forEach(show);
+          return;
+        }
+        // Following ends only with an error: a record that cannot be shown, or the engine gone.
+        let failed!: (err: unknown) => void;
+        const failure = new Promise<never>((_, reject) => (failed = reject));
+        const early: TrafficRecord[] = [];
+        let lastSeq = Number.POSITIVE_INFINITY;
+        let live = false;
+        client.onNotification('traffic/record', ({ record }) => {
+          try {
+            if (live) show(record);
+            else early.push(record);
+          } catch (err) {
+            failed(err);
+          }
+        });
+        ({ lastSeq } = await client.request('traffic/subscribe', filter));
         const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
-        records.forEach(show);
+        records.filter((r) => r.seq <= lastSeq).forEach(show);
+        early.filter((r) => r.seq > lastSeq).forEach(show);
+        live = true;
+        void client.closed().then(() =>
+          failed(
+            new TetherError(
+              ErrorCode.ENGINE_UNAVAILABLE,
+              'the engine closed the connection: traffic --follow stopped',
+              {
+                hint: `See ${join(paths.logDir, 'engine.log')}; mcp-tether status starts the engine again.`,
+              },
+            ),
+          ),
+        );
+        await failure;
+      } finally {
         client.close();
-        return;
       }
-      const early: TrafficRecord[] = [];
-      let lastSeq = Number.POSITIVE_INFINITY;
-      let live = false;
-      client.onNotification('traffic/record', ({ record }) => {
-        if (live) show(record);
-        else early.push(record);
-      });
-      ({ lastSeq } = await client.request('traffic/subscribe', filter));
-      const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
-      records.filter((r) => r.seq <= lastSeq).forEach(show);
-      early.filter((r) => r.seq > lastSeq).forEach(show);
-      live = true;
-      await client.closed();
     },
   );
 

@@ -142,11 +142,13 @@ export function writeLine(
 }
 
 /**
- * Makes a JSON text safe for newline framing: JSON allows raw newlines only as whitespace between
- * tokens, so a text with one is re-serialized (same values, no layout); others pass unchanged.
+ * Makes a JSON text safe for newline framing. JSON allows raw CR and LF only as whitespace between
+ * tokens (RFC 8259 §2, §7: never inside a string), so in a text that parsed they are replaced by
+ * spaces: the values and every other byte stay as sent, and nothing is re-serialized (which would
+ * throw on a value nested thousands of levels deep). `_parsed`, the parsed value, is not needed.
  */
-export function toSingleLine(text: string, parsed: unknown): string {
-  return text.includes('\n') || text.includes('\r') ? JSON.stringify(parsed) : text;
+export function toSingleLine(text: string, _parsed?: unknown): string {
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
 }
 
 /**

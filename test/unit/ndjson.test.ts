@@ -132,12 +132,17 @@ describe('toSingleLine', () => {
     expect(toSingleLine(text, JSON.parse(text))).toBe(text);
   });
 
-  it('re-serializes a text with raw newlines (or CRs) to the same value on one line', () => {
+  it('turns the raw newlines (or CRs) of a text into spaces: the same value on one line', () => {
     for (const text of ['{\n  "a": 1,\n  "b": "x\\ny"\n}', '{"a":1,\r"b":[\r\n]}']) {
       const out = toSingleLine(text, JSON.parse(text));
       expect(out).not.toMatch(/[\r\n]/);
       expect(JSON.parse(out)).toEqual(JSON.parse(text));
     }
+  });
+
+  it('does not re-serialize, so a value nested thousands of levels deep passes', () => {
+    const text = '[\n'.repeat(10_000) + ']\n'.repeat(10_000);
+    expect(toSingleLine(text, JSON.parse(text))).toBe('[ '.repeat(10_000) + '] '.repeat(10_000));
   });
 });
 

@@ -304,13 +304,14 @@ export class RelaySession {
           }
         }
       }
+      // The client gets its answer first: nothing the recorder does can keep it from arriving.
+      this.deps.write(text, p.id);
       this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
       this.deps.endpoint.health.ok(p.sentAtMs);
-      this.deps.write(text, p.id);
       return;
     }
-    this.record('server-to-client', info, text);
     this.deps.write(text);
+    this.record('server-to-client', info, text);
   }
 
   private onUpstreamClosed(err: TetherError): void {
@@ -380,6 +381,7 @@ export class RelaySession {
       `mcp-tether (${this.name}): ${err.message}`,
       data,
     );
+    this.deps.write(line, p.id);
     this.deps.recorder.record({
       endpoint: this.name,
       session: this.deps.session,
@@ -392,7 +394,6 @@ export class RelaySession {
       errorCode: JsonRpcErrorCode.SERVER_ERROR,
       errorDataCode: err.code,
     });
-    this.deps.write(line, p.id);
   }
 
   private record(

@@ -13,6 +13,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
+import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
@@ -147,7 +148,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       );
     }
     if (Array.isArray(parsed)) {
-      for (const m of parsed) this.opts.handlers.message(JSON.stringify(m), m);
+      for (const m of parsed) this.opts.handlers.message(safeStringify(m), m);
     } else {
       this.opts.handlers.message(toSingleLine(body, parsed), parsed);
     }
