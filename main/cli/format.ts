@@ -55,7 +55,7 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
     s.rttMs !== undefined ? `${s.rttMs} ms` : '-',
     String(s.sessions),
     String(s.reconnects),
-    s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '-',
+    s.lastError ? `${s.lastError.code}: ${printable(s.lastError.message)}` : '-',
   ]);
   return `${head}\n${table([['NAME', 'STATE', 'PING RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
 }
@@ -97,10 +97,10 @@ export function trafficJsonLine(r: TrafficRecord): string {
 
 /** `mcp-tether doctor`. */
 export function formatDoctor(report: DoctorReport): string {
-  const lines = [`doctor ${report.endpoint} (${report.url})`];
+  const lines = [`doctor ${report.endpoint} (${printable(report.url)})`];
   for (const s of report.steps) {
-    lines.push(`  ${s.ok ? '✓' : '✗'} ${s.layer.padEnd(10)} ${s.detail} (${Math.round(s.ms)} ms)`);
-    if (!s.ok && s.hint) lines.push(`      → ${s.hint}`);
+    lines.push(`  ${s.ok ? '✓' : '✗'} ${s.layer.padEnd(10)} ${printable(s.detail)} (${Math.round(s.ms)} ms)`);
+    if (!s.ok && s.hint) lines.push(`      → ${printable(s.hint)}`);
   }
   lines.push(report.ok ? 'all layers OK' : 'FAILED: see the first ✗ above');
   return lines.join('\n');
