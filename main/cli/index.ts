@@ -590,7 +590,8 @@ hosts
     'confirm this fingerprint without asking (repeatable: one per hop)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
-  .action(async (endpoint: string, opts: { fingerprint?: string[] }) => {
+  .option('--replace', 'record a changed key over the recorded one (after you verified it)')
+  .action(async (endpoint: string, opts: { fingerprint?: string[]; replace?: boolean }) => {
     const client = await ControlClient.open(paths);
     try {
       for (;;) {
@@ -599,11 +600,15 @@ hosts
           print(
             `${k.role === 'jump' ? 'jump host' : 'host'} ${k.host}:${k.port}  ${k.keyType}  ${k.fingerprint}  ${k.status}`,
           );
-        const unknown = keys.find((k) => k.status === 'unknown');
+        const unknown = keys.find((k) => k.status === 'unknown' || k.status === 'mismatch');
         if (!unknown) {
           print('all host keys on the way are trusted');
           return;
         }
+        const changed = unknown.status === 'mismatch';
+        // Without --replace the engine refuses a changed key, and says why and what to run.
+        if (changed && !opts.replace)
+          await client.request('hosts/trust', { endpoint, fingerprint: unknown.fingerprint });
         let confirmed = opts.fingerprint?.includes(unknown.fingerprint) ?? false;
         if (!confirmed && opts.fingerprint) {
           throw new TetherError(
@@ -613,20 +618,23 @@ hosts
         }
         if (!confirmed && process.stdin.isTTY)
           confirmed = await confirm(
-            `Trust ${unknown.keyType} ${unknown.fingerprint} for ${unknown.host}:${unknown.port}? [y/N] `,
+            changed
+              ? `The host key of ${unknown.host}:${unknown.port} CHANGED. Replace the recorded key by ${unknown.keyType} ${unknown.fingerprint}? [y/N] `
+              : `Trust ${unknown.keyType} ${unknown.fingerprint} for ${unknown.host}:${unknown.port}? [y/N] `,
           );
         if (!confirmed) {
           throw new TetherError(
-            ErrorCode.HOST_KEY_UNKNOWN,
+            changed ? ErrorCode.HOST_KEY_MISMATCH : ErrorCode.HOST_KEY_UNKNOWN,
             `the host key of ${unknown.host}:${unknown.port} was not trusted`,
             {
-              hint: `Check ${unknown.fingerprint} with the server's administrator, then run: mcp-tether hosts trust ${endpoint} --fingerprint ${unknown.fingerprint}`,
+              hint: `Check ${unknown.fingerprint} with the server's administrator, then run: mcp-tether hosts trust ${endpoint}${changed ? ' --replace' : ''} --fingerprint ${unknown.fingerprint}`,
             },
           );
         }
         const { trusted } = await client.request('hosts/trust', {
           endpoint,
           fingerprint: unknown.fingerprint,
+          ...(changed ? { replace: true } : {}),
         });
         print(`trusted ${trusted?.host}:${trusted?.port} ${trusted?.fingerprint}`);
       }
