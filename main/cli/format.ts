@@ -9,6 +9,7 @@ import type {
   TrafficRecord,
 } from '../common/domain.js';
 import { describeTarget } from '../common/schemas.js';
+import { safeStringify } from '../common/safe-json.js';
 
 /** Left-aligned columns separated by two spaces. */
 export function table(rows: string[][]): string {
@@ -55,7 +56,7 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
     s.rttMs !== undefined ? `${s.rttMs} ms` : '-',
     String(s.sessions),
     String(s.reconnects),
-    s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '-',
+    s.lastError ? `${s.lastError.code}: ${printable(s.lastError.message)}` : '-',
   ]);
   return `${head}\n${table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
 }
@@ -103,15 +104,15 @@ export function formatTrafficLine(r: TrafficRecord): string {
 
 /** One record for `traffic --json`: every field, and the message. */
 export function trafficJsonLine(r: TrafficRecord): string {
-  return JSON.stringify(r);
+  return safeStringify(r);
 }
 
 /** `mcp-tether doctor`. */
 export function formatDoctor(report: DoctorReport): string {
-  const lines = [`doctor ${report.endpoint} (${report.url})`];
+  const lines = [`doctor ${report.endpoint} (${printable(report.url)})`];
   for (const s of report.steps) {
-    lines.push(`  ${s.ok ? '✓' : '✗'} ${s.layer.padEnd(10)} ${s.detail} (${Math.round(s.ms)} ms)`);
-    if (!s.ok && s.hint) lines.push(`      → ${s.hint}`);
+    lines.push(`  ${s.ok ? '✓' : '✗'} ${s.layer.padEnd(10)} ${printable(s.detail)} (${Math.round(s.ms)} ms)`);
+    if (!s.ok && s.hint) lines.push(`      → ${printable(s.hint)}`);
   }
   lines.push(report.ok ? 'all layers OK' : 'FAILED: see the first ✗ above');
   return lines.join('\n');

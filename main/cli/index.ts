@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, connectEngine } from '../common/control-client.js';
@@ -325,25 +325,46 @@ program
       if (opts.text) filter.text = opts.text;
       const show = (r: TrafficRecord) => print(opts.json ? trafficJsonLine(r) : formatTrafficLine(r));
       const client = await ControlClient.open(paths);
-      if (!opts.follow) {
+      try {
+        if (!opts.follow) {
+          const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
+          records.forEach(show);
+          return;
+        }
+        // Following ends only with an error: a record that cannot be shown, or the engine gone.
+        let failed!: (err: unknown) => void;
+        const failure = new Promise<never>((_, reject) => (failed = reject));
+        const early: TrafficRecord[] = [];
+        let lastSeq = Number.POSITIVE_INFINITY;
+        let live = false;
+        client.onNotification('traffic/record', ({ record }) => {
+          try {
+            if (live) show(record);
+            else early.push(record);
+          } catch (err) {
+            failed(err);
+          }
+        });
+        ({ lastSeq } = await client.request('traffic/subscribe', filter));
         const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
-        records.forEach(show);
+        records.filter((r) => r.seq <= lastSeq).forEach(show);
+        early.filter((r) => r.seq > lastSeq).forEach(show);
+        live = true;
+        void client.closed().then(() =>
+          failed(
+            new TetherError(
+              ErrorCode.ENGINE_UNAVAILABLE,
+              'the engine closed the connection: traffic --follow stopped',
+              {
+                hint: `See ${join(paths.logDir, 'engine.log')}; mcp-tether status starts the engine again.`,
+              },
+            ),
+          ),
+        );
+        await failure;
+      } finally {
         client.close();
-        return;
       }
-      const early: TrafficRecord[] = [];
-      let lastSeq = Number.POSITIVE_INFINITY;
-      let live = false;
-      client.onNotification('traffic/record', ({ record }) => {
-        if (live) show(record);
-        else early.push(record);
-      });
-      ({ lastSeq } = await client.request('traffic/subscribe', filter));
-      const { records } = await client.request('traffic/query', { ...filter, limit: opts.limit });
-      records.filter((r) => r.seq <= lastSeq).forEach(show);
-      early.filter((r) => r.seq > lastSeq).forEach(show);
-      live = true;
-      await client.closed();
     },
   );
 
@@ -569,7 +590,8 @@ hosts
     'confirm this fingerprint without asking (repeatable: one per hop)',
     (v: string, prev: string[] = []) => [...prev, v],
   )
-  .action(async (endpoint: string, opts: { fingerprint?: string[] }) => {
+  .option('--replace', 'record a changed key over the recorded one (after you verified it)')
+  .action(async (endpoint: string, opts: { fingerprint?: string[]; replace?: boolean }) => {
     const client = await ControlClient.open(paths);
     try {
       for (;;) {
@@ -578,11 +600,15 @@ hosts
           print(
             `${k.role === 'jump' ? 'jump host' : 'host'} ${k.host}:${k.port}  ${k.keyType}  ${k.fingerprint}  ${k.status}`,
           );
-        const unknown = keys.find((k) => k.status === 'unknown');
+        const unknown = keys.find((k) => k.status === 'unknown' || k.status === 'mismatch');
         if (!unknown) {
           print('all host keys on the way are trusted');
           return;
         }
+        const changed = unknown.status === 'mismatch';
+        // Without --replace the engine refuses a changed key, and says why and what to run.
+        if (changed && !opts.replace)
+          await client.request('hosts/trust', { endpoint, fingerprint: unknown.fingerprint });
         let confirmed = opts.fingerprint?.includes(unknown.fingerprint) ?? false;
         if (!confirmed && opts.fingerprint) {
           throw new TetherError(
@@ -592,20 +618,23 @@ hosts
         }
         if (!confirmed && process.stdin.isTTY)
           confirmed = await confirm(
-            `Trust ${unknown.keyType} ${unknown.fingerprint} for ${unknown.host}:${unknown.port}? [y/N] `,
+            changed
+              ? `The host key of ${unknown.host}:${unknown.port} CHANGED. Replace the recorded key by ${unknown.keyType} ${unknown.fingerprint}? [y/N] `
+              : `Trust ${unknown.keyType} ${unknown.fingerprint} for ${unknown.host}:${unknown.port}? [y/N] `,
           );
         if (!confirmed) {
           throw new TetherError(
-            ErrorCode.HOST_KEY_UNKNOWN,
+            changed ? ErrorCode.HOST_KEY_MISMATCH : ErrorCode.HOST_KEY_UNKNOWN,
             `the host key of ${unknown.host}:${unknown.port} was not trusted`,
             {
-              hint: `Check ${unknown.fingerprint} with the server's administrator, then run: mcp-tether hosts trust ${endpoint} --fingerprint ${unknown.fingerprint}`,
+              hint: `Check ${unknown.fingerprint} with the server's administrator, then run: mcp-tether hosts trust ${endpoint}${changed ? ' --replace' : ''} --fingerprint ${unknown.fingerprint}`,
             },
           );
         }
         const { trusted } = await client.request('hosts/trust', {
           endpoint,
           fingerprint: unknown.fingerprint,
+          ...(changed ? { replace: true } : {}),
         });
         print(`trusted ${trusted?.host}:${trusted?.port} ${trusted?.fingerprint}`);
       }

@@ -111,9 +111,10 @@ export const controlMethods = {
   'traffic/subscribe': { params: trafficFilter, result: result<{ lastSeq: number }>() },
   /**
    * The SSH host keys on the way to an endpoint, hop by hop up to the first one not trusted; with
-   * `fingerprint`, records that (unknown) key in the app's known_hosts first. A changed or revoked
-   * key is never recorded. Errors: HOST_KEY_MISMATCH, INVALID_ARGUMENT (fingerprint does not match,
-   * not an SSH endpoint), the SSH_* codes.
+   * `fingerprint`, records that (unknown) key in the app's known_hosts first. A changed key is
+   * recorded only with `replace` (HOST_KEY_MISMATCH without), a revoked key never. Errors:
+   * HOST_KEY_MISMATCH, INVALID_ARGUMENT (fingerprint does not match, not an SSH endpoint), the SSH_*
+   * codes.
    */
   'hosts/trust': {
     params: z
@@ -123,6 +124,8 @@ export const controlMethods = {
           .string()
           .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: and 43 base64 characters')
           .optional(),
+        /** Record over a changed key (another key is recorded for the host): the user confirmed it. */
+        replace: z.boolean().optional(),
       })
       .strict(),
     result: result<{ hosts: HostKeyInfo[]; trusted?: HostKeyInfo }>(),

@@ -19,7 +19,18 @@ export const ENDPOINT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * Header names that carry credentials. They belong in the OS keychain, never in endpoints.json,
  * so a plain `--header` with one of these names is refused (SECRET_IN_CONFIG).
  */
-export const SECRET_HEADER_RE = /authorization|cookie|token|secret|passw|api[-_]?key|credential/i;
+export const SECRET_HEADER_RE =
+  /auth|cookie|token|secret|passw|passphrase|key|credential|session|jwt|bearer|signature/i;
+
+/**
+ * URL query parameters that carry credentials (`?api_key=…`, `?access_token=…`, `?sig=…`): refused
+ * in endpoint URLs (SECRET_IN_CONFIG) like credential headers, since the URL is stored in plain text.
+ */
+export const SECRET_QUERY_PARAM_RE = new RegExp(`${SECRET_HEADER_RE.source}|^(sig|pwd|pass)$`, 'i');
+
+/** What to use instead of a credential in a header or URL. */
+const USE_AUTH_HINT =
+  'pass it with --auth bearer or --auth header:NAME and store it with `mcp-tether secret set` (the OS keychain)';
 
 /** RFC 9110 §5.1 field-name token. */
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -35,14 +46,21 @@ const headerMap = z
         ctx.addIssue({
           code: 'custom',
           path: [name],
-          message: `"${name}" looks like a credential; secrets are kept in the OS keychain, never in endpoints.json`,
+          message: `"${name}" looks like a credential; secrets are kept in the OS keychain, never in endpoints.json: ${USE_AUTH_HINT}`,
           params: { tetherCode: 'SECRET_IN_CONFIG' },
         });
       }
     }
   });
 
-const url = z.string().superRefine((value, ctx) => {
+const checkedUrl = z.string().superRefine((value, ctx) => {
+  if (/\p{Cc}/u.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'the URL contains a control character (a newline, a tab…): type it on one line',
+    });
+    return;
+  }
   let u: URL;
   try {
     u = new URL(value);
@@ -62,6 +80,27 @@ const url = z.string().superRefine((value, ctx) => {
       message: 'credentials in the URL are not allowed; they would be stored in plain text',
       params: { tetherCode: 'SECRET_IN_CONFIG' },
     });
+  }
+  const secretParam = [...u.searchParams.keys()].find((k) => SECRET_QUERY_PARAM_RE.test(k));
+  if (secretParam !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `the query parameter "${secretParam}" looks like a credential and would be stored in plain text: ${USE_AUTH_HINT}`,
+      params: { tetherCode: 'SECRET_IN_CONFIG' },
+    });
+  }
+});
+
+/**
+ * An endpoint URL, stored as the WHATWG URL parser serializes it (`new URL(v).href`): tabs and
+ * newlines typed into it are gone (so it cannot forge a line in `engine.log`), the host is
+ * lowercase and punycode, and the path is percent-encoded.
+ */
+const url = checkedUrl.transform((v) => {
+  try {
+    return new URL(v).href;
+  } catch {
+    return v; // refused above
   }
 });
 

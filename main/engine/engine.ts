@@ -459,7 +459,7 @@ export class Engine {
           ? runSshDoctor(name, config, this.knownHostsFiles())
           : runDoctor(name, config, auth);
       },
-      'hosts/trust': ({ endpoint: name, fingerprint }) => {
+      'hosts/trust': ({ endpoint: name, fingerprint, replace }) => {
         const { config } = this.endpoint(name);
         if (!config.ssh)
           throw new TetherError(
@@ -467,7 +467,7 @@ export class Engine {
             `${name} is not reached over SSH: it has no host keys to trust`,
           );
         const files = this.knownHostsFiles();
-        return trustHostKeys(config, files, files[files.length - 1]!, fingerprint);
+        return trustHostKeys(config, files, files[files.length - 1]!, fingerprint, replace);
       },
       'shim/attach': ({ endpoint: name, resume }, conn) => {
         const ep = this.endpoint(name);

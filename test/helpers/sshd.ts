@@ -60,11 +60,17 @@ export interface KeyPair {
 }
 
 /**
- * Makes an ed25519 key pair in `dir` (with a passphrase when given).
+ * Makes a key pair in `dir` (ed25519 unless `type` says otherwise; with a passphrase when given).
  */
-export function makeKey(dir: string, name: string, passphrase = ''): KeyPair {
+export function makeKey(
+  dir: string,
+  name: string,
+  passphrase = '',
+  type: 'ed25519' | 'rsa' | 'ecdsa' = 'ed25519',
+): KeyPair {
   const privateKey = join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', privateKey]);
+  const bits = type === 'rsa' ? ['-b', '2048'] : [];
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...bits, '-N', passphrase, '-C', name, '-f', privateKey]);
   const fp = execFileSync('ssh-keygen', ['-l', '-f', `${privateKey}.pub`])
     .toString()
     .split(' ')[1]!;
@@ -80,8 +86,8 @@ export interface Sshd {
   kill(): Promise<void>;
   /** Starts it again on the same port with the same host key. */
   start(): Promise<void>;
-  /** Replaces the host key (the next start presents a different one). */
-  rotateHostKey(): KeyPair;
+  /** Replaces the host key (the next start presents a different one, of `type` when given). */
+  rotateHostKey(type?: 'ed25519' | 'rsa' | 'ecdsa'): KeyPair;
   stop(): Promise<void>;
 }
 
@@ -167,10 +173,10 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     },
     kill,
     start,
-    rotateHostKey: () => {
+    rotateHostKey: (type) => {
       rmSync(hostKey.privateKey);
       rmSync(hostKey.publicKey);
-      hostKey = makeKey(dir, 'host_key');
+      hostKey = makeKey(dir, 'host_key', '', type);
       writeConfig();
       return hostKey;
     },

@@ -421,8 +421,86 @@ describe('host keys', () => {
     const r = await cli(h.env, ['hosts', 'trust', 'fs', '--fingerprint', fresh.fingerprint]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('CHANGED');
+    expect(r.stderr).toContain('--replace');
     expect(readFileSync(appKnownHosts, 'utf8')).toBe(recorded);
     expect((await initializeError(h.env, 'fs')).data.code).toBe('HOST_KEY_MISMATCH');
+  });
+
+  it('a key of another type is a changed key too; only `hosts trust --replace` records it', async () => {
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    cleanups.push(() => sshd.stop());
+    const h = sshHome();
+    await cliOk(h.env, ['add', 'ty', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
+    await cliOk(h.env, ['hosts', 'trust', 'ty', '--fingerprint', sshd.hostKey.fingerprint]);
+    const appKnownHosts = join(h.dir, 'state', 'known_hosts');
+    const recorded = readFileSync(appKnownHosts, 'utf8');
+    expect(recorded).toContain('ssh-ed25519');
+
+    // The server now offers only an RSA key: OpenSSH says REMOTE HOST IDENTIFICATION HAS CHANGED.
+    await sshd.kill();
+    const rsa = sshd.rotateHostKey('rsa');
+    await sshd.start();
+    const err = await initializeError(h.env, 'ty');
+    expect(err.data.code).toBe('HOST_KEY_MISMATCH');
+    expect(err.message).toContain(rsa.fingerprint);
+    const shown = await cli(h.env, ['hosts', 'trust', 'ty']);
+    expect(shown.stdout).toContain(`ssh-rsa  ${rsa.fingerprint}  mismatch`);
+    const refused = await cli(h.env, ['hosts', 'trust', 'ty', '--fingerprint', rsa.fingerprint]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CHANGED');
+    expect(refused.stderr).toContain(`--replace --fingerprint ${rsa.fingerprint}`);
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(recorded);
+
+    // --replace with the confirmed fingerprint: the old line goes, the new key is trusted.
+    const wrongFp = await cli(h.env, [
+      'hosts',
+      'trust',
+      'ty',
+      '--replace',
+      '--fingerprint',
+      wrongKey.fingerprint,
+    ]);
+    expect(wrongFp.code).toBe(1);
+    expect(readFileSync(appKnownHosts, 'utf8')).toBe(recorded);
+    await cliOk(h.env, ['hosts', 'trust', 'ty', '--replace', '--fingerprint', rsa.fingerprint]);
+    const now = readFileSync(appKnownHosts, 'utf8');
+    expect(now).not.toContain('ssh-ed25519');
+    expect(now).toContain(`[127.0.0.1]:${sshd.port} ssh-rsa `);
+    const client = await echoThrough(h.env, 'ty', 'after the replace');
+    await client.close();
+  });
+
+  it('a changed key recorded in ~/.ssh/known_hosts is not edited: --replace says how to remove it', async () => {
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    cleanups.push(() => sshd.stop());
+    const h = sshHome({ trust: [sshd] });
+    await cliOk(h.env, ['add', 'usr', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
+    const userKnownHosts = join(h.dotSsh, 'known_hosts');
+    const before = readFileSync(userKnownHosts, 'utf8');
+    await sshd.kill();
+    const rsa = sshd.rotateHostKey('rsa');
+    await sshd.start();
+    const r = await cli(h.env, ['hosts', 'trust', 'usr', '--replace', '--fingerprint', rsa.fingerprint]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(userKnownHosts);
+    expect(r.stderr).toContain('ssh-keygen -R');
+    expect(readFileSync(userKnownHosts, 'utf8')).toBe(before);
+    expect((await initializeError(h.env, 'usr')).data.code).toBe('HOST_KEY_MISMATCH');
+  });
+
+  it('a server with several host keys presents the type that is recorded', async () => {
+    const rsaDir = mkdtempSync(join(tmpdir(), 'rsa-host-'));
+    cleanups.push(() => rmSync(rsaDir, { recursive: true, force: true }));
+    const rsa = makeKey(rsaDir, 'host_rsa', '', 'rsa');
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey], extra: [`HostKey ${rsa.privateKey}`] });
+    cleanups.push(() => sshd.stop());
+    const h = sshHome();
+    // Only the RSA key is known (ssh would have recorded it had it preferred RSA back then).
+    const [type, blob] = readFileSync(rsa.publicKey, 'utf8').trim().split(/\s+/);
+    writeFileSync(join(h.dotSsh, 'known_hosts'), `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    await cliOk(h.env, ['add', 'multi', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
+    const client = await echoThrough(h.env, 'multi', 'with the recorded type');
+    await client.close();
   });
 
   it('`hosts trust` walks a jump chain hop by hop, one confirmed fingerprint per hop', async () => {

@@ -17,6 +17,8 @@ import {
   keyTypeOf,
   loadKnownHosts,
   parseKnownHosts,
+  preferredHostKeyAlgorithms,
+  replaceKnownHost,
   type KnownHostEntry,
 } from '../../main/engine/ssh/known-hosts.js';
 
@@ -202,13 +204,15 @@ describe('checkHostKey', () => {
     expect(checkHostKey([], 'h', 2222, ed.blob).status).toBe('unknown');
   });
 
-  it('another key of the same type is a mismatch; a key of another type only is unknown', () => {
+  it('any other recorded key is a mismatch, whatever its type', () => {
     const entries = at('[h]:2222', ed);
     const changed = checkHostKey(entries, 'h', 2222, ed2.blob);
     expect(changed.status).toBe('mismatch');
     expect(changed.status === 'mismatch' && changed.entries.map((e) => e.keyBase64)).toEqual([ed.base64]);
-    // Only an ed25519 key is recorded: an ECDSA key is new, not changed (as ssh sees it).
-    expect(checkHostKey(entries, 'h', 2222, ecdsa.blob).status).toBe('unknown');
+    // Only an ed25519 key is recorded: a server now showing only ECDSA has CHANGED, not a new host.
+    const otherType = checkHostKey(entries, 'h', 2222, ecdsa.blob);
+    expect(otherType.status).toBe('mismatch');
+    expect(otherType.status === 'mismatch' && otherType.entries.map((e) => e.keyType)).toEqual([ed.type]);
     // With both types recorded, the presented one decides.
     const both = [...entries, ...at('[h]:2222', ecdsa)];
     expect(checkHostKey(both, 'h', 2222, ecdsa.blob).status).toBe('trusted');
@@ -254,5 +258,30 @@ describe('addKnownHost', () => {
     const entries = loadKnownHosts([file]);
     expect(checkHostKey(entries, '127.0.0.1', 2222, ed.blob).status).toBe('trusted');
     expect(checkHostKey(entries, 'box.example', 22, ecdsa.blob).status).toBe('trusted');
+  });
+});
+
+describe('preferredHostKeyAlgorithms and replaceKnownHost', () => {
+  it('offers the algorithms of the key types recorded for the host first', () => {
+    const entries = parseKnownHosts(
+      [line('[h]:2222', ecdsa), `@revoked [h]:2222 ${ed.type} ${ed.base64}`, line('other', ed2)].join('\n'),
+      'f',
+    );
+    expect(preferredHostKeyAlgorithms(entries, 'h', 2222)).toEqual(['ecdsa-sha2-nistp256']);
+    expect(preferredHostKeyAlgorithms(entries, 'nobody', 22)).toEqual([]);
+  });
+
+  it('drops the stale lines of the file, keeps every other byte and appends the new key', () => {
+    const file = join(dir, 'replace_known_hosts');
+    writeFileSync(
+      file,
+      ['# mine', line('[h]:2222', ed), line('box', ecdsa), line('[h]:2222', ed2), ''].join('\n'),
+    );
+    const stale = loadKnownHosts([file]).filter((e) => e.patterns.includes('[h]:2222'));
+    replaceKnownHost(file, stale, 'h', 2222, ecdsa.blob);
+    expect(readFileSync(file, 'utf8')).toBe(
+      ['# mine', line('box', ecdsa), `[h]:2222 ${ecdsa.type} ${ecdsa.base64}`, ''].join('\n'),
+    );
+    expect(checkHostKey(loadKnownHosts([file]), 'h', 2222, ecdsa.blob).status).toBe('trusted');
   });
 });

@@ -3,7 +3,8 @@
  * started, and the loopback redirect listener.
  */
 import { describe, expect, it } from 'vitest';
-import { browserCommand } from '../../main/engine/auth/browser.js';
+import type { TetherError } from '../../main/common/errors.js';
+import { browserCommand, checkAuthorizationUrl, openBrowser } from '../../main/engine/auth/browser.js';
 import { listenForRedirect } from '../../main/engine/auth/loopback.js';
 import { refreshMarginMs, sameIssuer } from '../../main/engine/auth/oauth.js';
 
@@ -37,13 +38,62 @@ describe('browserCommand', () => {
   });
 });
 
+describe('checkAuthorizationUrl', () => {
+  it('lets https: and loopback http: through', () => {
+    for (const url of [
+      'https://as.example.com/authorize?x=1',
+      'http://127.0.0.1:8080/authorize',
+      'http://localhost/a',
+      'http://[::1]:9/a',
+    ])
+      expect(checkAuthorizationUrl(url).href).toBe(new URL(url).href);
+  });
+
+  it('refuses any other scheme, naming it, and plain http: to another host', () => {
+    for (const [url, named] of [
+      ['file:///tmp/evil.desktop', '"file" scheme'],
+      ['javascript:alert(1)', '"javascript" scheme'],
+      ['ms-settings:display', '"ms-settings" scheme'],
+      ['smb://host/share', '"smb" scheme'],
+      ['http://as.example.com/authorize', 'plain http: on a host other than this machine (as.example.com)'],
+      ['http://127.0.0.1.evil.example/a', 'plain http: on a host other than this machine'],
+    ] as const) {
+      let err: TetherError | undefined;
+      try {
+        checkAuthorizationUrl(url);
+      } catch (e) {
+        err = e as TetherError;
+      }
+      expect(err?.code).toBe('AUTH_FAILED');
+      expect(err?.message).toContain(named);
+    }
+    expect(() => checkAuthorizationUrl('not a url')).toThrow(/does not parse/);
+  });
+
+  it('is applied by openBrowser before any program starts', async () => {
+    await expect(
+      openBrowser('file:///etc/passwd', { MCP_TETHER_BROWSER: '/bin/true' }),
+    ).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+    });
+  });
+});
+
 describe('listenForRedirect', () => {
   it('listens on 127.0.0.1 only, hands over the first callback and answers the browser', async () => {
     const loop = await listenForRedirect();
     try {
       expect(loop.redirectUri).toBe(`http://127.0.0.1:${loop.port}/callback`);
-      const waiting = loop.wait(10_000);
+      let settled = false;
+      const waiting = loop.wait(10_000, 's').finally(() => (settled = true));
       expect((await fetch(`http://127.0.0.1:${loop.port}/favicon.ico`)).status).toBe(404);
+      // A redirect with another state (or none) is answered 400 and does not end the wait.
+      for (const q of ['?code=forged&state=other', '?code=forged']) {
+        const stray = await fetch(`${loop.redirectUri}${q}`);
+        expect(stray.status).toBe(400);
+        expect(await stray.text()).toContain('wrong state');
+      }
+      expect(settled).toBe(false);
       const answer = fetch(`${loop.redirectUri}?code=c&state=s&iss=i`);
       const arrival = await waiting;
       expect(Object.fromEntries(arrival.params)).toEqual({ code: 'c', state: 's', iss: 'i' });
@@ -70,7 +120,7 @@ describe('listenForRedirect', () => {
       const other = await listenForRedirect(port);
       expect(other.port).not.toBe(port);
       other.close();
-      await expect(again.wait(100)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+      await expect(again.wait(100, 's')).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     } finally {
       again.close();
     }

@@ -22,10 +22,12 @@ export interface LoopbackRedirect {
   redirectUri: string;
   port: number;
   /**
-   * Waits for the first request to the callback path.
+   * Waits for the first request to the callback path that carries `state`. A request with another
+   * `state` (or none) is not the answer to this sign-in: it gets a 400 page and the wait goes on,
+   * so a stray or forged redirect cannot end a sign-in (RFC 6749 §10.12).
    * @throws TetherError AUTH_FAILED when nothing arrives within `timeoutMs`
    */
-  wait(timeoutMs: number): Promise<RedirectArrival>;
+  wait(timeoutMs: number, state: string): Promise<RedirectArrival>;
   close(): void;
 }
 
@@ -66,6 +68,7 @@ function listen(server: Server, port: number): Promise<number> {
 export async function listenForRedirect(preferredPort?: number): Promise<LoopbackRedirect> {
   let arrived: ((a: RedirectArrival) => void) | undefined;
   let pending: RedirectArrival | undefined;
+  let expectedState: string | undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
@@ -74,6 +77,15 @@ export async function listenForRedirect(preferredPort?: number): Promise<Loopbac
     }
     if (pending || !arrived) {
       page(res, 409, 'Sign-in already handled', 'This sign-in was already completed or abandoned.');
+      return;
+    }
+    if (url.searchParams.get('state') !== expectedState) {
+      page(
+        res,
+        400,
+        'Not this sign-in',
+        'This redirect does not belong to the sign-in MCP Tether is waiting for (wrong state), so it was ignored. Finish the sign-in in the tab MCP Tether opened.',
+      );
       return;
     }
     let answered = false;
@@ -97,8 +109,9 @@ export async function listenForRedirect(preferredPort?: number): Promise<Loopbac
   return {
     redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
     port,
-    wait: (timeoutMs) =>
+    wait: (timeoutMs, state) =>
       new Promise((resolve, reject) => {
+        expectedState = state;
         const timer = setTimeout(() => {
           arrived = undefined;
           reject(

@@ -31,6 +31,7 @@ import type { AuthConfig } from '../../common/schemas.js';
 import { OAUTH_CLIENT_PREFIX, OAUTH_TOKENS_PREFIX } from '../secrets/names.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { EndpointCredentials } from './credentials.js';
+import { checkAuthorizationUrl } from './browser.js';
 import { listenForRedirect } from './loopback.js';
 
 type OAuthConfig = Extract<AuthConfig, { type: 'oauth' }>;
@@ -515,9 +516,10 @@ export class OAuthCredentials implements EndpointCredentials {
       const url = provider.authorizationUrl;
       if (result !== 'REDIRECT' || !url)
         throw new TetherError(ErrorCode.INTERNAL, 'the sign-in did not produce an authorization URL');
+      checkAuthorizationUrl(url); // before it is opened, printed or linked
       this.deps.event('auth', `sign-in started at ${d.issuer}`);
       onUrl(url);
-      const arrival = await loop.wait(timeoutMs);
+      const arrival = await loop.wait(timeoutMs, state);
       const p = arrival.params;
       const refuse = (message: string, hint?: string): TetherError => {
         arrival.respond(false, `${message}. Nothing was stored; you can close this tab.`);

@@ -16,6 +16,7 @@ import {
 import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../common/errors.js';
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
 import { LineSplitter, sniffId, writeLine } from '../../common/ndjson.js';
+import { safeStringify } from '../../common/safe-json.js';
 
 /** A relay installed on a connection by `shim/attach`. */
 export interface AttachedRelay {
@@ -67,6 +68,11 @@ export type ControlHandlers = {
 
 const MAX_QUEUED_NOTIFY_BYTES = 16 * 1024 * 1024;
 
+/** A push notification as one line; never throws (see common/safe-json). */
+function notificationLine(method: string, params: unknown): string {
+  return safeStringify({ jsonrpc: '2.0', method, params });
+}
+
 /** See the module comment. */
 export class ControlServer {
   private server: Server | undefined;
@@ -117,7 +123,7 @@ export class ControlServer {
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (peer.bufferedBytes() > MAX_QUEUED_NOTIFY_BYTES) return;
-        peer.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+        this.guard(`notify ${method}`, () => peer.send(notificationLine(method, params)));
       },
       writeLine: (...lines) => lines.forEach((l) => peer.send(l)),
       onClose: (cb) => closers.push(cb),
@@ -147,7 +153,7 @@ export class ControlServer {
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
-        socket.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n');
+        this.guard(`notify ${method}`, () => socket.write(notificationLine(method, params) + '\n'));
       },
       writeLine: (...lines) => writeLine(socket, ...lines),
       onClose: (cb) => closers.push(cb),
@@ -159,7 +165,8 @@ export class ControlServer {
         return;
       }
       if (relay) {
-        relay.line(raw);
+        const r = relay;
+        this.guard('relay', () => r.line(raw));
         return;
       }
       void this.handle(
@@ -182,7 +189,8 @@ export class ControlServer {
         bytes: onControlLine,
         oversized: (bytes, head) => {
           const id = sniffId(head);
-          if (relay) relay.oversized(bytes, id);
+          const r = relay;
+          if (r) this.guard('relay', () => r.oversized(bytes, id));
           else
             socket.write(
               errorResponseLine(
@@ -200,9 +208,22 @@ export class ControlServer {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.sockets.delete(socket);
-      relay?.closed();
-      for (const cb of closers) cb();
+      const r = relay;
+      if (r) this.guard('relay', () => r.closed());
+      for (const cb of closers) this.guard('close', cb);
     });
+  }
+
+  /**
+   * Runs `fn`, logging instead of throwing: nothing one connection or message does (a handler's
+   * bug, a listener that throws) may escape into the socket's event handlers and end the engine.
+   */
+  private guard(what: string, fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`control ${what} failed: ${(err as Error).stack ?? String(err)}`);
+    }
   }
 
   private async handle(
@@ -267,10 +288,10 @@ export class ControlServer {
       const out = await handler(parsed.data, conn);
       if (isAttach) {
         const { result, relay } = out as AttachOutcome;
-        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, result }));
+        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, result }));
         installRelay(relay);
       } else if (id !== null) {
-        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, result: out ?? {} }));
+        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, result: out ?? {} }));
       }
     } catch (err) {
       const e = toTetherError(err);
@@ -282,7 +303,7 @@ export class ControlServer {
             ? JsonRpcErrorCode.INVALID_PARAMS
             : JsonRpcErrorCode.SERVER_ERROR,
         );
-        conn.writeLine(JSON.stringify({ jsonrpc: '2.0', id, error: jr }));
+        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, error: jr }));
       }
     } finally {
       if (isAttach) setAttaching(false);

@@ -415,11 +415,13 @@ export class RelaySession {
           }
         }
       }
+      // The client gets its answer first: nothing the recorder does can keep it from arriving.
+      this.answer(p, text);
       this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
       this.deps.endpoint.health.ok(p.sentAtMs);
-      this.answer(p, text);
       return;
     }
+    this.deps.write(text);
     this.record('server-to-client', info, text);
     if (info.method === 'notifications/cancelled') {
       // The server ended a `subscriptions/listen` it tears down (MCP 2026-07-28 cancellation): no
@@ -429,7 +431,6 @@ export class RelaySession {
       const key = typeof rid === 'string' || typeof rid === 'number' ? idKey(rid) : undefined;
       if (key && LONG_LIVED.has(this.pending.get(key)?.method ?? '')) this.forget(key);
     }
-    this.deps.write(text);
   }
 
   /**
@@ -538,6 +539,7 @@ export class RelaySession {
       `mcp-tether (${this.name}): ${err.message}`,
       data,
     );
+    this.answer(p, line);
     this.deps.recorder.record({
       endpoint: this.name,
       session: this.deps.session,
@@ -550,7 +552,6 @@ export class RelaySession {
       errorCode: JsonRpcErrorCode.SERVER_ERROR,
       errorDataCode: err.code,
     });
-    this.answer(p, line);
   }
 
   private record(

@@ -116,8 +116,11 @@ export function loadKnownHosts(files: string[]): KnownHostEntry[] {
 }
 
 /**
- * Checks a host key: revoked beats everything; a matching key is trusted; other keys recorded for
- * the host (of any type) make it a mismatch, as ssh's StrictHostKeyChecking does.
+ * Checks a host key: revoked beats everything; a matching key is trusted; any other non-revoked key
+ * recorded for the host, whatever its type, makes it a mismatch (OpenSSH's "REMOTE HOST
+ * IDENTIFICATION HAS CHANGED"): a server that suddenly offers only another key type is not a new
+ * host. {@link preferredHostKeyAlgorithms} makes the handshake pick a recorded type when the server
+ * has several, so this never refuses a host that still holds its recorded key.
  * @param blob the public key blob the server presented
  */
 export function checkHostKey(
@@ -133,9 +136,59 @@ export function checkHostKey(
   const trusted = forHost.find((e) => !e.revoked && e.keyBase64 === keyBase64);
   if (trusted) return { status: 'trusted', entry: trusted };
   const others = forHost.filter((e) => !e.revoked);
-  const sameType = others.filter((e) => e.keyType === keyTypeOf(blob));
-  if (sameType.length > 0) return { status: 'mismatch', entries: sameType };
+  if (others.length > 0) return { status: 'mismatch', entries: others };
   return { status: 'unknown' };
+}
+
+/** SSH host key algorithms by key type (RFC 4253 §6.6, RFC 5656, RFC 8332, RFC 8709). */
+const ALGORITHMS_OF_KEY_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/**
+ * The host key algorithms to offer first for a host: those of the key types recorded (not revoked)
+ * for it, as OpenSSH orders HostKeyAlgorithms, so a server with several host keys presents the one
+ * we know. Empty when nothing is recorded.
+ */
+export function preferredHostKeyAlgorithms(entries: KnownHostEntry[], host: string, port: number): string[] {
+  const algorithms = new Set<string>();
+  for (const e of entries)
+    if (!e.revoked && entryMatches(e, host, port))
+      for (const a of ALGORITHMS_OF_KEY_TYPE[e.keyType] ?? []) algorithms.add(a);
+  return [...algorithms];
+}
+
+/**
+ * Replaces the keys recorded for a host in one known_hosts file by `blob` (the user confirmed its
+ * fingerprint and asked for `--replace`): the lines in `stale` are dropped, every other line stays
+ * byte for byte, and the new key is appended; written atomically.
+ * @param stale entries of `file` to drop (their line numbers)
+ * @throws TetherError CONFIG_IO
+ */
+export function replaceKnownHost(
+  file: string,
+  stale: KnownHostEntry[],
+  host: string,
+  port: number,
+  blob: Buffer,
+): void {
+  const drop = new Set(stale.filter((e) => e.file === file).map((e) => e.line));
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // new file
+  }
+  const kept = text
+    .split('\n')
+    .filter((_, i) => !drop.has(i + 1))
+    .join('\n');
+  writeFileAtomic(file, kept);
+  addKnownHost(file, host, port, blob);
 }
 
 /**

@@ -16,14 +16,26 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import ssh2, { type AuthenticationType, type Client, type ClientChannel, type NextAuthHandler } from 'ssh2';
+import ssh2, {
+  type AuthenticationType,
+  type Client,
+  type ClientChannel,
+  type NextAuthHandler,
+  type ServerHostKeyAlgorithm,
+} from 'ssh2';
 
 // ssh2 is CommonJS: its classes come through the default export.
 const { Client: SshClient, utils } = ssh2;
 import type { HostKeyInfo } from '../../common/domain.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { SshHop } from './destination.js';
-import { checkHostKey, fingerprintOf, keyTypeOf, loadKnownHosts } from './known-hosts.js';
+import {
+  checkHostKey,
+  fingerprintOf,
+  keyTypeOf,
+  loadKnownHosts,
+  preferredHostKeyAlgorithms,
+} from './known-hosts.js';
 
 /** Default identity files, in ssh(1)'s order. */
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'];
@@ -260,10 +272,15 @@ export class SshLink {
         ),
       );
       let next = 0;
+      const preferred = preferredHostKeyAlgorithms(entries, hop.host, hop.port) as ServerHostKeyAlgorithm[];
       client.connect({
         host: hop.host,
         port: hop.port,
         username: hop.user,
+        // Recorded key types first (as OpenSSH does): a server with several host keys shows ours.
+        ...(preferred.length
+          ? { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }
+          : {}),
         ...(sock ? { sock } : {}),
         readyTimeout: this.opts.connectTimeoutMs,
         keepaliveInterval: this.opts.keepaliveMs,
@@ -391,7 +408,7 @@ export function hostKeyError(seen: SeenHostKey, where: string): TetherError {
       hint:
         seen.status === 'revoked'
           ? 'This key is marked @revoked in known_hosts. Do not connect.'
-          : 'Someone may be intercepting the connection, or the host was reinstalled. Verify the new fingerprint, then remove the old line (ssh-keygen -R) and trust it again.',
+          : 'Someone may be intercepting the connection, or the host was reinstalled. Verify the new fingerprint with the server’s administrator, then: mcp-tether hosts trust <endpoint> --replace --fingerprint <it>.',
     },
   );
 }

@@ -188,11 +188,36 @@ export class TrafficRecorder {
     if (this.secrets.length > 0) input = this.redact(input);
     const timeMs = this.now();
     this.push(input, timeMs);
-    if (this.listeners.size > 0) {
-      const r = this.toRecord(this.count - 1);
-      for (const l of this.listeners) if (matches(r, l.filter)) l.cb(r);
-    }
+    if (this.listeners.size > 0) this.publish();
     return this.seq;
+  }
+
+  /**
+   * Hands the newest record to every matching listener. Each call is isolated: a listener that
+   * throws is skipped, never the relay that is recording (nor the other listeners).
+   */
+  private publish(): void {
+    const i = this.count - 1;
+    let r: TrafficRecord;
+    try {
+      r = this.toRecord(i);
+    } catch {
+      return;
+    }
+    const text = this.textAt(i);
+    for (const l of this.listeners) {
+      try {
+        if (matches(r, l.filter, text)) l.cb(r);
+      } catch {
+        // the listener's own failure (see the method comment)
+      }
+    }
+  }
+
+  /** The stored text of the record at ring index i (0 = oldest), if it is a message. */
+  private textAt(i: number): string | undefined {
+    const p = (this.head + i) % this.capacity;
+    return this.slab[p]! >= 0 ? this.texts.get(this.slab[p]!, this.offset[p]!, this.size[p]!) : undefined;
   }
 
   private intern(s: string): string {
@@ -339,7 +364,7 @@ export class TrafficRecorder {
     for (let i = this.count - 1; i >= 0 && picked.length < limit; i--) {
       if (filter.afterSeq !== undefined && this.seq - this.count + 1 + i <= filter.afterSeq) break;
       const r = this.toRecord(i);
-      if (matches(r, filter)) picked.push(r);
+      if (matches(r, filter, this.textAt(i))) picked.push(r);
     }
     return picked.reverse();
   }
@@ -352,19 +377,15 @@ export class TrafficRecorder {
   }
 }
 
-function matches(r: TrafficRecord, f: TrafficFilter): boolean {
+/** True when `r` passes the filter; `--text` searches the stored message text (never re-serialized). */
+function matches(r: TrafficRecord, f: TrafficFilter, text: string | undefined): boolean {
   if (f.endpoint !== undefined && r.endpoint !== f.endpoint) return false;
   if (f.session !== undefined && r.session !== f.session) return false;
   if (f.method !== undefined && r.method !== f.method) return false;
   if (f.direction !== undefined && r.direction !== f.direction) return false;
   if (f.kind !== undefined && r.kind !== f.kind) return false;
   if (f.text !== undefined && f.text.length > 0) {
-    const hay =
-      r.message !== undefined
-        ? JSON.stringify(r.message)
-        : r.event
-          ? `${r.event.type} ${r.event.detail}`
-          : '';
+    const hay = text !== undefined ? text : r.event ? `${r.event.type} ${r.event.detail}` : '';
     if (!hay.toLowerCase().includes(f.text.toLowerCase())) return false;
   }
   return true;

@@ -5,6 +5,7 @@
  * text, with the server's bytes kept.
  */
 import { splitJsonArray, toSingleLine } from '../../common/ndjson.js';
+import { safeStringify } from '../../common/safe-json.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
 
 /**
@@ -26,7 +27,7 @@ export function deliverText(handlers: UpstreamHandlers, text: string, what: stri
     return [parsed];
   }
   const texts = splitJsonArray(text);
-  parsed.forEach((m, i) => handlers.message(toSingleLine(texts[i] ?? JSON.stringify(m)), m));
+  parsed.forEach((m, i) => handlers.message(toSingleLine(texts[i] ?? safeStringify(m)), m));
   return parsed;
 }
 

@@ -19,6 +19,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isModernVersion } from '../protocol/versions.js';
 import { protocolVersionFor } from './headers.js';
@@ -201,7 +202,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
               'tool-rejected',
               `tool "${d.tool}" left out of tools/list: ${d.reason} (MCP 2026-07-28 x-mcp-header)`,
             );
-          if (dropped.length > 0) t = JSON.stringify(parsed);
+          if (dropped.length > 0) t = safeStringify(parsed);
         }
         handlers.message(t, parsed);
       },
