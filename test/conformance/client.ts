@@ -51,8 +51,9 @@ function cli(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<st
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const started = Date.now();
     child.on('exit', (code) => {
-      process.stderr.write(`$ mcp-tether ${args.join(' ')} → ${code}\n${out}`);
+      process.stderr.write(`$ mcp-tether ${args.join(' ')} → ${code} (${Date.now() - started} ms)\n${out}`);
       if (code === 0) resolve(out);
       else reject(new Error(`mcp-tether ${args.join(' ')} exited ${code}: ${out}`));
     });

@@ -11,6 +11,8 @@
  * Prints a table (scenario, result, checks passed, failed checks) and fails on any scenario that
  * fails but is not listed in test/conformance/expected-failures.json (scenario → reason), and on
  * any listed scenario that now passes (the entry is stale: remove it).
+ *
+ * CONFORMANCE_SCENARIOS=a,b runs only those; CONFORMANCE_LOGS=1 keeps every scenario's log.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,7 +104,8 @@ async function runScenario(scenario: string, env: NodeJS.ProcessEnv, outDir: str
   if (code !== 0 && problems.length === 0) problems.push(`the suite exited ${code}`);
   const counted = checks.filter((c) => c.status === 'SUCCESS' || c.status === 'FAILURE').length;
   const passed = checks.filter((c) => c.status === 'SUCCESS').length;
-  if (problems.length) writeFileSync(join(outDir, `${scenario.replace(/\//g, '_')}.log`), out);
+  if (problems.length || process.env['CONFORMANCE_LOGS'])
+    writeFileSync(join(outDir, `${scenario.replace(/\//g, '_')}.log`), out);
   return { scenario, pass: problems.length === 0 && code === 0, passed, counted, problems, ms };
 }
 
@@ -168,5 +171,6 @@ test('MCP conformance suite, client scenarios, through mcp-tether shim', { timeo
   const stale = outcomes.filter((o) => o.pass && expected[o.scenario]).map((o) => o.scenario);
   expect(unexpected, 'scenarios that fail and are not in expected-failures.json').toEqual([]);
   expect(stale, 'scenarios in expected-failures.json that pass now: remove them').toEqual([]);
-  if (!unexpected.length && !stale.length) rmSync(outDir, { recursive: true, force: true });
+  if (!unexpected.length && !stale.length && !process.env['CONFORMANCE_LOGS'])
+    rmSync(outDir, { recursive: true, force: true });
 });

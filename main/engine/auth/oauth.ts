@@ -14,8 +14,12 @@
  *   (RFC 9207) must be the issuer's;
  * - tokens and the client registration live in the OS keychain, keyed by issuer; the access token is
  *   refreshed before it expires and after a 401, one refresh at a time;
- * - one sign-in per endpoint at a time: callers that come while one runs wait for it. Sign-in only
- *   ever starts from `auth/login`: a request that finds no usable token fails with AUTH_REQUIRED.
+ * - one sign-in per endpoint at a time: callers that come while one runs wait for it. A sign-in
+ *   starts from `auth/login`, and from a request only for step-up authorization (MCP 2025-11-25
+ *   authorization, scope challenge handling): a 403 `insufficient_scope` with a `scope` starts one
+ *   sign-in for the union of the granted and the requested scopes, in the browser, and the request
+ *   is sent again once; a scope set already asked for this way is not asked for again (no loops).
+ *   A request that finds no usable token fails with AUTH_REQUIRED.
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -150,6 +154,13 @@ interface SignIn {
 
 /** A refused token younger than this, itself made by a refresh after a 401, is not refreshed again (ms). */
 const REFRESH_AGAIN_AFTER_MS = 10_000;
+/** How long a request waits for the step-up sign-in it started (ms). */
+export const STEP_UP_TIMEOUT_MS = 120_000;
+
+/** The scopes of a space-separated scope string (RFC 6749 §3.3), as a set. */
+function scopeSet(scope: string | undefined): Set<string> {
+  return new Set((scope ?? '').split(' ').filter(Boolean));
+}
 
 /** See the module comment. */
 export class OAuthCredentials implements EndpointCredentials {
@@ -160,6 +171,8 @@ export class OAuthCredentials implements EndpointCredentials {
   private signingIn: SignIn | undefined;
   /** The token a refresh made because the server refused the one before (see {@link rejected}). */
   private reactivelyRefreshed: StoredTokens | undefined;
+  /** Scope sets (sorted, space-separated) a step-up sign-in was started for: never asked twice. */
+  private readonly steppedUp = new Set<string>();
   private readonly httpUrl: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
@@ -246,6 +259,7 @@ export class OAuthCredentials implements EndpointCredentials {
   }
 
   async rejected(sent: Record<string, string>, status: number, www?: string): Promise<void> {
+    if (status === 403 && www && /insufficient_scope/.test(www)) return this.stepUp(sent, status, www);
     if (status !== 401) throw this.refused(status, www);
     const t = this.tokens;
     if (!t) throw this.notSignedIn();
@@ -256,6 +270,33 @@ export class OAuthCredentials implements EndpointCredentials {
       throw this.refused(status, www);
     await this.refresh(t);
     if (this.tokens !== t) this.reactivelyRefreshed = this.tokens;
+  }
+
+  /**
+   * Step-up authorization (MCP 2025-11-25 authorization, scope challenge handling): one sign-in
+   * for the granted scopes plus those the challenge asks for; joins a sign-in already running.
+   * @throws TetherError AUTH_REQUIRED when the challenge names no scope, or that scope set was
+   *   asked for before (the retry limit), AUTH_FAILED or UPSTREAM_UNREACHABLE from the sign-in
+   */
+  private async stepUp(sent: Record<string, string>, status: number, www: string): Promise<void> {
+    const t = this.tokens;
+    if (!t) throw this.notSignedIn();
+    if (sent['authorization'] !== `Bearer ${t.access_token}`) return; // stepped up meanwhile: retry
+    const { extractWWWAuthenticateParams } = await sdk();
+    const requested = extractWWWAuthenticateParams(
+      new Response(null, { headers: { 'www-authenticate': www } }),
+    ).scope;
+    if (!requested) throw this.refused(status, www);
+    const union = [...new Set([...scopeSet(t.scope), ...scopeSet(requested)])].sort().join(' ');
+    if (this.steppedUp.has(union)) throw this.refused(status, www);
+    this.steppedUp.add(union);
+    this.deps.event('auth', `the server asks for scope "${requested}": signing in again for "${union}"`);
+    await this.login({
+      openBrowser: true,
+      timeoutMs: STEP_UP_TIMEOUT_MS,
+      onUrl: () => undefined,
+      scope: union,
+    });
   }
 
   refused(status: number, www?: string): TetherError {
@@ -446,10 +487,18 @@ export class OAuthCredentials implements EndpointCredentials {
 
   /**
    * Signs in (or joins the sign-in already running for this endpoint).
-   * @param opts `onUrl` gets the authorization URL as soon as it is known (at once for a joiner)
+   * @param opts `onUrl` gets the authorization URL as soon as it is known (at once for a joiner);
+   *   `scope` replaces the discovered one (a step-up); `timeoutMs` bounds the wait for the redirect
    * @throws TetherError AUTH_FAILED, UPSTREAM_UNREACHABLE, KEYCHAIN_UNAVAILABLE
    */
-  login(opts: { openBrowser: boolean; timeoutMs: number; onUrl(url: string): void }): Promise<LoginResult> {
+  login(opts: {
+    openBrowser: boolean;
+    timeoutMs: number;
+    onUrl(url: string): void;
+    scope?: string;
+  }): Promise<LoginResult> {
+    // A sign-in the user asked for starts the step-up count afresh.
+    if (opts.scope === undefined) this.steppedUp.clear();
     if (!this.signingIn) {
       const s: SignIn = {
         promise: Promise.resolve(undefined as unknown as LoginResult),
@@ -457,7 +506,7 @@ export class OAuthCredentials implements EndpointCredentials {
         wantBrowser: false,
         browserStarted: false,
       };
-      s.promise = this.runLogin(opts.timeoutMs, (url) => {
+      s.promise = this.runLogin(opts.timeoutMs, opts.scope, (url) => {
         s.url = url;
         if (s.wantBrowser) this.startBrowser(s);
         for (const l of s.listeners) l(url);
@@ -490,8 +539,13 @@ export class OAuthCredentials implements EndpointCredentials {
       );
   }
 
-  private async runLogin(timeoutMs: number, onUrl: (url: string) => void): Promise<LoginResult> {
+  private async runLogin(
+    timeoutMs: number,
+    stepUpScope: string | undefined,
+    onUrl: (url: string) => void,
+  ): Promise<LoginResult> {
     const d = await this.discover(true);
+    const scope = stepUpScope ?? d.scope;
     let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
     const registeredPort = stored?.redirect_uris?.[0]
       ? Number(new URL(stored.redirect_uris[0]).port)
@@ -502,9 +556,9 @@ export class OAuthCredentials implements EndpointCredentials {
       // ignores loopback ports (RFC 8252 §7.3 says it must; not all do).
       if (stored?.redirect_uris && !stored.redirect_uris.includes(loop.redirectUri)) stored = undefined;
       const state = randomBytes(32).toString('base64url');
-      const provider = new LoginProvider(this, d, loop.redirectUri, state, stored);
+      const provider = new LoginProvider(this, d, loop.redirectUri, state, stored, scope);
       const serverUrl = this.httpUrl;
-      const common = { serverUrl, fetchFn: this.fetchFn, ...(d.scope ? { scope: d.scope } : {}) };
+      const common = { serverUrl, fetchFn: this.fetchFn, ...(scope ? { scope } : {}) };
       const { auth } = await sdk();
       let result: string;
       try {
@@ -579,9 +633,15 @@ export class OAuthCredentials implements EndpointCredentials {
     await this.deps.store.delete(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
   }
 
-  /** For {@link LoginProvider}: keeps the tokens of a sign-in. */
-  keepTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
-    return this.saveTokens(tokens, issuer);
+  /**
+   * For {@link LoginProvider}: keeps the tokens of a sign-in; a token response without `scope`
+   * was granted the requested scope (RFC 6749 §5.1).
+   */
+  keepTokens(tokens: OAuthTokens, issuer: string, requestedScope?: string): Promise<StoredTokens> {
+    return this.saveTokens(
+      tokens.scope || !requestedScope ? tokens : { ...tokens, scope: requestedScope },
+      issuer,
+    );
   }
 
   /** The registration metadata MCP Tether registers with (RFC 7591 §2). */
@@ -621,6 +681,7 @@ class LoginProvider implements OAuthClientProvider {
     private readonly redirect: string,
     private readonly stateValue: string,
     private client: StoredClient | undefined,
+    private readonly scope: string | undefined,
   ) {}
 
   get redirectUrl(): string {
@@ -655,7 +716,7 @@ class LoginProvider implements OAuthClientProvider {
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.owner.keepTokens(tokens, this.d.issuer);
+    await this.owner.keepTokens(tokens, this.d.issuer, this.scope);
   }
 
   redirectToAuthorization(url: URL): void {
