@@ -46,20 +46,40 @@ export interface StoredTokens extends OAuthTokens {
   obtained_at: number;
   /** When the access token expires (ms since the epoch), when the server said. */
   expires_at?: number;
+  /** How the sign-in found its authorization server (for `doctor` and `status`). */
+  discovery?: DiscoveryPath;
 }
+
+/** {@link DiscoveryPath} in words. */
+const DISCOVERY_WORDS: Record<DiscoveryPath, string> = {
+  'protected-resource-metadata': 'found through the server’s RFC 9728 protected-resource metadata',
+  'server-origin-metadata':
+    'found through RFC 8414 metadata at the server’s origin (MCP 2025-03-26: the server has no RFC 9728 metadata)',
+  'default-endpoints':
+    'the default /authorize, /token and /register at the server’s origin (MCP 2025-03-26: the server publishes no metadata)',
+};
 
 /** A client registration as kept in the keychain. */
 type StoredClient = OAuthClientInformationMixed & { issuer: string; redirect_uris?: string[] };
+
+/**
+ * How discovery found the authorization server: RFC 9728 protected-resource metadata (MCP
+ * 2025-06-18 and later), or, for a server without it (MCP 2025-03-26), RFC 8414 metadata at the
+ * MCP server's origin, or that revision's default endpoints there.
+ */
+export type DiscoveryPath = 'protected-resource-metadata' | 'server-origin-metadata' | 'default-endpoints';
 
 /** What discovery found and checked. */
 export interface Discovery {
   /** The authorization server's issuer identifier (checked against its metadata). */
   issuer: string;
   metadata: AuthorizationServerMetadata;
-  resourceMetadata: OAuthProtectedResourceMetadata;
+  how: DiscoveryPath;
+  /** Absent for a 2025-03-26 server. */
+  resourceMetadata?: OAuthProtectedResourceMetadata;
   resourceMetadataUrl?: string;
   /** The RFC 8707 resource indicator: the protected resource metadata's `resource`, verbatim. */
-  resource: string;
+  resource?: string;
   /** The scope to ask for, when anything says which. */
   scope?: string;
 }
@@ -187,7 +207,7 @@ export class OAuthCredentials implements EndpointCredentials {
   describe(): string {
     const t = this.tokens;
     return t
-      ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
+      ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.discovery ? `, ${DISCOVERY_WORDS[t.discovery]}` : ''}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
       : 'OAuth (mcp-tether login)';
   }
 
@@ -237,9 +257,14 @@ export class OAuthCredentials implements EndpointCredentials {
     if (t.refresh_token) this.deps.learn(t.refresh_token);
   }
 
-  private async saveTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
+  private async saveTokens(
+    tokens: OAuthTokens,
+    issuer: string,
+    discovery?: DiscoveryPath,
+  ): Promise<StoredTokens> {
     const now = this.now();
     const stored: StoredTokens = { ...tokens, issuer, obtained_at: now };
+    if (discovery) stored.discovery = discovery;
     if (tokens.expires_in !== undefined) stored.expires_at = now + Number(tokens.expires_in) * 1000;
     this.remember(stored);
     await this.deps.store.set(this.deps.endpoint, `${OAUTH_TOKENS_PREFIX}${issuer}`, JSON.stringify(stored));
@@ -358,7 +383,7 @@ export class OAuthCredentials implements EndpointCredentials {
       }
       throw this.failure(err, 'cannot refresh the access token');
     }
-    await this.saveTokens(fresh, old.issuer);
+    await this.saveTokens(fresh, old.issuer, old.discovery);
     this.deps.event('auth', `access token refreshed at ${d.issuer}`);
   }
 
@@ -403,13 +428,7 @@ export class OAuthCredentials implements EndpointCredentials {
       new TetherError(ErrorCode.AUTH_FAILED, `cannot sign in to ${this.deps.endpoint}: ${message}`, {
         hint: hint ?? 'The server or its authorization server does not follow the MCP authorization spec.',
       });
-    const {
-      checkResourceAllowed,
-      discoverAuthorizationServerMetadata,
-      discoverOAuthProtectedResourceMetadata,
-      extractWWWAuthenticateParams,
-      resourceUrlFromServerUrl,
-    } = await sdk();
+    const { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } = await sdk();
     let www: { resourceMetadataUrl?: URL; scope?: string } = {};
     if (/^https?:/i.test(this.deps.url)) {
       // An unauthenticated initialize: a protected MCP server answers 401 with WWW-Authenticate.
@@ -433,7 +452,7 @@ export class OAuthCredentials implements EndpointCredentials {
       if (res.status === 401) www = extractWWWAuthenticateParams(res);
       await res.body?.cancel().catch(() => undefined);
     }
-    let resourceMetadata: OAuthProtectedResourceMetadata;
+    let resourceMetadata: OAuthProtectedResourceMetadata | undefined;
     try {
       resourceMetadata = await discoverOAuthProtectedResourceMetadata(
         this.httpUrl,
@@ -442,8 +461,47 @@ export class OAuthCredentials implements EndpointCredentials {
       );
     } catch (err) {
       if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the protected resource metadata');
-      throw fail(`no usable OAuth protected resource metadata (RFC 9728): ${reason(err)}`);
+      // A server that names its metadata must serve it; one that names none may be a 2025-03-26 one.
+      if (www.resourceMetadataUrl)
+        throw fail(`no usable OAuth protected resource metadata (RFC 9728): ${reason(err)}`);
     }
+    const { metadata, how } = resourceMetadata
+      ? {
+          metadata: await this.issuerMetadata(resourceMetadata, fail),
+          how: 'protected-resource-metadata' as const,
+        }
+      : await this.legacyMetadata(fail);
+    if (!metadata.code_challenge_methods_supported?.includes('S256'))
+      throw fail(
+        `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
+      );
+    if (!metadata.response_types_supported.includes('code'))
+      throw fail(`${metadata.issuer} does not support the authorization code flow`);
+    const scope =
+      this.deps.auth.scopes?.join(' ') ??
+      www.scope ??
+      resourceMetadata?.scopes_supported?.join(' ') ??
+      undefined;
+    const d: Discovery = { issuer: metadata.issuer, metadata, how };
+    if (resourceMetadata) {
+      d.resourceMetadata = resourceMetadata;
+      d.resource = resourceMetadata.resource;
+    }
+    if (www.resourceMetadataUrl) d.resourceMetadataUrl = www.resourceMetadataUrl.href;
+    if (scope) d.scope = scope;
+    this.discovery = d;
+    return d;
+  }
+
+  /**
+   * The authorization server that RFC 9728 metadata names, and its RFC 8414 / OpenID metadata,
+   * checked: the metadata is for this server (RFC 8707), its issuer is the one named (RFC 8414 §3.3).
+   */
+  private async issuerMetadata(
+    resourceMetadata: OAuthProtectedResourceMetadata,
+    fail: (message: string, hint?: string) => TetherError,
+  ): Promise<AuthorizationServerMetadata> {
+    const { checkResourceAllowed, resourceUrlFromServerUrl } = await sdk();
     const resource = resourceMetadata.resource;
     if (
       !checkResourceAllowed({
@@ -454,35 +512,58 @@ export class OAuthCredentials implements EndpointCredentials {
       throw fail(`the protected resource metadata is for ${resource}, not for ${this.httpUrl}`);
     const asUrl = resourceMetadata.authorization_servers?.[0];
     if (!asUrl) throw fail('the protected resource metadata names no authorization server');
-    let metadata: AuthorizationServerMetadata | undefined;
-    try {
-      metadata = await discoverAuthorizationServerMetadata(asUrl, { fetchFn: this.fetchFn });
-    } catch (err) {
-      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the authorization server metadata');
-      throw fail(`the authorization server metadata of ${asUrl} is not usable: ${reason(err)}`);
-    }
+    const metadata = await this.fetchMetadata(asUrl, fail);
     if (!metadata) throw fail(`${asUrl} publishes no RFC 8414 or OpenID Connect discovery metadata`);
     if (!sameIssuer(metadata.issuer, asUrl))
       throw fail(
         `the authorization server metadata fetched for ${asUrl} names issuer ${metadata.issuer} (RFC 8414 §3.3: they must be the same)`,
         'Do not sign in: this may be an attack, or a misconfigured server.',
       );
-    if (!metadata.code_challenge_methods_supported?.includes('S256'))
-      throw fail(
-        `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
-      );
-    if (!metadata.response_types_supported.includes('code'))
-      throw fail(`${metadata.issuer} does not support the authorization code flow`);
-    const scope =
-      this.deps.auth.scopes?.join(' ') ??
-      www.scope ??
-      resourceMetadata.scopes_supported?.join(' ') ??
-      undefined;
-    const d: Discovery = { issuer: metadata.issuer, metadata, resourceMetadata, resource };
-    if (www.resourceMetadataUrl) d.resourceMetadataUrl = www.resourceMetadataUrl.href;
-    if (scope) d.scope = scope;
-    this.discovery = d;
-    return d;
+    return metadata;
+  }
+
+  /** RFC 8414 / OpenID metadata of `url` (SDK discovery order), undefined when it publishes none. */
+  private async fetchMetadata(
+    url: string,
+    fail: (message: string) => TetherError,
+  ): Promise<AuthorizationServerMetadata | undefined> {
+    const { discoverAuthorizationServerMetadata } = await sdk();
+    try {
+      return await discoverAuthorizationServerMetadata(url, { fetchFn: this.fetchFn });
+    } catch (err) {
+      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the authorization server metadata');
+      throw fail(`the authorization server metadata of ${url} is not usable: ${reason(err)}`);
+    }
+  }
+
+  /**
+   * Discovery for a server without RFC 9728 metadata, as MCP 2025-03-26 basic/authorization
+   * (server metadata discovery, fallbacks) says: RFC 8414 metadata at the MCP server's origin (its
+   * issuer must be of that origin), else the default `/authorize`, `/token` and `/register` there.
+   * PKCE S256 is assumed for the defaults: that revision requires it of every server.
+   */
+  private async legacyMetadata(
+    fail: (message: string, hint?: string) => TetherError,
+  ): Promise<{ metadata: AuthorizationServerMetadata; how: DiscoveryPath }> {
+    const origin = new URL(this.httpUrl).origin;
+    const metadata = await this.fetchMetadata(origin, fail);
+    if (metadata) {
+      if (!URL.canParse(metadata.issuer) || new URL(metadata.issuer).origin !== origin)
+        throw fail(
+          `the authorization server metadata at ${origin} names issuer ${metadata.issuer}, of another origin`,
+          'Do not sign in: this may be an attack, or a misconfigured server.',
+        );
+      return { metadata, how: 'server-origin-metadata' };
+    }
+    const metadataDefaults: AuthorizationServerMetadata = {
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      registration_endpoint: `${origin}/register`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+    };
+    return { metadata: metadataDefaults, how: 'default-endpoints' };
   }
 
   /**
@@ -637,10 +718,11 @@ export class OAuthCredentials implements EndpointCredentials {
    * For {@link LoginProvider}: keeps the tokens of a sign-in; a token response without `scope`
    * was granted the requested scope (RFC 6749 §5.1).
    */
-  keepTokens(tokens: OAuthTokens, issuer: string, requestedScope?: string): Promise<StoredTokens> {
+  keepTokens(tokens: OAuthTokens, d: Discovery, requestedScope?: string): Promise<StoredTokens> {
     return this.saveTokens(
       tokens.scope || !requestedScope ? tokens : { ...tokens, scope: requestedScope },
-      issuer,
+      d.issuer,
+      d.how,
     );
   }
 
@@ -716,7 +798,7 @@ class LoginProvider implements OAuthClientProvider {
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.owner.keepTokens(tokens, this.d.issuer, this.scope);
+    await this.owner.keepTokens(tokens, this.d, this.scope);
   }
 
   redirectToAuthorization(url: URL): void {
