@@ -113,6 +113,12 @@ const sshDestination = z
     'not an SSH destination: use [user@]host[:port] or a Host alias from ~/.ssh/config',
   );
 
+/** The https URL of a Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document). */
+const clientMetadataUrl = z.url({
+  protocol: /^https$/,
+  error: 'the client metadata document must be an https:// URL',
+});
+
 /**
  * How an endpoint authenticates. The secret itself is never here: it is an OS keychain entry
  * (service `mcp-tether`, account `<endpoint>/<secret name>`), set with `mcp-tether secret set`, or,
@@ -137,9 +143,7 @@ export const AuthSchema = z.discriminatedUnion('type', [
       /** Scopes to ask for; default: the server's WWW-Authenticate scope, else its metadata's. */
       scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not an OAuth scope')).optional(),
       /** An HTTPS URL serving this client's Client ID Metadata Document, for servers that support it. */
-      clientMetadataUrl: z
-        .url({ protocol: /^https$/, error: 'the client metadata document must be an https:// URL' })
-        .optional(),
+      clientMetadataUrl: clientMetadataUrl.optional(),
     })
     .strict(),
 ]);
@@ -284,6 +288,18 @@ export const SettingsSchema = z
       .min(1024)
       .max(1024 ** 3)
       .default(16 * 1024 * 1024),
+    /** OAuth defaults for every `--auth oauth` endpoint. */
+    oauth: z
+      .object({
+        /**
+         * Where MCP Tether's Client ID Metadata Document (docs/oauth/client-metadata.json) is
+         * published; used as the client id wherever the authorization server supports CIMD, unless
+         * an endpoint has its own `clientId` or `clientMetadataUrl`.
+         */
+        clientMetadataUrl: clientMetadataUrl.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -14,8 +14,12 @@
  *   (RFC 9207) must be the issuer's;
  * - tokens and the client registration live in the OS keychain, keyed by issuer; the access token is
  *   refreshed before it expires and after a 401, one refresh at a time;
- * - one sign-in per endpoint at a time: callers that come while one runs wait for it. Sign-in only
- *   ever starts from `auth/login`: a request that finds no usable token fails with AUTH_REQUIRED.
+ * - one sign-in per endpoint at a time: callers that come while one runs wait for it. A sign-in
+ *   starts from `auth/login`, and from a request only for step-up authorization (MCP 2025-11-25
+ *   authorization, scope challenge handling): a 403 `insufficient_scope` with a `scope` starts one
+ *   sign-in for the union of the granted and the requested scopes, in the browser, and the request
+ *   is sent again once; a scope set already asked for this way is not asked for again (no loops).
+ *   A request that finds no usable token fails with AUTH_REQUIRED.
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -43,20 +47,40 @@ export interface StoredTokens extends OAuthTokens {
   obtained_at: number;
   /** When the access token expires (ms since the epoch), when the server said. */
   expires_at?: number;
+  /** How the sign-in found its authorization server (for `doctor` and `status`). */
+  discovery?: DiscoveryPath;
 }
+
+/** {@link DiscoveryPath} in words. */
+const DISCOVERY_WORDS: Record<DiscoveryPath, string> = {
+  'protected-resource-metadata': 'found through the server’s RFC 9728 protected-resource metadata',
+  'server-origin-metadata':
+    'found through RFC 8414 metadata at the server’s origin (MCP 2025-03-26: the server has no RFC 9728 metadata)',
+  'default-endpoints':
+    'the default /authorize, /token and /register at the server’s origin (MCP 2025-03-26: the server publishes no metadata)',
+};
 
 /** A client registration as kept in the keychain. */
 type StoredClient = OAuthClientInformationMixed & { issuer: string; redirect_uris?: string[] };
+
+/**
+ * How discovery found the authorization server: RFC 9728 protected-resource metadata (MCP
+ * 2025-06-18 and later), or, for a server without it (MCP 2025-03-26), RFC 8414 metadata at the
+ * MCP server's origin, or that revision's default endpoints there.
+ */
+export type DiscoveryPath = 'protected-resource-metadata' | 'server-origin-metadata' | 'default-endpoints';
 
 /** What discovery found and checked. */
 export interface Discovery {
   /** The authorization server's issuer identifier (checked against its metadata). */
   issuer: string;
   metadata: AuthorizationServerMetadata;
-  resourceMetadata: OAuthProtectedResourceMetadata;
+  how: DiscoveryPath;
+  /** Absent for a 2025-03-26 server. */
+  resourceMetadata?: OAuthProtectedResourceMetadata;
   resourceMetadataUrl?: string;
   /** The RFC 8707 resource indicator: the protected resource metadata's `resource`, verbatim. */
-  resource: string;
+  resource?: string;
   /** The scope to ask for, when anything says which. */
   scope?: string;
 }
@@ -151,6 +175,13 @@ interface SignIn {
 
 /** A refused token younger than this, itself made by a refresh after a 401, is not refreshed again (ms). */
 const REFRESH_AGAIN_AFTER_MS = 10_000;
+/** How long a request waits for the step-up sign-in it started (ms). */
+export const STEP_UP_TIMEOUT_MS = 120_000;
+
+/** The scopes of a space-separated scope string (RFC 6749 §3.3), as a set. */
+function scopeSet(scope: string | undefined): Set<string> {
+  return new Set((scope ?? '').split(' ').filter(Boolean));
+}
 
 /** See the module comment. */
 export class OAuthCredentials implements EndpointCredentials {
@@ -161,6 +192,8 @@ export class OAuthCredentials implements EndpointCredentials {
   private signingIn: SignIn | undefined;
   /** The token a refresh made because the server refused the one before (see {@link rejected}). */
   private reactivelyRefreshed: StoredTokens | undefined;
+  /** Scope sets (sorted, space-separated) a step-up sign-in was started for: never asked twice. */
+  private readonly steppedUp = new Set<string>();
   private readonly httpUrl: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
@@ -175,7 +208,7 @@ export class OAuthCredentials implements EndpointCredentials {
   describe(): string {
     const t = this.tokens;
     return t
-      ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
+      ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.discovery ? `, ${DISCOVERY_WORDS[t.discovery]}` : ''}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
       : 'OAuth (mcp-tether login)';
   }
 
@@ -225,9 +258,14 @@ export class OAuthCredentials implements EndpointCredentials {
     if (t.refresh_token) this.deps.learn(t.refresh_token);
   }
 
-  private async saveTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
+  private async saveTokens(
+    tokens: OAuthTokens,
+    issuer: string,
+    discovery?: DiscoveryPath,
+  ): Promise<StoredTokens> {
     const now = this.now();
     const stored: StoredTokens = { ...tokens, issuer, obtained_at: now };
+    if (discovery) stored.discovery = discovery;
     if (tokens.expires_in !== undefined) stored.expires_at = now + Number(tokens.expires_in) * 1000;
     this.remember(stored);
     await this.deps.store.set(this.deps.endpoint, `${OAUTH_TOKENS_PREFIX}${issuer}`, JSON.stringify(stored));
@@ -247,6 +285,7 @@ export class OAuthCredentials implements EndpointCredentials {
   }
 
   async rejected(sent: Record<string, string>, status: number, www?: string): Promise<void> {
+    if (status === 403 && www && /insufficient_scope/.test(www)) return this.stepUp(sent, status, www);
     if (status !== 401) throw this.refused(status, www);
     const t = this.tokens;
     if (!t) throw this.notSignedIn();
@@ -257,6 +296,33 @@ export class OAuthCredentials implements EndpointCredentials {
       throw this.refused(status, www);
     await this.refresh(t);
     if (this.tokens !== t) this.reactivelyRefreshed = this.tokens;
+  }
+
+  /**
+   * Step-up authorization (MCP 2025-11-25 authorization, scope challenge handling): one sign-in
+   * for the granted scopes plus those the challenge asks for; joins a sign-in already running.
+   * @throws TetherError AUTH_REQUIRED when the challenge names no scope, or that scope set was
+   *   asked for before (the retry limit), AUTH_FAILED or UPSTREAM_UNREACHABLE from the sign-in
+   */
+  private async stepUp(sent: Record<string, string>, status: number, www: string): Promise<void> {
+    const t = this.tokens;
+    if (!t) throw this.notSignedIn();
+    if (sent['authorization'] !== `Bearer ${t.access_token}`) return; // stepped up meanwhile: retry
+    const { extractWWWAuthenticateParams } = await sdk();
+    const requested = extractWWWAuthenticateParams(
+      new Response(null, { headers: { 'www-authenticate': www } }),
+    ).scope;
+    if (!requested) throw this.refused(status, www);
+    const union = [...new Set([...scopeSet(t.scope), ...scopeSet(requested)])].sort().join(' ');
+    if (this.steppedUp.has(union)) throw this.refused(status, www);
+    this.steppedUp.add(union);
+    this.deps.event('auth', `the server asks for scope "${requested}": signing in again for "${union}"`);
+    await this.login({
+      openBrowser: true,
+      timeoutMs: STEP_UP_TIMEOUT_MS,
+      onUrl: () => undefined,
+      scope: union,
+    });
   }
 
   refused(status: number, www?: string): TetherError {
@@ -318,7 +384,7 @@ export class OAuthCredentials implements EndpointCredentials {
       }
       throw this.failure(err, 'cannot refresh the access token');
     }
-    await this.saveTokens(fresh, old.issuer);
+    await this.saveTokens(fresh, old.issuer, old.discovery);
     this.deps.event('auth', `access token refreshed at ${d.issuer}`);
   }
 
@@ -363,13 +429,7 @@ export class OAuthCredentials implements EndpointCredentials {
       new TetherError(ErrorCode.AUTH_FAILED, `cannot sign in to ${this.deps.endpoint}: ${message}`, {
         hint: hint ?? 'The server or its authorization server does not follow the MCP authorization spec.',
       });
-    const {
-      checkResourceAllowed,
-      discoverAuthorizationServerMetadata,
-      discoverOAuthProtectedResourceMetadata,
-      extractWWWAuthenticateParams,
-      resourceUrlFromServerUrl,
-    } = await sdk();
+    const { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } = await sdk();
     let www: { resourceMetadataUrl?: URL; scope?: string } = {};
     if (/^https?:/i.test(this.deps.url)) {
       // An unauthenticated initialize: a protected MCP server answers 401 with WWW-Authenticate.
@@ -393,7 +453,7 @@ export class OAuthCredentials implements EndpointCredentials {
       if (res.status === 401) www = extractWWWAuthenticateParams(res);
       await res.body?.cancel().catch(() => undefined);
     }
-    let resourceMetadata: OAuthProtectedResourceMetadata;
+    let resourceMetadata: OAuthProtectedResourceMetadata | undefined;
     try {
       resourceMetadata = await discoverOAuthProtectedResourceMetadata(
         this.httpUrl,
@@ -402,8 +462,47 @@ export class OAuthCredentials implements EndpointCredentials {
       );
     } catch (err) {
       if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the protected resource metadata');
-      throw fail(`no usable OAuth protected resource metadata (RFC 9728): ${reason(err)}`);
+      // A server that names its metadata must serve it; one that names none may be a 2025-03-26 one.
+      if (www.resourceMetadataUrl)
+        throw fail(`no usable OAuth protected resource metadata (RFC 9728): ${reason(err)}`);
     }
+    const { metadata, how } = resourceMetadata
+      ? {
+          metadata: await this.issuerMetadata(resourceMetadata, fail),
+          how: 'protected-resource-metadata' as const,
+        }
+      : await this.legacyMetadata(fail);
+    if (!metadata.code_challenge_methods_supported?.includes('S256'))
+      throw fail(
+        `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
+      );
+    if (!metadata.response_types_supported.includes('code'))
+      throw fail(`${metadata.issuer} does not support the authorization code flow`);
+    const scope =
+      this.deps.auth.scopes?.join(' ') ??
+      www.scope ??
+      resourceMetadata?.scopes_supported?.join(' ') ??
+      undefined;
+    const d: Discovery = { issuer: metadata.issuer, metadata, how };
+    if (resourceMetadata) {
+      d.resourceMetadata = resourceMetadata;
+      d.resource = resourceMetadata.resource;
+    }
+    if (www.resourceMetadataUrl) d.resourceMetadataUrl = www.resourceMetadataUrl.href;
+    if (scope) d.scope = scope;
+    this.discovery = d;
+    return d;
+  }
+
+  /**
+   * The authorization server that RFC 9728 metadata names, and its RFC 8414 / OpenID metadata,
+   * checked: the metadata is for this server (RFC 8707), its issuer is the one named (RFC 8414 §3.3).
+   */
+  private async issuerMetadata(
+    resourceMetadata: OAuthProtectedResourceMetadata,
+    fail: (message: string, hint?: string) => TetherError,
+  ): Promise<AuthorizationServerMetadata> {
+    const { checkResourceAllowed, resourceUrlFromServerUrl } = await sdk();
     const resource = resourceMetadata.resource;
     if (
       !checkResourceAllowed({
@@ -414,43 +513,74 @@ export class OAuthCredentials implements EndpointCredentials {
       throw fail(`the protected resource metadata is for ${resource}, not for ${this.httpUrl}`);
     const asUrl = resourceMetadata.authorization_servers?.[0];
     if (!asUrl) throw fail('the protected resource metadata names no authorization server');
-    let metadata: AuthorizationServerMetadata | undefined;
-    try {
-      metadata = await discoverAuthorizationServerMetadata(asUrl, { fetchFn: this.fetchFn });
-    } catch (err) {
-      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the authorization server metadata');
-      throw fail(`the authorization server metadata of ${asUrl} is not usable: ${reason(err)}`);
-    }
+    const metadata = await this.fetchMetadata(asUrl, fail);
     if (!metadata) throw fail(`${asUrl} publishes no RFC 8414 or OpenID Connect discovery metadata`);
     if (!sameIssuer(metadata.issuer, asUrl))
       throw fail(
         `the authorization server metadata fetched for ${asUrl} names issuer ${metadata.issuer} (RFC 8414 §3.3: they must be the same)`,
         'Do not sign in: this may be an attack, or a misconfigured server.',
       );
-    if (!metadata.code_challenge_methods_supported?.includes('S256'))
-      throw fail(
-        `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
-      );
-    if (!metadata.response_types_supported.includes('code'))
-      throw fail(`${metadata.issuer} does not support the authorization code flow`);
-    const scope =
-      this.deps.auth.scopes?.join(' ') ??
-      www.scope ??
-      resourceMetadata.scopes_supported?.join(' ') ??
-      undefined;
-    const d: Discovery = { issuer: metadata.issuer, metadata, resourceMetadata, resource };
-    if (www.resourceMetadataUrl) d.resourceMetadataUrl = www.resourceMetadataUrl.href;
-    if (scope) d.scope = scope;
-    this.discovery = d;
-    return d;
+    return metadata;
+  }
+
+  /** RFC 8414 / OpenID metadata of `url` (SDK discovery order), undefined when it publishes none. */
+  private async fetchMetadata(
+    url: string,
+    fail: (message: string) => TetherError,
+  ): Promise<AuthorizationServerMetadata | undefined> {
+    const { discoverAuthorizationServerMetadata } = await sdk();
+    try {
+      return await discoverAuthorizationServerMetadata(url, { fetchFn: this.fetchFn });
+    } catch (err) {
+      if (isNetworkError(err)) throw this.failure(err, 'cannot fetch the authorization server metadata');
+      throw fail(`the authorization server metadata of ${url} is not usable: ${reason(err)}`);
+    }
+  }
+
+  /**
+   * Discovery for a server without RFC 9728 metadata, as MCP 2025-03-26 basic/authorization
+   * (server metadata discovery, fallbacks) says: RFC 8414 metadata at the MCP server's origin (its
+   * issuer must be of that origin), else the default `/authorize`, `/token` and `/register` there.
+   * PKCE S256 is assumed for the defaults: that revision requires it of every server.
+   */
+  private async legacyMetadata(
+    fail: (message: string, hint?: string) => TetherError,
+  ): Promise<{ metadata: AuthorizationServerMetadata; how: DiscoveryPath }> {
+    const origin = new URL(this.httpUrl).origin;
+    const metadata = await this.fetchMetadata(origin, fail);
+    if (metadata) {
+      if (!URL.canParse(metadata.issuer) || new URL(metadata.issuer).origin !== origin)
+        throw fail(
+          `the authorization server metadata at ${origin} names issuer ${metadata.issuer}, of another origin`,
+          'Do not sign in: this may be an attack, or a misconfigured server.',
+        );
+      return { metadata, how: 'server-origin-metadata' };
+    }
+    const metadataDefaults: AuthorizationServerMetadata = {
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      registration_endpoint: `${origin}/register`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+    };
+    return { metadata: metadataDefaults, how: 'default-endpoints' };
   }
 
   /**
    * Signs in (or joins the sign-in already running for this endpoint).
-   * @param opts `onUrl` gets the authorization URL as soon as it is known (at once for a joiner)
+   * @param opts `onUrl` gets the authorization URL as soon as it is known (at once for a joiner);
+   *   `scope` replaces the discovered one (a step-up); `timeoutMs` bounds the wait for the redirect
    * @throws TetherError AUTH_FAILED, UPSTREAM_UNREACHABLE, KEYCHAIN_UNAVAILABLE
    */
-  login(opts: { openBrowser: boolean; timeoutMs: number; onUrl(url: string): void }): Promise<LoginResult> {
+  login(opts: {
+    openBrowser: boolean;
+    timeoutMs: number;
+    onUrl(url: string): void;
+    scope?: string;
+  }): Promise<LoginResult> {
+    // A sign-in the user asked for starts the step-up count afresh.
+    if (opts.scope === undefined) this.steppedUp.clear();
     if (!this.signingIn) {
       const s: SignIn = {
         promise: Promise.resolve(undefined as unknown as LoginResult),
@@ -458,7 +588,7 @@ export class OAuthCredentials implements EndpointCredentials {
         wantBrowser: false,
         browserStarted: false,
       };
-      s.promise = this.runLogin(opts.timeoutMs, (url) => {
+      s.promise = this.runLogin(opts.timeoutMs, opts.scope, (url) => {
         s.url = url;
         if (s.wantBrowser) this.startBrowser(s);
         for (const l of s.listeners) l(url);
@@ -491,8 +621,13 @@ export class OAuthCredentials implements EndpointCredentials {
       );
   }
 
-  private async runLogin(timeoutMs: number, onUrl: (url: string) => void): Promise<LoginResult> {
+  private async runLogin(
+    timeoutMs: number,
+    stepUpScope: string | undefined,
+    onUrl: (url: string) => void,
+  ): Promise<LoginResult> {
     const d = await this.discover(true);
+    const scope = stepUpScope ?? d.scope;
     let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
     const registeredPort = stored?.redirect_uris?.[0]
       ? Number(new URL(stored.redirect_uris[0]).port)
@@ -503,9 +638,9 @@ export class OAuthCredentials implements EndpointCredentials {
       // ignores loopback ports (RFC 8252 §7.3 says it must; not all do).
       if (stored?.redirect_uris && !stored.redirect_uris.includes(loop.redirectUri)) stored = undefined;
       const state = randomBytes(32).toString('base64url');
-      const provider = new LoginProvider(this, d, loop.redirectUri, state, stored);
+      const provider = new LoginProvider(this, d, loop.redirectUri, state, stored, scope);
       const serverUrl = this.httpUrl;
-      const common = { serverUrl, fetchFn: this.fetchFn, ...(d.scope ? { scope: d.scope } : {}) };
+      const common = { serverUrl, fetchFn: this.fetchFn, ...(scope ? { scope } : {}) };
       const { auth } = await sdk();
       let result: string;
       try {
@@ -581,9 +716,16 @@ export class OAuthCredentials implements EndpointCredentials {
     await this.deps.store.delete(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
   }
 
-  /** For {@link LoginProvider}: keeps the tokens of a sign-in. */
-  keepTokens(tokens: OAuthTokens, issuer: string): Promise<StoredTokens> {
-    return this.saveTokens(tokens, issuer);
+  /**
+   * For {@link LoginProvider}: keeps the tokens of a sign-in; a token response without `scope`
+   * was granted the requested scope (RFC 6749 §5.1).
+   */
+  keepTokens(tokens: OAuthTokens, d: Discovery, requestedScope?: string): Promise<StoredTokens> {
+    return this.saveTokens(
+      tokens.scope || !requestedScope ? tokens : { ...tokens, scope: requestedScope },
+      d.issuer,
+      d.how,
+    );
   }
 
   /** The registration metadata MCP Tether registers with (RFC 7591 §2). */
@@ -623,6 +765,7 @@ class LoginProvider implements OAuthClientProvider {
     private readonly redirect: string,
     private readonly stateValue: string,
     private client: StoredClient | undefined,
+    private readonly scope: string | undefined,
   ) {}
 
   get redirectUrl(): string {
@@ -657,7 +800,7 @@ class LoginProvider implements OAuthClientProvider {
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    await this.owner.keepTokens(tokens, this.d.issuer);
+    await this.owner.keepTokens(tokens, this.d, this.scope);
   }
 
   redirectToAuthorization(url: URL): void {

@@ -19,9 +19,19 @@ export function wwwAuthenticate(res: IncomingMessage): string | undefined {
   return Array.isArray(h) ? h.join(', ') : h;
 }
 
-/** True when a status is worth one retry with fresh credentials. */
-export function mayRetryAuth(status: number, auth: UpstreamAuth | undefined, retried: boolean): boolean {
-  return status === 401 && auth !== undefined && !retried;
+/**
+ * True when a refusal is worth one retry with fresh credentials: a 401, or a 403 whose
+ * `WWW-Authenticate` says `insufficient_scope` (MCP 2025-11-25 authorization, scope challenge
+ * handling: a sign-in for the larger scope may cure it).
+ */
+export function mayRetryAuth(
+  status: number,
+  auth: UpstreamAuth | undefined,
+  retried: boolean,
+  www?: string,
+): boolean {
+  const curable = status === 401 || (status === 403 && www !== undefined && /insufficient_scope/.test(www));
+  return curable && auth !== undefined && !retried;
 }
 
 /**
@@ -91,8 +101,9 @@ export async function postMessage(url: URL, msg: OutboundMessage, o: PostOptions
       throw err;
     }
     const status = res.statusCode ?? 0;
-    if (!mayRetryAuth(status, o.net.auth, resend)) return res;
+    const www = wwwAuthenticate(res);
+    if (!mayRetryAuth(status, o.net.auth, resend, www)) return res;
     res.resume();
-    await o.net.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
+    await o.net.auth!.rejected(creds ?? {}, status, www);
   }
 }

@@ -81,8 +81,9 @@ export interface UpstreamAuth {
    */
   headers(): Promise<Record<string, string>>;
   /**
-   * The server answered HTTP 401 to a request sent with `sent`. Resolves when a retry with fresh
-   * {@link headers} may succeed (a refreshed token, a changed keychain entry).
+   * The server answered HTTP 401 (or 403 `insufficient_scope`) to a request sent with `sent`.
+   * Resolves when a retry with fresh {@link headers} may succeed (a refreshed token, a changed
+   * keychain entry, a sign-in for a larger scope).
    * @throws TetherError AUTH_REQUIRED with a hint when retrying cannot help
    */
   rejected(sent: Record<string, string>, status: number, wwwAuthenticate?: string): Promise<void>;
