@@ -15,6 +15,7 @@ import { MCP_CLIENTS, MCP_CLIENT_FORMATS, clientConfigPath, type McpClient } fro
 import { resolvePaths } from '../common/paths.js';
 import { TRANSPORTS, describeTarget, type AuthConfig, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
+import { registerDemo } from './demo.js';
 import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
 
 const VERSION = (
@@ -357,6 +358,8 @@ program
     print(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
     if (!report.ok) process.exitCode = 1;
   });
+
+registerDemo(program, { paths, print });
 
 program
   .command('shim')

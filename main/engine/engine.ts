@@ -19,6 +19,8 @@ import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { ClientSetup } from './clients/index.js';
+import { currentLaunchContext, shimLaunch } from './clients/launch.js';
+import type { DemoHost } from './demo/index.js';
 import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
@@ -63,6 +65,8 @@ export class Engine {
   private inspector: Promise<string> | undefined;
   private inspectorServer: InspectorServer | undefined;
   private lock: PidLock | undefined;
+  /** The first-run demo, loaded on first use (it brings the MCP SDK's server and stdio client). */
+  private demo: Promise<DemoHost> | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private maxMessageBytes: number;
@@ -181,6 +185,7 @@ export class Engine {
     this.stopping ??= (async () => {
       this.opts.log('engine stopping');
       await this.inspectorServer?.close();
+      await (await this.demo)?.close();
       await this.server.close();
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
@@ -247,6 +252,36 @@ export class Engine {
         this.recorder.record({ endpoint: name, session: 'auth', kind: 'event', event: { type, detail } });
       },
     });
+  }
+
+  /** The demo host, made on first use. */
+  private demoHost(): Promise<DemoHost> {
+    this.demo ??= import('./demo/index.js').then(
+      ({ DemoHost }) =>
+        new DemoHost({
+          version: this.opts.version,
+          log: this.opts.log,
+          endpointConfig: (name) => this.store.read().endpoints[name],
+          saveEndpoint: (name, config) => {
+            this.store.update((c) => {
+              c.endpoints[name] = config;
+            });
+            this.sync();
+          },
+          removeEndpoint: (name) => {
+            this.store.update((c) => {
+              delete c.endpoints[name];
+            });
+            this.sync();
+          },
+          shimLaunch: (name) => shimLaunch(name, currentLaunchContext()),
+          lastSeq: () => this.recorder.stats().lastSeq,
+          queryTraffic: (filter) => this.recorder.query(filter),
+          inspectorUrl: () => this.startInspector(),
+          openBrowser: (url) => openBrowser(url),
+        }),
+    );
+    return this.demo;
   }
 
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
@@ -454,6 +489,9 @@ export class Engine {
           ? runSshDoctor(name, config, this.knownHostsFiles())
           : runDoctor(name, config, auth);
       },
+      'demo/run': async (params, conn) =>
+        (await this.demoHost()).run(params, (step) => conn.notify('demo/step', { step })),
+      'demo/stop': async ({ remove }) => (await this.demoHost()).stop(remove),
       'hosts/trust': ({ endpoint: name, fingerprint }) => {
         const { config } = this.endpoint(name);
         if (!config.ssh)
