@@ -14,6 +14,7 @@ import type {
   TrafficRecord,
 } from './domain.js';
 import type { DemoRunResult, DemoStep } from './demo.js';
+import type { SystemReport } from './system-doctor.js';
 import { MCP_CLIENTS, type ClientConfigChange, type ClientInfo, type ClientSnippet } from './clients.js';
 import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
 
@@ -216,6 +217,31 @@ export const controlMethods = {
   },
   /** Layered diagnosis of an endpoint: config, DNS, TCP, TLS, HTTP, transport, initialize, ping. */
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },
+  /**
+   * The whole setup (`mcp-tether doctor` with no endpoint): the engine's runtime (and the caller's,
+   * when given), MCP Tether's directories and their modes, the OS keychain and its backend, each
+   * MCP client's config and which servers it reaches through MCP Tether or otherwise (an
+   * `mcp-remote` entry comes with the commands that move it), then each endpoint's doctor in one
+   * line. Failures are findings, not errors.
+   */
+  'doctor/system': {
+    params: z
+      .object({
+        runtime: z
+          .object({
+            node: z.string().max(64),
+            electron: z.string().max(64).optional(),
+            execPath: z.string().max(4096),
+            platform: z.string().max(32),
+            arch: z.string().max(32),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    result: result<SystemReport>(),
+  },
   /**
    * The first-run demo: starts the demo MCP server in the engine (127.0.0.1:`port`; default: the
    * `demo` endpoint's port, else 7870), adds endpoint `demo` if absent, runs a short session through

@@ -46,6 +46,7 @@ export const WINDOW_METHODS = [
   'clients/snippet',
   'clients/list',
   'doctor/run',
+  'doctor/system',
   'demo/run',
   'demo/stop',
 ] as const satisfies readonly WindowMethod[];

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
+import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
 import { connectSocket } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
@@ -24,6 +24,7 @@ import type { DemoHost } from './demo/index.js';
 import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
+import { probeSystem } from './health/system-probe.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -284,6 +285,12 @@ export class Engine {
     return this.demo;
   }
 
+  /** The layered doctor of one endpoint (over SSH or not). @throws TetherError ENDPOINT_NOT_FOUND */
+  private runEndpointDoctor(name: string): Promise<DoctorReport> {
+    const { config, auth } = this.endpoint(name);
+    return config.ssh ? runSshDoctor(name, config, this.knownHostsFiles()) : runDoctor(name, config, auth);
+  }
+
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
   private knownHostsFiles(): string[] {
     return [join(homedir(), '.ssh', 'known_hosts'), join(this.opts.paths.stateDir, 'known_hosts')];
@@ -483,12 +490,18 @@ export class Engine {
         return this.clients.snippet(endpoint, client);
       },
       'clients/list': ({ endpoint }) => ({ clients: this.clients.list(endpoint) }),
-      'doctor/run': ({ name }) => {
-        const { config, auth } = this.endpoint(name);
-        return config.ssh
-          ? runSshDoctor(name, config, this.knownHostsFiles())
-          : runDoctor(name, config, auth);
-      },
+      'doctor/run': ({ name }) => this.runEndpointDoctor(name),
+      'doctor/system': ({ runtime }) =>
+        probeSystem({
+          paths: this.opts.paths,
+          readConfig: () => this.store.read(),
+          keychainList: () => this.keychain.list(),
+          clientPaths: { platform: process.platform, env: process.env, home: homedir() },
+          doctor: (name) => this.runEndpointDoctor(name),
+          ...(runtime
+            ? { callerRuntime: { ...runtime, role: 'CLI', platform: runtime.platform as NodeJS.Platform } }
+            : {}),
+        }),
       'demo/run': async (params, conn) =>
         (await this.demoHost()).run(params, (step) => conn.notify('demo/step', { step })),
       'demo/stop': async ({ remove }) => (await this.demoHost()).stop(remove),
