@@ -137,6 +137,30 @@ describe('mcp-tether demo', () => {
     }
   });
 
+  it('with no --port, falls back to a free port when 7870 is taken, and the endpoint remembers it', async () => {
+    const h = home();
+    // Hold 7870 for the test (or find it held already: the same case for the demo).
+    const squatter: Server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => {
+      squatter.once('error', () => r());
+      squatter.listen(7870, '127.0.0.1', () => r());
+    });
+    try {
+      const r = await cli(h.env, ['demo'], undefined, 60_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /✓ demo server +listening on http:\/\/127\.0\.0\.1:\d+\/mcp \(7870 was taken\)/,
+      );
+      const [demo] = await endpoints(h);
+      expect(demo!.config.url).not.toBe('http://127.0.0.1:7870/mcp');
+      const again = await cli(h.env, ['demo'], undefined, 60_000);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain(`listening on ${demo!.config.url},`);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+  });
+
   it('leaves a foreign endpoint named demo alone', async () => {
     const h = home();
     await cliOk(h.env, ['add', 'demo', 'https://mcp.example.com/mcp']);

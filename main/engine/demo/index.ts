@@ -12,7 +12,6 @@ import {
   DEMO_DEFAULT_PORT,
   DEMO_ENDPOINT,
   demoServerPort,
-  demoServerUrl,
   isLoopbackHttpUrl,
   type DemoRunResult,
   type DemoStep,
@@ -135,21 +134,33 @@ export class DemoHost {
       );
       return;
     }
-    const port = opts.port ?? demoServerPort(existing?.url) ?? this.server?.port ?? DEMO_DEFAULT_PORT;
-    const url = demoServerUrl(port);
+    // The port asked for, else the endpoint's, else the running server's; else 7870 or, when that
+    // is taken, any free one (the endpoint then remembers it).
+    const chosen = opts.port ?? demoServerPort(existing?.url) ?? this.server?.port;
+    let url: string;
     try {
-      if (this.server && this.server.port !== port) {
+      if (this.server && chosen !== undefined && this.server.port !== chosen) {
         await this.server.close();
         this.server = undefined;
       }
       const already = this.server !== undefined;
-      this.server ??= await DemoServer.start(port, this.deps.version);
+      let note = '';
+      if (!this.server) {
+        try {
+          this.server = await DemoServer.start(chosen ?? DEMO_DEFAULT_PORT, this.deps.version);
+        } catch (err) {
+          if (chosen !== undefined || !(err instanceof TetherError && err.data['taken'])) throw err;
+          this.server = await DemoServer.start(0, this.deps.version);
+          note = ` (${DEMO_DEFAULT_PORT} was taken)`;
+        }
+      }
+      url = this.server.url;
       if (!already) this.deps.log(`demo server listening on ${url}`);
       result.serverUrl = url;
       report({
         step: 'demo server',
         ok: true,
-        detail: `${already ? 'already running' : 'listening'} on ${url}, in the engine (pid ${process.pid}); tools echo, add, slow, greet; resource demo://about; prompt explain`,
+        detail: `${already ? 'already running' : 'listening'} on ${url}${note}, in the engine (pid ${process.pid}); tools echo, add, slow, greet; resource demo://about; prompt explain`,
         ms: Math.round(performance.now() - t0),
       });
     } catch (err) {

@@ -149,7 +149,10 @@ export class DemoServer {
           err.code === 'EADDRINUSE'
             ? `port ${where} is taken by another program, so the demo server cannot listen there`
             : `the demo server may not listen on ${where} (${err.code})`,
-          { hint: 'Pick a free port: mcp-tether demo --port <n> (the demo endpoint follows it).' },
+          {
+            hint: 'Pick a free port: mcp-tether demo --port <n> (the demo endpoint follows it).',
+            taken: err.code === 'EADDRINUSE',
+          },
         );
       throw new TetherError(
         ErrorCode.ENGINE_START_FAILED,
