@@ -15,6 +15,8 @@ import { MCP_CLIENTS, MCP_CLIENT_FORMATS, clientConfigPath, type McpClient } fro
 import { resolvePaths } from '../common/paths.js';
 import { TRANSPORTS, describeTarget, type AuthConfig, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
+import { registerDemo } from './demo.js';
+import { runSystemDoctor } from './system-doctor.js';
 import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
 
 const VERSION = (
@@ -370,14 +372,23 @@ program
 
 program
   .command('doctor')
-  .description('diagnose an endpoint layer by layer: DNS, TCP, TLS, HTTP, transport, initialize')
-  .argument('<name>')
+  .description(
+    'diagnose an endpoint layer by layer (DNS, TCP, TLS, HTTP, transport, initialize); with no endpoint, the whole setup',
+  )
+  .argument('[name]')
   .option('--json', 'one JSON document')
-  .action(async (name: string, opts: { json?: boolean }) => {
+  .action(async (name: string | undefined, opts: { json?: boolean }) => {
+    if (name === undefined) {
+      const setup = await runSystemDoctor(paths, VERSION, { json: opts.json === true, print });
+      if (!setup.ok) process.exitCode = 1;
+      return;
+    }
     const report = await call('doctor/run', { name });
     print(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
     if (!report.ok) process.exitCode = 1;
   });
+
+registerDemo(program, { paths, print });
 
 program
   .command('shim')

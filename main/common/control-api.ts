@@ -13,6 +13,8 @@ import type {
   SecretInfo,
   TrafficRecord,
 } from './domain.js';
+import type { DemoRunResult, DemoStep } from './demo.js';
+import type { SystemReport } from './system-doctor.js';
 import { MCP_CLIENTS, type ClientConfigChange, type ClientInfo, type ClientSnippet } from './clients.js';
 import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
 
@@ -219,6 +221,61 @@ export const controlMethods = {
   /** Layered diagnosis of an endpoint: config, DNS, TCP, TLS, HTTP, transport, initialize, ping. */
   'doctor/run': { params: z.object({ name }).strict(), result: result<DoctorReport>() },
   /**
+   * The whole setup (`mcp-tether doctor` with no endpoint): the engine's runtime (and the caller's,
+   * when given), MCP Tether's directories and their modes, the OS keychain and its backend, each
+   * MCP client's config and which servers it reaches through MCP Tether or otherwise (an
+   * `mcp-remote` entry comes with the commands that move it), then each endpoint's doctor in one
+   * line. Failures are findings, not errors.
+   */
+  'doctor/system': {
+    params: z
+      .object({
+        runtime: z
+          .object({
+            node: z.string().max(64),
+            electron: z.string().max(64).optional(),
+            execPath: z.string().max(4096),
+            platform: z.string().max(32),
+            arch: z.string().max(32),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    result: result<SystemReport>(),
+  },
+  /**
+   * The first-run demo: starts the demo MCP server in the engine (127.0.0.1:`port`; default: the
+   * `demo` endpoint's port, else 7870), adds endpoint `demo` if absent, runs a short session through
+   * `mcp-tether shim demo` with the MCP SDK's client, and starts the browser inspector (`open`:
+   * also a browser on it, loopback http(s) URLs only). Each step is pushed as `demo/step` while it
+   * runs. Without `keep` the demo server stops when the run ends. A failing step does not throw:
+   * the result says which one failed (a taken port fails the `demo server` step).
+   */
+  'demo/run': {
+    params: z
+      .object({
+        port: z.number().int().min(1).max(65_535).optional(),
+        keep: z.boolean().default(false),
+        open: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    result: result<DemoRunResult>(),
+  },
+  /**
+   * Stops the demo server; with `remove`, removes the `demo` endpoint too. Errors: ENDPOINT_EXISTS
+   * (`remove` found a `demo` endpoint that is not the demo's: left alone).
+   */
+  'demo/stop': {
+    params: z
+      .object({ remove: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
+    result: result<{ stopped: boolean; removed: boolean }>(),
+  },
+  /**
    * Turns this connection into a raw relay for one new MCP session of the endpoint: after the
    * response line, every line in either direction is an MCP JSON-RPC message, except that the
    * engine writes `#<id as JSON>` on a line of its own before each line that answers the client
@@ -256,4 +313,6 @@ export interface ControlNotifications {
   'traffic/record': { record: TrafficRecord };
   /** During `auth/login`: the authorization URL the user opens (also when a browser was started). */
   'auth/authorize': { endpoint: string; url: string };
+  /** During `demo/run`: a step that just ended. */
+  'demo/step': { step: DemoStep };
 }

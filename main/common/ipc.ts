@@ -46,6 +46,9 @@ export const WINDOW_METHODS = [
   'clients/snippet',
   'clients/list',
   'doctor/run',
+  'doctor/system',
+  'demo/run',
+  'demo/stop',
 ] as const satisfies readonly WindowMethod[];
 
 // Fails to compile when a control method is added without being listed above (or excluded).

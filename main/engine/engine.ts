@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
+import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
 import { connectSocket } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
@@ -19,9 +19,12 @@ import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { ClientSetup } from './clients/index.js';
+import { currentLaunchContext, shimLaunch } from './clients/launch.js';
+import type { DemoHost } from './demo/index.js';
 import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
+import { probeSystem } from './health/system-probe.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -66,6 +69,8 @@ export class Engine {
   private inspector: Promise<string> | undefined;
   private inspectorServer: InspectorServer | undefined;
   private lock: PidLock | undefined;
+  /** The first-run demo, loaded on first use (it brings the MCP SDK's server and stdio client). */
+  private demo: Promise<DemoHost> | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private maxMessageBytes: number;
@@ -185,6 +190,7 @@ export class Engine {
     this.stopping ??= (async () => {
       this.opts.log('engine stopping');
       await this.inspectorServer?.close();
+      await (await this.demo)?.close();
       await this.server.close();
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
@@ -252,6 +258,42 @@ export class Engine {
         this.recorder.record({ endpoint: name, session: 'auth', kind: 'event', event: { type, detail } });
       },
     });
+  }
+
+  /** The demo host, made on first use. */
+  private demoHost(): Promise<DemoHost> {
+    this.demo ??= import('./demo/index.js').then(
+      ({ DemoHost }) =>
+        new DemoHost({
+          version: this.opts.version,
+          log: this.opts.log,
+          endpointConfig: (name) => this.store.read().endpoints[name],
+          saveEndpoint: (name, config) => {
+            this.store.update((c) => {
+              c.endpoints[name] = config;
+            });
+            this.sync();
+          },
+          removeEndpoint: (name) => {
+            this.store.update((c) => {
+              delete c.endpoints[name];
+            });
+            this.sync();
+          },
+          shimLaunch: (name) => shimLaunch(name, currentLaunchContext()),
+          lastSeq: () => this.recorder.stats().lastSeq,
+          queryTraffic: (filter) => this.recorder.query(filter),
+          inspectorUrl: () => this.startInspector(),
+          openBrowser: (url) => openBrowser(url),
+        }),
+    );
+    return this.demo;
+  }
+
+  /** The layered doctor of one endpoint (over SSH or not). @throws TetherError ENDPOINT_NOT_FOUND */
+  private runEndpointDoctor(name: string): Promise<DoctorReport> {
+    const { config, auth } = this.endpoint(name);
+    return config.ssh ? runSshDoctor(name, config, this.knownHostsFiles()) : runDoctor(name, config, auth);
   }
 
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
@@ -453,12 +495,21 @@ export class Engine {
         return this.clients.snippet(endpoint, client);
       },
       'clients/list': ({ endpoint }) => ({ clients: this.clients.list(endpoint) }),
-      'doctor/run': ({ name }) => {
-        const { config, auth } = this.endpoint(name);
-        return config.ssh
-          ? runSshDoctor(name, config, this.knownHostsFiles())
-          : runDoctor(name, config, auth);
-      },
+      'doctor/run': ({ name }) => this.runEndpointDoctor(name),
+      'doctor/system': ({ runtime }) =>
+        probeSystem({
+          paths: this.opts.paths,
+          readConfig: () => this.store.read(),
+          keychainList: () => this.keychain.list(),
+          clientPaths: { platform: process.platform, env: process.env, home: homedir() },
+          doctor: (name) => this.runEndpointDoctor(name),
+          ...(runtime
+            ? { callerRuntime: { ...runtime, role: 'CLI', platform: runtime.platform as NodeJS.Platform } }
+            : {}),
+        }),
+      'demo/run': async (params, conn) =>
+        (await this.demoHost()).run(params, (step) => conn.notify('demo/step', { step })),
+      'demo/stop': async ({ remove }) => (await this.demoHost()).stop(remove),
       'hosts/trust': ({ endpoint: name, fingerprint, replace }) => {
         const { config } = this.endpoint(name);
         if (!config.ssh)

@@ -240,7 +240,16 @@ export function uninstallClientEntry(client: McpClient, file: string, name: stri
  * @throws TetherError CONFIG_INVALID, CONFIG_IO as {@link installClientEntry}
  */
 export function hasClientEntry(client: McpClient, file: string, name: string): boolean {
+  const servers = readClientServers(client, file);
+  return Object.hasOwn(servers, name) && isTetherEntry(servers[name], name);
+}
+
+/**
+ * The MCP servers a client's config file holds: its servers member (name → entry), `{}` when the
+ * file is missing or has none.
+ * @throws TetherError CONFIG_INVALID, CONFIG_IO as {@link installClientEntry}
+ */
+export function readClientServers(client: McpClient, file: string): Record<string, unknown> {
   const { key } = MCP_CLIENT_FORMATS[client];
-  const servers = readClientFile(client, file).root[key] as Record<string, unknown> | undefined;
-  return !!servers && Object.hasOwn(servers, name) && isTetherEntry(servers[name], name);
+  return (readClientFile(client, file).root[key] as Record<string, unknown> | undefined) ?? {};
 }
