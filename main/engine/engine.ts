@@ -43,7 +43,7 @@ export interface EngineOptions {
   log: Logger;
 }
 
-/** How {@link Engine.start} ended. */
+/** How {@link Engine.start} ended; `pid` is 0 when not known (Windows, where the pipe is the lock). */
 export type StartOutcome = { started: true } | { started: false; pid: number };
 
 /** See the module comment. */
@@ -97,7 +97,10 @@ export class Engine {
     if (process.platform !== 'win32') chmodSync(paths.runtimeDir, 0o700);
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
     for (let tries = 0; ; tries++) {
-      const lock = tryAcquirePidLock(paths.lockFile);
+      // Windows: the control pipe itself is the lock (see tryAcquirePipeLock); listen() below
+      // fails with EADDRINUSE while another engine holds it.
+      const lock =
+        process.platform === 'win32' ? { path: '', release() {} } : tryAcquirePidLock(paths.lockFile);
       if ('release' in lock) {
         this.lock = lock;
         break;
@@ -127,6 +130,14 @@ export class Engine {
       await this.server.listen(paths.socketPath);
     } catch (err) {
       this.lock.release();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && process.platform === 'win32') {
+        try {
+          (await connectSocket(paths.socketPath)).destroy();
+          return { started: false, pid: 0 };
+        } catch {
+          // a pipe that does not answer: report the listen error
+        }
+      }
       throw new TetherError(
         ErrorCode.ENGINE_START_FAILED,
         `cannot listen on ${paths.socketPath}: ${(err as Error).message}`,

@@ -27,7 +27,7 @@ export async function engineMain(
   const engine = new Engine({ paths, version, log });
   const outcome = await engine.start();
   if (!outcome.started) {
-    process.stdout.write(`engine already running (pid ${outcome.pid})\n`);
+    process.stdout.write(`engine already running${outcome.pid ? ` (pid ${outcome.pid})` : ''}\n`);
     if (opts.inspector) {
       const client = await ControlClient.open(paths, { autostart: false });
       try {
