@@ -12,6 +12,7 @@ import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
+import { refreshSessionEnvironment } from './environment.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
 import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
@@ -81,7 +82,11 @@ export class Engine {
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
     this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
-    this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
+    this.keychain = new SecretStore({
+      onValue: (v) => this.knownSecrets.addStored(v),
+      // The tray app may have saved the session bus since we started (see environment.ts).
+      prepare: refreshSessionEnvironment,
+    });
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }

@@ -30,6 +30,8 @@ export interface SecretStoreOptions {
   load?: () => Promise<KeychainBackend>;
   /** Told every secret value the store reads or writes, so the engine can redact it everywhere. */
   onValue?: (value: string) => void;
+  /** Called before each keychain call (the engine refreshes its session environment there). */
+  prepare?: () => void;
 }
 
 async function loadKeytar(): Promise<KeychainBackend> {
@@ -101,6 +103,7 @@ export class SecretStore {
     const next = this.queue.then(async () => {
       let k: KeychainBackend;
       try {
+        this.opts.prepare?.();
         this.backend ??= (this.opts.load ?? loadKeytar)();
         k = await this.backend;
       } catch (err) {
