@@ -35,6 +35,7 @@ import {
 } from '../common/ipc.js';
 import { resolvePaths } from '../common/paths.js';
 import { autostartLaunch } from '../engine/clients/autostart.js';
+import { saveSessionEnvironment } from '../engine/environment.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { loginItem } from './login-item.js';
 import {
@@ -84,6 +85,9 @@ if (!app.requestSingleInstanceLock()) {
 
 async function run(): Promise<void> {
   const paths = resolvePaths();
+  // The app runs in the desktop session: an engine a client's shim started with a minimal
+  // environment takes the session bus, agent and display from here (engine/environment.ts).
+  saveSessionEnvironment(paths.runtimeDir, process.env);
   const supervisor = new EngineSupervisor({ paths, log });
   const bridges = new Map<number, WindowBridge>();
   let mainWindow: BrowserWindow | undefined;

@@ -46,12 +46,20 @@ export interface ClientPathContext {
   env: NodeJS.ProcessEnv;
   /** The user's home directory (`os.homedir()`). */
   home: string;
+  /**
+   * Windows: the folder names under `%LOCALAPPDATA%\Packages`, where MSIX-installed apps keep
+   * their data (a `Claude_<publisher id>` folder means Claude Desktop is installed from MSIX).
+   */
+  windowsPackages?: readonly string[];
 }
 
 /**
  * The user-level config file of a client on this OS:
  * - Claude Desktop: macOS `~/Library/Application Support/Claude/claude_desktop_config.json`,
- *   Windows `%APPDATA%\Claude\claude_desktop_config.json`, Linux (unofficial builds)
+ *   Windows `%APPDATA%\Claude\claude_desktop_config.json`, or for the MSIX install (a
+ *   `Claude_*` package folder exists) `%LOCALAPPDATA%\Packages\Claude_*\LocalCache\Roaming\Claude\…`
+ *   (MSIX redirects the app's writes to APPDATA there: "Understanding how packaged desktop apps
+ *   run on Windows", Microsoft Learn), Linux (unofficial builds)
  *   `$XDG_CONFIG_HOME/Claude/claude_desktop_config.json` (`~/.config` by default);
  * - Cursor: `~/.cursor/mcp.json`;
  * - VS Code: the user profile's `mcp.json` (`…/Code/User/mcp.json` under the same folders);
@@ -70,8 +78,25 @@ export function clientConfigPath(client: McpClient, ctx: ClientPathContext): str
     return xdg && p.isAbsolute(xdg) ? xdg : p.join(home, '.config');
   };
   switch (client) {
-    case 'claude-desktop':
+    case 'claude-desktop': {
+      const msix =
+        ctx.platform === 'win32'
+          ? ctx.windowsPackages?.filter((n) => /^Claude_/i.test(n)).sort()[0]
+          : undefined;
+      if (msix) {
+        const local = env['LOCALAPPDATA'] || p.join(home, 'AppData', 'Local');
+        return p.join(
+          local,
+          'Packages',
+          msix,
+          'LocalCache',
+          'Roaming',
+          'Claude',
+          'claude_desktop_config.json',
+        );
+      }
       return p.join(appData(), 'Claude', 'claude_desktop_config.json');
+    }
     case 'cursor':
       return p.join(home, '.cursor', 'mcp.json');
     case 'vscode':
@@ -90,9 +115,12 @@ export function clientConfigPath(client: McpClient, ctx: ClientPathContext): str
  * (GUI apps on macOS and Windows do not see the shell's PATH).
  */
 export interface ShimLaunch {
-  /** Absolute path of Node, or of the app's binary (then `env` makes it run as Node). */
+  /** Absolute path of Node, or of the app's binary. */
   command: string;
-  /** `[<absolute path of bin/mcp-tether.js>, 'shim', <endpoint>]`. */
+  /**
+   * `[<absolute path of bin/mcp-tether.js>, 'shim', <endpoint>]`, or for the packaged app's binary
+   * `['--shim', <endpoint>]` (see main/engine/clients/launch.ts).
+   */
   args: string[];
   /** `{ ELECTRON_RUN_AS_NODE: '1' }` when `command` is the app's Electron binary. */
   env?: Record<string, string>;
@@ -130,9 +158,10 @@ export function isTetherEntry(entry: unknown, name: string): boolean {
   const { command, args } = entry as { command?: unknown; args?: unknown };
   if (typeof command !== 'string' || !Array.isArray(args)) return false;
   const n = args.length;
-  if (n < 2 || args[n - 2] !== 'shim' || args[n - 1] !== name) return false;
+  if (n < 2 || (args[n - 2] !== 'shim' && args[n - 2] !== '--shim') || args[n - 1] !== name) return false;
   const words = [command, ...args.slice(0, n - 2)].filter((a): a is string => typeof a === 'string');
-  return words.some((w) => /mcp-tether/i.test(w));
+  // The packaged app's binary is "MCP Tether" on macOS, mcp-tether(-app) elsewhere.
+  return words.some((w) => /mcp[- ]tether/i.test(w));
 }
 
 /** What `clients/install` or `clients/uninstall` did to a client's config file. */

@@ -12,7 +12,7 @@ import type { ControlMethod, ControlNotifications, ControlParams, ControlResult 
 import { ErrorCode, TetherError } from './errors.js';
 import { LineSplitter } from './ndjson.js';
 import type { TetherPaths } from './paths.js';
-import { tryAcquirePidLock } from './pid-lock.js';
+import { tryAcquirePidLock, tryAcquirePipeLock } from './pid-lock.js';
 
 /** Opens a connection to the socket or pipe; rejects with the raw errno error (ENOENT, ECONNREFUSED…). */
 export function connectSocket(socketPath: string): Promise<Socket> {
@@ -82,7 +82,10 @@ export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptio
       if (!isNoEngine(err)) throw err;
     }
     if (!spawned) {
-      const lock = tryAcquirePidLock(join(paths.runtimeDir, 'start.lock'));
+      const lock =
+        process.platform === 'win32'
+          ? await tryAcquirePipeLock(`${paths.socketPath}-start`)
+          : tryAcquirePidLock(join(paths.runtimeDir, 'start.lock'));
       if ('release' in lock) {
         try {
           // Re-check under the lock: another starter may have just finished.

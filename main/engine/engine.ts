@@ -12,6 +12,7 @@ import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
+import { refreshSessionEnvironment } from './environment.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
 import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
@@ -47,7 +48,7 @@ export interface EngineOptions {
   log: Logger;
 }
 
-/** How {@link Engine.start} ended. */
+/** How {@link Engine.start} ended; `pid` is 0 when not known (Windows, where the pipe is the lock). */
 export type StartOutcome = { started: true } | { started: false; pid: number };
 
 /** See the module comment. */
@@ -90,7 +91,11 @@ export class Engine {
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
     this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
-    this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
+    this.keychain = new SecretStore({
+      onValue: (v) => this.knownSecrets.addStored(v),
+      // The tray app may have saved the session bus since we started (see environment.ts).
+      prepare: refreshSessionEnvironment,
+    });
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }
@@ -106,7 +111,10 @@ export class Engine {
     if (process.platform !== 'win32') chmodSync(paths.runtimeDir, 0o700);
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
     for (let tries = 0; ; tries++) {
-      const lock = tryAcquirePidLock(paths.lockFile);
+      // Windows: the control pipe itself is the lock (see tryAcquirePipeLock); listen() below
+      // fails with EADDRINUSE while another engine holds it.
+      const lock =
+        process.platform === 'win32' ? { path: '', release() {} } : tryAcquirePidLock(paths.lockFile);
       if ('release' in lock) {
         this.lock = lock;
         break;
@@ -136,6 +144,14 @@ export class Engine {
       await this.server.listen(paths.socketPath);
     } catch (err) {
       this.lock.release();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && process.platform === 'win32') {
+        try {
+          (await connectSocket(paths.socketPath)).destroy();
+          return { started: false, pid: 0 };
+        } catch {
+          // a pipe that does not answer: report the listen error
+        }
+      }
       throw new TetherError(
         ErrorCode.ENGINE_START_FAILED,
         `cannot listen on ${paths.socketPath}: ${(err as Error).message}`,

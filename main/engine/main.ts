@@ -3,8 +3,9 @@
  * signal. Logs go to `<logDir>/engine.log`, and to stderr when it is a terminal.
  */
 import { ControlClient } from '../common/control-client.js';
-import type { TetherPaths } from '../common/paths.js';
+import { resolvePaths, type TetherPaths } from '../common/paths.js';
 import { Engine } from './engine.js';
+import { adoptSessionEnvironment } from './environment.js';
 import { createLogger } from './log.js';
 
 /** Options of {@link engineMain}. */
@@ -23,11 +24,15 @@ export async function engineMain(
   version: string,
   opts: EngineMainOptions = {},
 ): Promise<void> {
+  // A shim may have started us with a client's minimal environment: take the session's.
+  const adopted = adoptSessionEnvironment(paths);
+  if (adopted.some((k) => /^XDG_.*_HOME$/.test(k))) paths = resolvePaths();
   const log = createLogger(paths.logDir, process.stderr.isTTY === true);
+  if (adopted.length) log(`session environment: took ${adopted.join(', ')} from the saved session or the OS`);
   const engine = new Engine({ paths, version, log });
   const outcome = await engine.start();
   if (!outcome.started) {
-    process.stdout.write(`engine already running (pid ${outcome.pid})\n`);
+    process.stdout.write(`engine already running${outcome.pid ? ` (pid ${outcome.pid})` : ''}\n`);
     if (opts.inspector) {
       const client = await ControlClient.open(paths, { autostart: false });
       try {

@@ -82,10 +82,10 @@ export function filesContaining(dir: string, needle: string): string[] {
   return hits;
 }
 
-/** The pid in the engine's lock file, if any. */
+/** The pid in the engine's lock file (its first line), if any. */
 export function enginePid(dir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(dir, 'run', 'engine.lock'), 'utf8').trim());
+    const pid = Number(readFileSync(join(dir, 'run', 'engine.lock'), 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;

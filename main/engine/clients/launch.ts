@@ -1,30 +1,124 @@
 /**
- * How MCP clients start the shim of this installation: the running engine's own binary (Node, or
- * the app's Electron binary run as Node) and the `bin/mcp-tether.js` next to its code, both by
- * absolute path.
+ * How MCP clients start the shim of this installation, by absolute paths:
+ * - `node`: Node running `bin/mcp-tether.js shim <name>` (an npm install);
+ * - `electron-node`: the Electron binary run as Node (`ELECTRON_RUN_AS_NODE=1`) on the same
+ *   script: a development run of the app (`npm run app`), whose Electron keeps the `runAsNode` fuse;
+ * - `app`: the packaged app's own binary with `--shim <name>`, which main/app/entry.ts handles
+ *   before any window is made (the packaged binary has the `runAsNode` fuse off, see
+ *   electron-builder.yml). On Linux `--ozone-platform=headless` comes first: a client's minimal
+ *   environment has no DISPLAY, and the shim draws nothing (Chromium docs/ozone.md).
+ * Then the rules of {@link launchProblem} and {@link windowsSafeLaunch}.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShimLaunch } from '../../common/clients.js';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+
+/** How the running installation is started (see the module comment). */
+export type LaunchKind = 'node' | 'electron-node' | 'app';
 
 /** What {@link shimLaunch} needs to know about the running installation. */
 export interface LaunchContext {
   /** `process.execPath`: Node, or the app's Electron binary. */
   execPath: string;
-  /** True under Electron (`process.versions.electron`): the binary then runs as Node by env. */
-  electron: boolean;
-  /** Absolute path of `bin/mcp-tether.js`. */
-  binPath: string;
+  kind: LaunchKind;
+  /** Absolute path of `bin/mcp-tether.js` (not used for `app`). */
+  binPath?: string;
+  /** `process.platform` (default: this one). */
+  platform?: NodeJS.Platform;
 }
 
 /** The launch entry for `mcp-tether shim <name>` of the installation described by `ctx`. */
 export function shimLaunch(name: string, ctx: LaunchContext): ShimLaunch {
+  if (ctx.kind === 'app') {
+    const headless = (ctx.platform ?? process.platform) === 'linux' ? ['--ozone-platform=headless'] : [];
+    return { command: ctx.execPath, args: [...headless, '--shim', name] };
+  }
+  if (!ctx.binPath) throw new Error('binPath is needed to start the shim with Node');
   return {
     command: ctx.execPath,
     args: [ctx.binPath, 'shim', name],
-    ...(ctx.electron ? { env: { ELECTRON_RUN_AS_NODE: '1' } } : {}),
+    ...(ctx.kind === 'electron-node' ? { env: { ELECTRON_RUN_AS_NODE: '1' } } : {}),
   };
+}
+
+/**
+ * The launch kind of this process: `app` in the packaged app's processes (an Electron main
+ * process, `process.type === 'browser'`, that is not a development run, `process.defaultApp`),
+ * `electron-node` under Electron otherwise, else `node`.
+ */
+export function currentLaunchKind(): LaunchKind {
+  if (!process.versions['electron']) return 'node';
+  const p = process as NodeJS.Process & { type?: string; defaultApp?: boolean };
+  return p.type === 'browser' && !p.defaultApp ? 'app' : 'electron-node';
+}
+
+/**
+ * Why entries written now would not work, or undefined: on macOS an app that runs from a
+ * temporary place, App Translocation (a quarantined app opened where it was downloaded runs from a
+ * random read-only path under `/private/var/folders/…/AppTranslocation/`) or the mounted disk
+ * image (`/Volumes/…`, gone once ejected).
+ * @returns a TetherError INVALID_ARGUMENT with a hint (not thrown)
+ */
+export function launchProblem(
+  execPath: string,
+  platform: NodeJS.Platform = process.platform,
+): TetherError | undefined {
+  if (platform !== 'darwin') return undefined;
+  const where = execPath.includes('/AppTranslocation/')
+    ? 'a temporary copy macOS made of it (App Translocation: it was opened from where it was downloaded)'
+    : execPath.startsWith('/Volumes/')
+      ? `the disk image it came on (${execPath.split('/').slice(0, 3).join('/')})`
+      : undefined;
+  if (!where) return undefined;
+  return new TetherError(
+    ErrorCode.INVALID_ARGUMENT,
+    `MCP Tether runs from ${where}: a client config pointing there would stop working.`,
+    {
+      hint: 'Drag MCP Tether into Applications in Finder, open it from there, then set up the client again.',
+    },
+  );
+}
+
+/**
+ * Windows: the launch with every command or argument that holds a space replaced by its 8.3
+ * short path, so clients that start commands through `cmd.exe` (which splits at spaces) work. A
+ * path without a short name (8.3 names disabled on that volume) is kept, with a warning.
+ * @param shortPath the short form of an existing path, or undefined (default {@link windowsShortPath})
+ */
+export function windowsSafeLaunch(
+  launch: ShimLaunch,
+  shortPath: (path: string) => string | undefined = windowsShortPath,
+): { launch: ShimLaunch; warning?: string } {
+  const kept: string[] = [];
+  const fix = (word: string) => {
+    if (!/\s/.test(word)) return word;
+    const short = shortPath(word);
+    if (short && !/\s/.test(short)) return short;
+    kept.push(word);
+    return word;
+  };
+  const out = { ...launch, command: fix(launch.command), args: launch.args.map(fix) };
+  return kept.length
+    ? {
+        launch: out,
+        warning: `${kept.join(', ')} holds spaces and has no short (8.3) name: clients that start commands through cmd.exe will fail to start the shim. Reinstall MCP Tether in a folder without spaces, or enable 8.3 names (fsutil 8dot3name).`,
+      }
+    : { launch: out };
+}
+
+/** The 8.3 short path Windows gives an existing path (`cmd /c for %I in ("…") do @echo %~sI`). */
+export function windowsShortPath(path: string): string | undefined {
+  if (process.platform !== 'win32' || /["%]/.test(path)) return undefined;
+  const r = spawnSync('cmd.exe', ['/d', '/s', '/c', `"for %I in ("${path}") do @echo %~sI"`], {
+    encoding: 'utf8',
+    windowsVerbatimArguments: true,
+    windowsHide: true,
+    timeout: 5000,
+  });
+  return (r.status === 0 && r.stdout.trim()) || undefined;
 }
 
 /**
@@ -44,7 +138,8 @@ export function findBinPath(from: string = dirname(fileURLToPath(import.meta.url
 
 /** The launch context of the running process. */
 export function currentLaunchContext(): LaunchContext {
-  return { execPath: process.execPath, electron: !!process.versions['electron'], binPath: findBinPath() };
+  const kind = currentLaunchKind();
+  return { execPath: process.execPath, kind, ...(kind === 'app' ? {} : { binPath: findBinPath() }) };
 }
 
 /**

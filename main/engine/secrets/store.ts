@@ -3,11 +3,14 @@
  * Credential Manager, the freedesktop Secret Service on Linux). Entries are service `mcp-tether`,
  * account `<endpoint>/<secret name>`, so a user sees and can delete them in Seahorse or Keychain
  * Access. When no keychain can be reached every operation fails with KEYCHAIN_UNAVAILABLE: there
- * is deliberately no fallback to a file.
+ * is deliberately no fallback to a file. A value larger than one entry takes (Windows Credential
+ * Manager: 2,560 bytes; large OAuth token responses exceed it) is split over several entries, see
+ * {@link splitSecret}.
  *
  * keytar is a native module loaded on first use, so the engine starts without it and the CLI and
  * shim, which never touch secrets, never load it.
  */
+import { createHash } from 'node:crypto';
 import type { SecretInfo } from '../../common/domain.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
@@ -30,6 +33,79 @@ export interface SecretStoreOptions {
   load?: () => Promise<KeychainBackend>;
   /** Told every secret value the store reads or writes, so the engine can redact it everywhere. */
   onValue?: (value: string) => void;
+  /** Called before each keychain call (the engine refreshes its session environment there). */
+  prepare?: () => void;
+  /** The largest value one keychain entry takes, in UTF-8 bytes (default {@link maxSecretBytes}). */
+  maxValueBytes?: number;
+}
+
+/**
+ * Windows Credential Manager's limit of one credential's secret: CRED_MAX_CREDENTIAL_BLOB_SIZE,
+ * 5 × 512 bytes (wincred.h; "CREDENTIALA structure", Microsoft Learn). keytar stores the value's
+ * UTF-8 bytes there. The macOS Keychain and the Secret Service have no limit a secret reaches.
+ */
+export const WINDOWS_MAX_SECRET_BYTES = 2560;
+
+/** The largest value one keychain entry takes on `platform`, in UTF-8 bytes. */
+export function maxSecretBytes(platform: NodeJS.Platform = process.platform): number {
+  return platform === 'win32' ? WINDOWS_MAX_SECRET_BYTES : Number.POSITIVE_INFINITY;
+}
+
+/** What the main entry of a split value holds: part count and a digest of the whole value. */
+const SPLIT_MARKER = /^mcp-tether-split:v1:(\d+):([0-9a-f]{16})$/;
+/** The account suffix of part `i` (1-based) of a split value. */
+const partAccount = (account: string, i: number) => `${account}#part:${i}`;
+const PART_NAME = /#part:\d+$/;
+const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
+
+/**
+ * The size rule: a value that fits in `maxBytes` (UTF-8) is stored as it is (`undefined` here);
+ * a larger one is cut, between characters, into parts of at most `maxBytes` bytes each, stored
+ * under `<account>#part:<i>`, and the entry itself holds `mcp-tether-split:v1:<n>:<digest>` (the
+ * first 16 hex digits of the value's SHA-256, checked when the parts are joined again).
+ * @returns `{ marker, parts }`, or undefined when the value fits
+ */
+export function splitSecret(
+  value: string,
+  maxBytes: number,
+): { marker: string; parts: string[] } | undefined {
+  if (Buffer.byteLength(value, 'utf8') <= maxBytes) return undefined;
+  const parts: string[] = [];
+  let part = '';
+  let bytes = 0;
+  for (const ch of value) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > maxBytes) {
+      parts.push(part);
+      part = '';
+      bytes = 0;
+    }
+    part += ch;
+    bytes += n;
+  }
+  parts.push(part);
+  return { marker: `mcp-tether-split:v1:${parts.length}:${digest(value)}`, parts };
+}
+
+/**
+ * Joins a split value again.
+ * @param part reads part `i` (1-based)
+ * @returns the value, the stored value itself when it is not a split marker, or undefined when a
+ *   part is missing or the digest does not match (a damaged entry reads as none)
+ */
+export async function joinSecret(
+  stored: string,
+  part: (i: number) => Promise<string | null | undefined>,
+): Promise<string | undefined> {
+  const m = SPLIT_MARKER.exec(stored);
+  if (!m) return stored;
+  let value = '';
+  for (let i = 1; i <= Number(m[1]); i++) {
+    const p = await part(i);
+    if (p === null || p === undefined) return undefined;
+    value += p;
+  }
+  return digest(value) === m[2] ? value : undefined;
 }
 
 async function loadKeytar(): Promise<KeychainBackend> {
@@ -101,6 +177,7 @@ export class SecretStore {
     const next = this.queue.then(async () => {
       let k: KeychainBackend;
       try {
+        this.opts.prepare?.();
         this.backend ??= (this.opts.load ?? loadKeytar)();
         k = await this.backend;
       } catch (err) {
@@ -127,9 +204,15 @@ export class SecretStore {
    * @throws TetherError KEYCHAIN_UNAVAILABLE
    */
   async get(endpoint: string, name: string): Promise<string | undefined> {
-    const v = await this.run((k) => k.getPassword(this.service, `${endpoint}/${name}`));
+    const account = `${endpoint}/${name}`;
+    const v = await this.run(async (k) => {
+      const stored = await k.getPassword(this.service, account);
+      return stored === null
+        ? undefined
+        : joinSecret(stored, (i) => k.getPassword(this.service, partAccount(account, i)));
+    });
     this.seen(v);
-    return v ?? undefined;
+    return v;
   }
 
   /**
@@ -138,15 +221,37 @@ export class SecretStore {
    */
   async set(endpoint: string, name: string, value: string): Promise<void> {
     this.seen(value);
-    await this.run((k) => k.setPassword(this.service, `${endpoint}/${name}`, value));
+    const account = `${endpoint}/${name}`;
+    const split = splitSecret(value, this.opts.maxValueBytes ?? maxSecretBytes());
+    await this.run(async (k) => {
+      const before = await this.partCount(k, account);
+      // Parts first, the entry that names them last: a failure midway leaves the old value readable.
+      if (split)
+        for (const [i, part] of split.parts.entries())
+          await k.setPassword(this.service, partAccount(account, i + 1), part);
+      await k.setPassword(this.service, account, split ? split.marker : value);
+      for (let i = (split?.parts.length ?? 0) + 1; i <= before; i++)
+        await k.deletePassword(this.service, partAccount(account, i));
+    });
+  }
+
+  /** How many parts the entry at `account` names (0 when it is not split or absent). */
+  private async partCount(k: KeychainBackend, account: string): Promise<number> {
+    const m = SPLIT_MARKER.exec((await k.getPassword(this.service, account)) ?? '');
+    return m ? Number(m[1]) : 0;
   }
 
   /**
-   * Deletes a secret; resolves false when there was none.
+   * Deletes a secret (with its parts when it was split); resolves false when there was none.
    * @throws TetherError KEYCHAIN_UNAVAILABLE
    */
   delete(endpoint: string, name: string): Promise<boolean> {
-    return this.run((k) => k.deletePassword(this.service, `${endpoint}/${name}`));
+    const account = `${endpoint}/${name}`;
+    return this.run(async (k) => {
+      const parts = await this.partCount(k, account);
+      for (let i = 1; i <= parts; i++) await k.deletePassword(this.service, partAccount(account, i));
+      return k.deletePassword(this.service, account);
+    });
   }
 
   /**
@@ -155,12 +260,14 @@ export class SecretStore {
    */
   async list(endpoint?: string): Promise<SecretInfo[]> {
     const creds = await this.run((k) => k.findCredentials(this.service));
+    const byAccount = new Map(creds.map((c) => [c.account, c.password]));
     const out: SecretInfo[] = [];
     for (const c of creds) {
+      if (PART_NAME.test(c.account)) continue; // a part of a split value, listed under its entry
       const info = parseAccount(c.account);
       if (!info || (endpoint !== undefined && info.endpoint !== endpoint)) continue;
       // findCredentials hands us the values as well: they are known secrets from now on.
-      this.seen(c.password);
+      this.seen(await joinSecret(c.password, async (i) => byAccount.get(partAccount(c.account, i))));
       out.push(info);
     }
     return out.sort((a, b) => a.endpoint.localeCompare(b.endpoint) || a.name.localeCompare(b.name));

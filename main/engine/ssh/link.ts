@@ -7,8 +7,8 @@
  * - Host keys are always verified against ~/.ssh/known_hosts and the app's own known_hosts; an
  *   unknown key is refused (HOST_KEY_UNKNOWN, with its SHA256 fingerprint), a changed or revoked
  *   one too (HOST_KEY_MISMATCH). Nothing is accepted silently.
- * - Authentication follows ssh's order: keys of the ssh-agent (`SSH_AUTH_SOCK`; Pageant on
- *   Windows), then identity files (--identity / IdentityFile, else the default ~/.ssh/id_*).
+ * - Authentication follows ssh's order: keys of the ssh-agent (`SSH_AUTH_SOCK`, or the session's
+ *   (`../environment.ts`); on Windows the OpenSSH agent's pipe, then Pageant), then identity files (--identity / IdentityFile, else the default ~/.ssh/id_*).
  * - The connection is made on demand and re-made on the next demand after it drops; SSH keepalives
  *   notice a dead peer.
  */
@@ -28,6 +28,7 @@ import ssh2, {
 const { Client: SshClient, utils } = ssh2;
 import type { HostKeyInfo } from '../../common/domain.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
+import { refreshSessionEnvironment, sshAgents } from '../environment.js';
 import type { SshHop } from './destination.js';
 import {
   checkHostKey,
@@ -51,7 +52,7 @@ export interface SshLinkOptions {
   hops: SshHop[];
   /** known_hosts files to check, the user's first; keys are added to the last (the app's own). */
   knownHostsFiles: string[];
-  /** ssh-agent socket (default `SSH_AUTH_SOCK`; on Windows, Pageant). */
+  /** ssh-agent socket (default: see `sshAgents` in `../environment.ts`). */
   agent?: string | undefined;
   /** Time allowed for TCP connect + SSH handshake + auth, per hop (ms). */
   connectTimeoutMs: number;
@@ -86,11 +87,11 @@ export class SshLink {
 
   constructor(private readonly opts: SshLinkOptions) {}
 
-  /** The agent to use, if any. */
-  private agent(): string | undefined {
-    if (this.opts.agent) return this.opts.agent;
-    if (process.env['SSH_AUTH_SOCK']) return process.env['SSH_AUTH_SOCK'];
-    return process.platform === 'win32' ? 'pageant' : undefined;
+  /** The agents to offer, in order (see {@link sshAgents}). */
+  private agents(): string[] {
+    if (this.opts.agent) return [this.opts.agent];
+    refreshSessionEnvironment(); // the tray app may have saved SSH_AUTH_SOCK since the engine started
+    return sshAgents(process.platform, process.env['SSH_AUTH_SOCK']);
   }
 
   /**
@@ -187,9 +188,10 @@ export class SshLink {
       if (r && 'key' in r) keys.push(r.key);
       else if (r) encrypted.push(r.encrypted);
     }
-    const agent = this.agent();
+    const agents = this.agents();
+    const agent = agents.length ? agents.join(', then ') : undefined;
     const methods: ({ type: 'agent'; agent: string } | { type: 'publickey'; key: Buffer })[] = [];
-    if (agent) methods.push({ type: 'agent', agent });
+    for (const a of agents) methods.push({ type: 'agent', agent: a });
     for (const key of keys) methods.push({ type: 'publickey', key });
     const entries = loadKnownHosts(this.opts.knownHostsFiles);
     let verdict: SeenHostKey | undefined;
@@ -210,6 +212,9 @@ export class SshLink {
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
         if (verdict && verdict.status !== 'trusted') return fail(hostKeyError(verdict, where));
+        // An agent that cannot be reached (a stale SSH_AUTH_SOCK, no Pageant): ssh2 goes on with
+        // the next method by itself.
+        if (err.level === 'agent') return;
         if (err.level === 'client-authentication') {
           const tried = [
             agent ? `the keys of ssh-agent (${agent})` : undefined,
