@@ -141,9 +141,14 @@ program
   )
   .option('--ssh-config <file>', 'read this ssh config instead of ~/.ssh/config')
   .option('--login-shell', 'run the remote command (after --) through the remote login shell')
+  .option(
+    '--commands <file>',
+    'with --ssh: serve the allow-listed commands of this YAML or JSON file as tools (no shell access)',
+  )
   .addHelpText(
     'after',
-    '\nA stdio MCP server on the SSH host: mcp-tether add <name> --ssh <host> -- <command> [args...]',
+    '\nA stdio MCP server on the SSH host: mcp-tether add <name> --ssh <host> -- <command> [args...]' +
+      '\nAllow-listed commands on the SSH host as tools: mcp-tether add <name> --ssh <host> --commands ops.yaml',
   )
   .option(
     '--header <header>',
@@ -187,10 +192,15 @@ program
         jump?: string[];
         sshConfig?: string;
         loginShell?: boolean;
+        commands?: string;
       },
     ) => {
       const endpoint: EndpointConfigInput = { transport: opts.transport };
       if (url !== undefined) endpoint.url = url;
+      if (opts.commands !== undefined) {
+        endpoint.commandsFile = resolvePath(opts.commands);
+        if (opts.transport === 'auto') endpoint.transport = 'commands';
+      }
       if (remoteCommand.length > 0) {
         endpoint.command = remoteCommand;
         if (opts.transport === 'auto') endpoint.transport = 'stdio';

@@ -22,6 +22,7 @@ import { ClientSetup } from './clients/index.js';
 import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
+import { loadCommandsFile } from './commands/spec.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -313,6 +314,7 @@ export class Engine {
       },
       'endpoints/list': () => ({ endpoints: this.summaries() }),
       'endpoints/add': ({ name, endpoint }) => {
+        if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
         this.store.update((c) => {
           if (c.endpoints[name]) {
             throw new TetherError(ErrorCode.ENDPOINT_EXISTS, `an endpoint named "${name}" exists already`, {
@@ -326,6 +328,7 @@ export class Engine {
       },
       'endpoints/update': ({ name, endpoint }) => {
         this.endpoint(name);
+        if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
         this.store.update((c) => {
           c.endpoints[name] = endpoint;
         });

@@ -16,6 +16,7 @@ import { SshLink } from '../ssh/link.js';
 import { createAgents } from '../upstream/http.js';
 import { openUpstream } from '../upstream/open.js';
 import { remoteCommandLine } from '../upstream/ssh-stdio.js';
+import { checkCommandEndpoint } from '../commands/doctor.js';
 import type { UpstreamConnection } from '../upstream/types.js';
 import { dnsFailure, tcpFailure } from './doctor.js';
 
@@ -64,7 +65,7 @@ export async function runSshDoctor(
     const chain = hops.map(hopName).join(' → ');
     return {
       ok: true,
-      detail: `SSH ${chain}; ${config.command ? `runs: ${config.command.join(' ')}` : `then ${config.url}`}`,
+      detail: `SSH ${chain}; ${config.command ? `runs: ${config.command.join(' ')}` : config.commandsFile ? `runs the commands of ${config.commandsFile}` : `then ${config.url}`}`,
     };
   });
   if (!ok) return report();
@@ -199,6 +200,7 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Findin
 }
 
 async function channelCheck(link: SshLink, config: EndpointConfig): Promise<Finding> {
+  if (config.commandsFile) return checkCommandEndpoint(link, config);
   if (config.command) {
     const cmd = config.command[0]!;
     const channel = await link.exec(
