@@ -66,6 +66,15 @@ function parseAuth(value: string): AuthConfig {
   throw new InvalidArgumentError('expected bearer, header:NAME or oauth');
 }
 
+/** Options of `mcp-tether engine`. */
+interface EngineCommandOptions {
+  detach?: boolean;
+  inspector?: boolean;
+  port?: number;
+  metrics?: string;
+  metricsAllowRemote?: boolean;
+}
+
 const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 
 const program = new Command('mcp-tether')
@@ -82,9 +91,20 @@ program
     'also serve the UI in a browser, on 127.0.0.1 behind a random token (prints the URL)',
   )
   .option('--port <n>', 'with --inspector: the port (default: any free one)', parsePort)
-  .action(async (opts: { detach?: boolean; inspector?: boolean; port?: number }) => {
+  .option(
+    '--metrics <host:port>',
+    'serve Prometheus metrics at http://<host:port>/metrics (loopback only, e.g. 127.0.0.1:9464)',
+  )
+  .option('--metrics-allow-remote', 'with --metrics: allow a non-loopback address')
+  .action(async (opts: EngineCommandOptions) => {
     if (opts.port !== undefined && !opts.inspector)
       throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--port goes with --inspector');
+    if (opts.metricsAllowRemote && !opts.metrics)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--metrics-allow-remote goes with --metrics');
+    if (opts.metrics && opts.detach)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--metrics runs with a foreground engine', {
+        hint: 'For a detached engine (or the app), set "metrics": { "listen": "127.0.0.1:9464" } in the settings of endpoints.json.',
+      });
     if (opts.detach) {
       const client = new ControlClient(await connectEngine(paths));
       try {
@@ -101,7 +121,12 @@ program
     }
     // The engine's own entry, loaded only for this command so other commands start fast.
     const { engineMain } = await import('../engine/main.js');
-    await engineMain(paths, VERSION, opts.inspector ? { inspector: { port: opts.port } } : {});
+    await engineMain(paths, VERSION, {
+      ...(opts.inspector ? { inspector: { port: opts.port } } : {}),
+      ...(opts.metrics
+        ? { metrics: { listen: opts.metrics, allowNonLoopback: opts.metricsAllowRemote === true } }
+        : {}),
+    });
   });
 
 program

@@ -273,6 +273,16 @@ export const SettingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** The Prometheus scrape endpoint (`GET /metrics`); off unless `listen` is set. */
+    metrics: z
+      .object({
+        /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
+        listen: z.string().min(1).optional(),
+        /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
+        allowNonLoopback: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** Longest JSON-RPC line accepted from a client or the control socket (bytes). */
     maxMessageBytes: z
       .number()

@@ -23,6 +23,7 @@ import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
 import { loadCommandsFile } from './commands/spec.js';
+import { MetricsService, type MetricsListen } from './metrics/service.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   paths: TetherPaths;
   version: string;
   log: Logger;
+  /** `--metrics`: serve Prometheus metrics here, whatever the settings say. */
+  metrics?: MetricsListen;
 }
 
 /** How {@link Engine.start} ended. */
@@ -56,6 +59,7 @@ export class Engine {
   /** The OS keychain: the only place secrets are kept. */
   private readonly keychain: SecretStore;
   private readonly endpoints = new Map<string, Endpoint>();
+  private readonly metrics: MetricsService;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
@@ -81,6 +85,15 @@ export class Engine {
     }
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
+    this.metrics = new MetricsService(
+      {
+        statuses: () => [...this.endpoints.values()].map((e) => e.health.status()),
+        traffic: () => this.recorder.stats(),
+      },
+      opts.log,
+      opts.metrics,
+    );
+    this.recorder.observe((input) => this.metrics.observe(input));
     this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
     this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
@@ -142,6 +155,14 @@ export class Engine {
     } catch (err) {
       log(`config: ${(err as Error).message}`);
     }
+    if (this.opts.metrics) {
+      try {
+        await this.metrics.apply(this.opts.metrics);
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     return { started: true };
   }
 
@@ -172,6 +193,11 @@ export class Engine {
     return this.inspector;
   }
 
+  /** The Prometheus scrape URL, while metrics are served. */
+  metricsUrl(): string | undefined {
+    return this.metrics.url();
+  }
+
   /** Resolves when the engine has stopped. */
   whenStopped(): Promise<void> {
     return this.stopped;
@@ -182,6 +208,7 @@ export class Engine {
     this.stopping ??= (async () => {
       this.opts.log('engine stopping');
       await this.inspectorServer?.close();
+      await this.metrics.close();
       await this.server.close();
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
@@ -203,6 +230,9 @@ export class Engine {
     const config = this.store.read();
     this.maxMessageBytes = config.settings.maxMessageBytes;
     this.recorder.setLimits(config.settings.traffic);
+    this.metrics
+      .apply(config.settings.metrics)
+      .catch((err: unknown) => this.opts.log(`metrics: ${(err as Error).message}`));
     for (const [name, ep] of this.endpoints) {
       const c = config.endpoints[name];
       if (!c) {
@@ -415,11 +445,13 @@ export class Engine {
         ep.setPinned(false);
         return ep.health.status();
       },
-      'status/get': ({ endpoint }) => {
+      'status/get': async ({ endpoint }) => {
         const list = endpoint
           ? [this.endpoint(endpoint).health.status()]
           : this.summaries().map((s) => s.status);
-        return { engine: this.info(), endpoints: list };
+        const requests = (await this.metrics.counters()).filter((c) => !endpoint || c.endpoint === endpoint);
+        const url = this.metrics.url();
+        return { engine: this.info(), endpoints: list, metrics: url ? { url, requests } : { requests } };
       },
       'status/subscribe': (_p, conn) => {
         this.statusSubscribers.add(conn);

@@ -11,6 +11,8 @@ import { createLogger } from './log.js';
 export interface EngineMainOptions {
   /** Serve the browser inspector too (port 0 or absent: any free port). */
   inspector?: { port?: number };
+  /** Serve Prometheus metrics (`--metrics host:port`). */
+  metrics?: { listen: string; allowNonLoopback: boolean };
 }
 
 /**
@@ -24,7 +26,7 @@ export async function engineMain(
   opts: EngineMainOptions = {},
 ): Promise<void> {
   const log = createLogger(paths.logDir, process.stderr.isTTY === true);
-  const engine = new Engine({ paths, version, log });
+  const engine = new Engine({ paths, version, log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   const outcome = await engine.start();
   if (!outcome.started) {
     process.stdout.write(`engine already running (pid ${outcome.pid})\n`);
@@ -39,6 +41,8 @@ export async function engineMain(
     }
     return;
   }
+  const metricsUrl = engine.metricsUrl();
+  if (metricsUrl) process.stdout.write(`metrics: ${metricsUrl}\n`);
   if (opts.inspector) {
     try {
       process.stdout.write(`inspector: ${await engine.startInspector(opts.inspector.port)}\n`);
