@@ -68,6 +68,15 @@ function parseAuth(value: string): AuthConfig {
   throw new InvalidArgumentError('expected bearer, header:NAME or oauth');
 }
 
+/** Options of `mcp-tether engine`. */
+interface EngineCommandOptions {
+  detach?: boolean;
+  inspector?: boolean;
+  port?: number;
+  metrics?: string;
+  metricsAllowRemote?: boolean;
+}
+
 const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 
 const program = new Command('mcp-tether')
@@ -84,9 +93,20 @@ program
     'also serve the UI in a browser, on 127.0.0.1 behind a random token (prints the URL)',
   )
   .option('--port <n>', 'with --inspector: the port (default: any free one)', parsePort)
-  .action(async (opts: { detach?: boolean; inspector?: boolean; port?: number }) => {
+  .option(
+    '--metrics <host:port>',
+    'serve Prometheus metrics at http://<host:port>/metrics (loopback only, e.g. 127.0.0.1:9464)',
+  )
+  .option('--metrics-allow-remote', 'with --metrics: allow a non-loopback address')
+  .action(async (opts: EngineCommandOptions) => {
     if (opts.port !== undefined && !opts.inspector)
       throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--port goes with --inspector');
+    if (opts.metricsAllowRemote && !opts.metrics)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--metrics-allow-remote goes with --metrics');
+    if (opts.metrics && opts.detach)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, '--metrics runs with a foreground engine', {
+        hint: 'For a detached engine (or the app), set "metrics": { "listen": "127.0.0.1:9464" } in the settings of endpoints.json.',
+      });
     if (opts.detach) {
       const client = new ControlClient(await connectEngine(paths));
       try {
@@ -103,7 +123,12 @@ program
     }
     // The engine's own entry, loaded only for this command so other commands start fast.
     const { engineMain } = await import('../engine/main.js');
-    await engineMain(paths, VERSION, opts.inspector ? { inspector: { port: opts.port } } : {});
+    await engineMain(paths, VERSION, {
+      ...(opts.inspector ? { inspector: { port: opts.port } } : {}),
+      ...(opts.metrics
+        ? { metrics: { listen: opts.metrics, allowNonLoopback: opts.metricsAllowRemote === true } }
+        : {}),
+    });
   });
 
 program
@@ -143,9 +168,14 @@ program
   )
   .option('--ssh-config <file>', 'read this ssh config instead of ~/.ssh/config')
   .option('--login-shell', 'run the remote command (after --) through the remote login shell')
+  .option(
+    '--commands <file>',
+    'with --ssh: serve the allow-listed commands of this YAML or JSON file as tools (no shell access)',
+  )
   .addHelpText(
     'after',
-    '\nA stdio MCP server on the SSH host: mcp-tether add <name> --ssh <host> -- <command> [args...]',
+    '\nA stdio MCP server on the SSH host: mcp-tether add <name> --ssh <host> -- <command> [args...]' +
+      '\nAllow-listed commands on the SSH host as tools: mcp-tether add <name> --ssh <host> --commands ops.yaml',
   )
   .option(
     '--header <header>',
@@ -189,10 +219,15 @@ program
         jump?: string[];
         sshConfig?: string;
         loginShell?: boolean;
+        commands?: string;
       },
     ) => {
       const endpoint: EndpointConfigInput = { transport: opts.transport };
       if (url !== undefined) endpoint.url = url;
+      if (opts.commands !== undefined) {
+        endpoint.commandsFile = resolvePath(opts.commands);
+        if (opts.transport === 'auto') endpoint.transport = 'commands';
+      }
       if (remoteCommand.length > 0) {
         endpoint.command = remoteCommand;
         if (opts.transport === 'auto') endpoint.transport = 'stdio';

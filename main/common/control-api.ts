@@ -10,6 +10,7 @@ import type {
   EndpointSummary,
   EngineInfo,
   HostKeyInfo,
+  RequestCounters,
   SecretInfo,
   TrafficRecord,
 } from './domain.js';
@@ -103,7 +104,12 @@ export const controlMethods = {
   /** Engine facts and every endpoint's health (or one). */
   'status/get': {
     params: z.object({ endpoint: name.optional() }).strict().prefault({}),
-    result: result<{ engine: EngineInfo; endpoints: EndpointStatus[] }>(),
+    result: result<{
+      engine: EngineInfo;
+      endpoints: EndpointStatus[];
+      /** Request counters per endpoint and method, and the Prometheus scrape URL when served. */
+      metrics: { url?: string; requests: RequestCounters[] };
+    }>(),
   },
   /** Starts `status/changed` notifications on this connection. */
   'status/subscribe': { params: empty, result: result<{ endpoints: EndpointStatus[] }>() },

@@ -115,6 +115,19 @@ export interface EndpointSummary {
   status: EndpointStatus;
 }
 
+/** The request counters of one endpoint and method (as `mcp_remote_*` metrics count them). */
+export interface RequestCounters {
+  endpoint: string;
+  /** An MCP request method, or `other`. */
+  method: string;
+  /** Requests answered (by the server or the relay). */
+  requests: number;
+  /** Of those, answered with a JSON-RPC error. */
+  errors: number;
+  /** Sum of their latencies (seconds). */
+  durationSecondsSum: number;
+}
+
 /** Facts about the running engine. */
 export interface EngineInfo {
   pid: number;

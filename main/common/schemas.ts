@@ -6,9 +6,10 @@ import { z } from 'zod';
 
 /**
  * Upstream transports (MCP 2025-11-25 §Transports; WebSocket with the `mcp` subprotocol; `stdio`:
- * a remote command's stdio over SSH `exec`).
+ * a remote command's stdio over SSH `exec`; `commands`: the engine's own MCP server running the
+ * allow-listed commands of a commands file over SSH `exec`).
  */
-export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'websocket', 'stdio'] as const;
+export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'websocket', 'stdio', 'commands'] as const;
 /** One of {@link TRANSPORTS}; `auto` means: try Streamable HTTP, fall back to legacy SSE. */
 export type TransportKind = (typeof TRANSPORTS)[number];
 
@@ -175,6 +176,11 @@ export const EndpointConfigSchema = z
     command: z.array(z.string()).min(1).optional(),
     /** Run `command` through the remote user's login shell (PATH from profiles: nvm, npm prefixes). */
     loginShell: z.boolean().default(false),
+    /** For the `commands` transport: the commands file (YAML or JSON, absolute path) to serve as tools. */
+    commandsFile: z
+      .string()
+      .regex(/^(?:\/|[A-Za-z]:[\\/])/, 'the commands file must be an absolute path')
+      .optional(),
     transport: z.enum(TRANSPORTS).default('auto'),
     /** Non-secret static headers sent on every upstream HTTP request and the WebSocket handshake. */
     headers: headerMap.default({}),
@@ -189,6 +195,34 @@ export const EndpointConfigSchema = z
   })
   .strict()
   .superRefine((e, ctx) => {
+    if (e.transport === 'commands' || e.commandsFile) {
+      if (e.transport !== 'commands')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commandsFile'],
+          message: 'a commands file needs the commands transport',
+        });
+      if (!e.ssh)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ssh'],
+          message: 'a command endpoint runs its commands over SSH: give --ssh',
+        });
+      if (!e.commandsFile)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commandsFile'],
+          message: 'the commands transport needs a commands file (--commands)',
+        });
+      for (const field of ['url', 'command', 'auth'] as const)
+        if (e[field])
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `a command endpoint has a commands file and no ${field}`,
+          });
+      return;
+    }
     if (e.transport === 'stdio') {
       if (!e.ssh)
         ctx.addIssue({
@@ -256,9 +290,10 @@ export const EndpointConfigSchema = z
 export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
 
 /** What an endpoint points at, for people: its URL, or `ssh dest: command` for stdio over SSH. */
-export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command'>): string {
+export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command' | 'commandsFile'>): string {
   const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
   if (e.command) return `${via}: ${e.command.join(' ')}`;
+  if (e.commandsFile) return `${via}: commands of ${e.commandsFile}`;
   return via ? `${e.url} (${via})` : (e.url ?? '');
 }
 /** An endpoint as given by a user (defaults optional). */
@@ -278,6 +313,16 @@ export const SettingsSchema = z
           .min(65_536)
           .max(4 * 1024 ** 3)
           .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    /** The Prometheus scrape endpoint (`GET /metrics`); off unless `listen` is set. */
+    metrics: z
+      .object({
+        /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
+        listen: z.string().min(1).optional(),
+        /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
+        allowNonLoopback: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

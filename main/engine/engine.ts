@@ -26,6 +26,8 @@ import { runDoctor } from './health/doctor.js';
 import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
 import { probeSystem } from './health/system-probe.js';
+import { loadCommandsFile } from './commands/spec.js';
+import { MetricsService, type MetricsListen } from './metrics/service.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -46,6 +48,8 @@ export interface EngineOptions {
   paths: TetherPaths;
   version: string;
   log: Logger;
+  /** `--metrics`: serve Prometheus metrics here, whatever the settings say. */
+  metrics?: MetricsListen;
 }
 
 /** How {@link Engine.start} ended; `pid` is 0 when not known (Windows, where the pipe is the lock). */
@@ -62,6 +66,7 @@ export class Engine {
   private readonly endpoints = new Map<string, Endpoint>();
   /** The era of each endpoint's server, cached in the state directory. */
   private readonly eras: EraStore;
+  private readonly metrics: MetricsService;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
@@ -90,6 +95,15 @@ export class Engine {
     }
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
+    this.metrics = new MetricsService(
+      {
+        statuses: () => [...this.endpoints.values()].map((e) => e.health.status()),
+        traffic: () => this.recorder.stats(),
+      },
+      opts.log,
+      opts.metrics,
+    );
+    this.recorder.observe((input) => this.metrics.observe(input));
     this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
     this.keychain = new SecretStore({
       onValue: (v) => this.knownSecrets.addStored(v),
@@ -166,6 +180,14 @@ export class Engine {
     } catch (err) {
       log(`config: ${(err as Error).message}`);
     }
+    if (this.opts.metrics) {
+      try {
+        await this.metrics.apply(this.opts.metrics);
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     return { started: true };
   }
 
@@ -196,6 +218,11 @@ export class Engine {
     return this.inspector;
   }
 
+  /** The Prometheus scrape URL, while metrics are served. */
+  metricsUrl(): string | undefined {
+    return this.metrics.url();
+  }
+
   /** Resolves when the engine has stopped. */
   whenStopped(): Promise<void> {
     return this.stopped;
@@ -207,6 +234,7 @@ export class Engine {
       this.opts.log('engine stopping');
       await this.inspectorServer?.close();
       await (await this.demo)?.close();
+      await this.metrics.close();
       await this.server.close();
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
@@ -228,6 +256,9 @@ export class Engine {
     const config = this.store.read();
     this.maxMessageBytes = config.settings.maxMessageBytes;
     this.recorder.setLimits(config.settings.traffic);
+    this.metrics
+      .apply(config.settings.metrics)
+      .catch((err: unknown) => this.opts.log(`metrics: ${(err as Error).message}`));
     for (const [name, ep] of this.endpoints) {
       const c = config.endpoints[name];
       if (!c) {
@@ -376,6 +407,7 @@ export class Engine {
       },
       'endpoints/list': () => ({ endpoints: this.summaries() }),
       'endpoints/add': ({ name, endpoint }) => {
+        if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
         this.store.update((c) => {
           if (c.endpoints[name]) {
             throw new TetherError(ErrorCode.ENDPOINT_EXISTS, `an endpoint named "${name}" exists already`, {
@@ -389,6 +421,7 @@ export class Engine {
       },
       'endpoints/update': ({ name, endpoint }) => {
         this.endpoint(name);
+        if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
         this.store.update((c) => {
           c.endpoints[name] = endpoint;
         });
@@ -475,11 +508,13 @@ export class Engine {
         ep.setPinned(false);
         return ep.health.status();
       },
-      'status/get': ({ endpoint }) => {
+      'status/get': async ({ endpoint }) => {
         const list = endpoint
           ? [this.endpoint(endpoint).health.status()]
           : this.summaries().map((s) => s.status);
-        return { engine: this.info(), endpoints: list };
+        const requests = (await this.metrics.counters()).filter((c) => !endpoint || c.endpoint === endpoint);
+        const url = this.metrics.url();
+        return { engine: this.info(), endpoints: list, metrics: url ? { url, requests } : { requests } };
       },
       'status/subscribe': (_p, conn) => {
         this.statusSubscribers.add(conn);

@@ -12,6 +12,8 @@ import { createLogger } from './log.js';
 export interface EngineMainOptions {
   /** Serve the browser inspector too (port 0 or absent: any free port). */
   inspector?: { port?: number };
+  /** Serve Prometheus metrics (`--metrics host:port`). */
+  metrics?: { listen: string; allowNonLoopback: boolean };
 }
 
 /**
@@ -29,7 +31,7 @@ export async function engineMain(
   if (adopted.some((k) => /^XDG_.*_HOME$/.test(k))) paths = resolvePaths();
   const log = createLogger(paths.logDir, process.stderr.isTTY === true);
   if (adopted.length) log(`session environment: took ${adopted.join(', ')} from the saved session or the OS`);
-  const engine = new Engine({ paths, version, log });
+  const engine = new Engine({ paths, version, log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   const outcome = await engine.start();
   if (!outcome.started) {
     process.stdout.write(`engine already running${outcome.pid ? ` (pid ${outcome.pid})` : ''}\n`);
@@ -44,6 +46,8 @@ export async function engineMain(
     }
     return;
   }
+  const metricsUrl = engine.metricsUrl();
+  if (metricsUrl) process.stdout.write(`metrics: ${metricsUrl}\n`);
   if (opts.inspector) {
     try {
       process.stdout.write(`inspector: ${await engine.startInspector(opts.inspector.port)}\n`);

@@ -28,6 +28,13 @@ describe('editor draft', () => {
       loginShell: true,
     });
     expect(EndpointConfigSchema.parse(configOf(draftOf('y', stdio)))).toEqual(stdio);
+    const commands = EndpointConfigSchema.parse({
+      transport: 'commands',
+      ssh: { destination: 'admin@box' },
+      commandsFile: '/home/me/ops.yaml',
+      loginShell: true,
+    });
+    expect(EndpointConfigSchema.parse(configOf(draftOf('c', commands)))).toEqual(commands);
     const header = EndpointConfigSchema.parse({ url: 'http://h/', auth: { type: 'header', name: 'X-Key' } });
     expect(EndpointConfigSchema.parse(configOf(draftOf('z', header)))).toEqual(header);
   });

@@ -24,6 +24,7 @@ import { createAgents } from '../upstream/http.js';
 import { openUpstream } from '../upstream/open.js';
 import { remoteCommandLine } from '../upstream/ssh-stdio.js';
 import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
+import { checkCommandEndpoint } from '../commands/doctor.js';
 import { dnsFailure, tcpFailure } from './doctor.js';
 
 type Finding = { ok: boolean; detail: string; hint?: string };
@@ -71,7 +72,7 @@ export async function runSshDoctor(
     const chain = hops.map(hopName).join(' → ');
     return {
       ok: true,
-      detail: `SSH ${chain}; ${config.command ? `runs: ${config.command.join(' ')}` : `then ${config.url}`}`,
+      detail: `SSH ${chain}; ${config.command ? `runs: ${config.command.join(' ')}` : config.commandsFile ? `runs the commands of ${config.commandsFile}` : `then ${config.url}`}`,
     };
   });
   if (!ok) return report();
@@ -200,6 +201,7 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Findin
 }
 
 async function channelCheck(link: SshLink, config: EndpointConfig): Promise<Finding> {
+  if (config.commandsFile) return checkCommandEndpoint(link, config);
   if (config.command) {
     const cmd = config.command[0]!;
     const channel = await link.exec(

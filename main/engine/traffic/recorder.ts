@@ -129,6 +129,7 @@ export class TrafficRecorder {
   private seq = 0;
   private readonly interned = new Map<string, string>();
   private readonly listeners = new Set<Listener>();
+  private readonly observers = new Set<(input: RecordInput) => void>();
   /** Known secret values, longest first; empty unless the engine has read a secret. */
   private secrets: readonly string[] = [];
 
@@ -188,6 +189,13 @@ export class TrafficRecorder {
     if (this.secrets.length > 0) input = this.redact(input);
     const timeMs = this.now();
     this.push(input, timeMs);
+    for (const o of this.observers) {
+      try {
+        o(input);
+      } catch {
+        // an observer's own failure must not keep the record from its listeners
+      }
+    }
     if (this.listeners.size > 0) this.publish();
     return this.seq;
   }
@@ -367,6 +375,15 @@ export class TrafficRecorder {
       if (matches(r, filter, this.textAt(i))) picked.push(r);
     }
     return picked.reverse();
+  }
+
+  /**
+   * Calls `cb` with every record as the relay hands it over (secrets masked, nothing parsed): for
+   * counters such as the metrics. Returns an unsubscribe function.
+   */
+  observe(cb: (input: RecordInput) => void): () => void {
+    this.observers.add(cb);
+    return () => this.observers.delete(cb);
   }
 
   /** Calls `cb` for every new record matching `filter`; returns an unsubscribe function. */

@@ -4,6 +4,7 @@
  * HTTP; on HTTP 400, 404 or 405 fall back to the legacy SSE GET.
  */
 import { ErrorCode, TetherError } from '../../common/errors.js';
+import { openCommandsUpstream } from '../commands/upstream.js';
 import type { SshLink } from '../ssh/link.js';
 import type { Agents } from './http.js';
 import { openSseUpstream } from './sse.js';
@@ -66,6 +67,23 @@ export async function openUpstream(
         loginShell: config.loginShell,
         handlers,
         maxMessageBytes,
+      }),
+    );
+  }
+  if (kind === 'commands') {
+    if (!opts.ssh || !opts.config.commandsFile) {
+      throw new TetherError(
+        ErrorCode.INTERNAL,
+        'a command endpoint needs an SSH connection and a commands file',
+      );
+    }
+    const { ssh: link, config, handlers } = opts;
+    return sendFirst(
+      await openCommandsUpstream({
+        link,
+        commandsFile: config.commandsFile!,
+        loginShell: config.loginShell,
+        handlers,
       }),
     );
   }

@@ -12,6 +12,7 @@ export const TRANSPORT_CHOICES = [
   ['sse', 'Legacy HTTP+SSE'],
   ['websocket', 'WebSocket'],
   ['stdio', 'stdio over SSH (a remote command)'],
+  ['commands', 'Allow-listed commands over SSH (a commands file)'],
 ] as const satisfies readonly (readonly [TransportKind, string])[];
 
 export type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth';
@@ -37,6 +38,8 @@ export interface Draft {
   sshConfigFile: string;
   loginShell: boolean;
   command: string;
+  /** For the `commands` transport: the commands file's absolute path. */
+  commandsFile: string;
 }
 
 let rowKey = 0;
@@ -68,6 +71,7 @@ export function draftOf(name = '', c?: EndpointConfig): Draft {
     sshConfigFile: c?.ssh?.configFile ?? '',
     loginShell: c?.loginShell ?? false,
     command: c?.command ? joinWords(c.command) : '',
+    commandsFile: c?.commandsFile ?? '',
   };
 }
 
@@ -117,10 +121,12 @@ export function joinWords(words: string[]): string {
 export function configOf(d: Draft): EndpointConfigInput {
   const c: EndpointConfigInput = { transport: d.transport };
   const stdio = d.transport === 'stdio';
-  if (!stdio && d.url.trim()) c.url = d.url.trim();
+  const commands = d.transport === 'commands';
+  if (!stdio && !commands && d.url.trim()) c.url = d.url.trim();
   if (stdio && d.command.trim()) c.command = splitWords(d.command);
-  if (stdio) c.loginShell = d.loginShell;
-  if (d.ssh || stdio) {
+  if (commands && d.commandsFile.trim()) c.commandsFile = d.commandsFile.trim();
+  if (stdio || commands) c.loginShell = d.loginShell;
+  if (d.ssh || stdio || commands) {
     c.ssh = {
       destination: d.sshDestination.trim(),
       jump: d.sshJump.split(/[\s,]+/).filter(Boolean),

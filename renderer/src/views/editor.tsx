@@ -1,6 +1,6 @@
 /**
  * The endpoint editor: every field of an endpoint (URL, transport, headers, credentials, timeouts,
- * SSH destination, identity, jump hosts, login shell, remote command). Validation is the engine's:
+ * SSH destination, identity, jump hosts, login shell, remote command, commands file). Validation is the engine's:
  * the form sends what was typed and shows each issue the engine reports next to its field.
  */
 import { useState, type ReactNode } from 'react';
@@ -39,6 +39,8 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
   const [notice, setNotice] = useState<string>();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
   const stdio = draft.transport === 'stdio';
+  /** Runs something on the SSH server (a stdio server, or allow-listed commands): no URL. */
+  const remote = stdio || draft.transport === 'commands';
   const fe = errors.fields;
 
   const save = async () => {
@@ -118,7 +120,7 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
               </select>
             )}
           </Field>
-          {!stdio && (
+          {!remote && (
             <Field
               label="URL"
               error={fe['url']}
@@ -158,9 +160,27 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
               )}
             </Field>
           )}
+          {draft.transport === 'commands' && (
+            <Field
+              label="Commands file"
+              error={fe['commandsFile']}
+              wide
+              help="Absolute path of a YAML or JSON file of allow-listed commands (see examples/commands.yaml); read when a session opens"
+            >
+              {(id) => (
+                <input
+                  id={id}
+                  value={draft.commandsFile}
+                  onChange={(e) => set('commandsFile', e.target.value)}
+                  placeholder="/home/me/ops.yaml"
+                  spellCheck={false}
+                />
+              )}
+            </Field>
+          )}
         </div>
 
-        {!stdio && (
+        {!remote && (
           <fieldset>
             <legend>Headers</legend>
             <p className="muted small-text">
@@ -228,7 +248,7 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
           </fieldset>
         )}
 
-        {!stdio && (
+        {!remote && (
           <fieldset>
             <legend>Credentials</legend>
             <div className="form-grid">
@@ -299,19 +319,19 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
           </fieldset>
         )}
 
-        <fieldset className={draft.ssh || stdio ? '' : 'collapsed'}>
+        <fieldset className={draft.ssh || remote ? '' : 'collapsed'}>
           <legend>
             <label className="check">
               <input
                 type="checkbox"
-                checked={draft.ssh || stdio}
-                disabled={stdio}
+                checked={draft.ssh || remote}
+                disabled={remote}
                 onChange={(e) => set('ssh', e.target.checked)}
               />
               Reach it over SSH
             </label>
           </legend>
-          {(draft.ssh || stdio) && (
+          {(draft.ssh || remote) && (
             <div className="form-grid">
               <Field
                 label="SSH destination"
@@ -372,14 +392,15 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
                   />
                 )}
               </Field>
-              {stdio && (
+              {remote && (
                 <label className="check wide">
                   <input
                     type="checkbox"
                     checked={draft.loginShell}
                     onChange={(e) => set('loginShell', e.target.checked)}
                   />
-                  Run the command through the remote login shell (PATH from profiles: nvm, npm prefixes)
+                  Run {stdio ? 'the command' : 'each command'} through the remote login shell (PATH from
+                  profiles: nvm, npm prefixes)
                 </label>
               )}
             </div>

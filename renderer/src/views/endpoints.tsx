@@ -12,6 +12,7 @@ import { toControlError, type ControlError, type Transport } from '../transport/
 export function describeTarget(e: EndpointSummary['config']): string {
   const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
   if (e.command) return `${via}: ${e.command.join(' ')}`;
+  if (e.commandsFile) return `${via}: commands of ${e.commandsFile}`;
   return via ? `${e.url} (${via})` : (e.url ?? '');
 }
 
