@@ -1,0 +1,255 @@
+/**
+ * Corporate networks end to end, on loopback: an HTTPS MCP server (server-everything behind a TLS
+ * front) whose certificate comes from a private CA made at test time with openssl, reached through
+ * real CONNECT proxies (test/fixtures/connect-proxy.ts) — one given with --proxy, one from
+ * HTTPS_PROXY in the engine's environment (NO_PROXY=localhost), one that wants credentials, which
+ * come from a private gnome-keyring.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorReport } from '../../main/common/domain.js';
+import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
+import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { startEverything, type Everything } from '../helpers/processes.js';
+import { cli, cliOk, filesContaining, makeHome, shimClient, type Home } from '../helpers/tether.js';
+
+const PROXY_USER = 'alice';
+const PROXY_PASSWORD = 'pr0xy-pa55-7f3a';
+
+let everything: Everything;
+let certDir: string;
+let caFile: string;
+let front: Server;
+let frontPort: number;
+let frontConnections = 0;
+let flagProxy: ConnectProxy;
+let envProxy: ConnectProxy;
+let authProxy: ConnectProxy;
+let keyring: Keyring;
+let home: Home;
+let env: NodeJS.ProcessEnv;
+
+/** Makes a private CA and a server certificate for localhost and 127.0.0.1 signed by it. */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-subj',
+    '/CN=Tether Test Private CA',
+    '-days',
+    '1',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
+  openssl('req', ...ec, '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'server.pem',
+  );
+}
+
+beforeAll(async () => {
+  everything = await startEverything('streamableHttp');
+  certDir = mkdtempSync(join(tmpdir(), 'mt-corp-'));
+  makeCertificates(certDir);
+  caFile = join(certDir, 'ca.pem');
+  // The HTTPS MCP server: TLS in front of server-everything's Streamable HTTP.
+  front = createHttpsServer(
+    { key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) },
+    (req, res) => {
+      const up = httpRequest(
+        { host: '127.0.0.1', port: everything.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    },
+  );
+  front.on('secureConnection', () => frontConnections++);
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  frontPort = (front.address() as { port: number }).port;
+  [flagProxy, envProxy, authProxy, keyring] = await Promise.all([
+    startConnectProxy(),
+    startConnectProxy(),
+    startConnectProxy(`${PROXY_USER}:${PROXY_PASSWORD}`),
+    startKeyring(),
+  ]);
+  home = makeHome();
+  // The engine starts from this environment (the first CLI run starts it).
+  env = keyring.env({ ...home.env, HTTPS_PROXY: envProxy.url, NO_PROXY: 'localhost' });
+  delete env['HTTP_PROXY'];
+  delete env['http_proxy'];
+  delete env['https_proxy'];
+  delete env['no_proxy'];
+}, 60_000);
+
+afterAll(async () => {
+  await home?.cleanup();
+  await Promise.all([flagProxy?.close(), envProxy?.close(), authProxy?.close(), keyring?.close()]);
+  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
+  front?.closeAllConnections();
+  await everything?.kill();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+});
+
+const url = (host = '127.0.0.1') => `https://${host}:${frontPort}/mcp`;
+
+/** Lists the tools through a shim of `name`; closes it. */
+async function toolNames(name: string): Promise<string[]> {
+  const { client } = await shimClient(env, name);
+  try {
+    return (await client.listTools()).tools.map((t) => t.name);
+  } finally {
+    await client.close();
+  }
+}
+
+/** The error an MCP client gets when it connects through a shim of `name`. */
+async function connectError(name: string): Promise<string> {
+  try {
+    const { client } = await shimClient(env, name);
+    await client.close();
+  } catch (err) {
+    // The JSON-RPC error's message and its data (code, hint).
+    return `${(err as Error).message} ${JSON.stringify((err as { data?: unknown }).data ?? null)}`;
+  }
+  throw new Error(`${name}: connecting succeeded`);
+}
+
+async function doctorJson(name: string): Promise<DoctorReport> {
+  const r = await cli(env, ['doctor', name, '--json'], undefined, 60_000);
+  return JSON.parse(r.stdout) as DoctorReport;
+}
+
+describe('add: --ca and --proxy', () => {
+  it('refuses a --ca file that is not PEM, with what to do', async () => {
+    const notPem = join(certDir, 'server.csr');
+    const r = await cli(env, ['add', 'bad-ca', url(), '--ca', notPem]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('holds no PEM certificate');
+    expect(r.stderr).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses a proxy URL with credentials, pointing at the keychain', async () => {
+    const r = await cli(env, ['add', 'bad-proxy', url(), '--proxy', `http://bob:hunter2@127.0.0.1:3128`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('credentials in the proxy URL are not allowed');
+    expect(r.stderr).toContain('secret set <name> --proxy');
+    expect(filesContaining(home.dir, 'hunter2')).toEqual([]);
+  });
+
+  it('stores the CA as PEM text, not a path', async () => {
+    await cliOk(env, ['add', 'stored', url(), '--ca', caFile]);
+    const config = JSON.parse(readFileSync(join(home.dir, 'endpoints.json'), 'utf8')) as {
+      endpoints: Record<string, { ca?: string }>;
+    };
+    expect(config.endpoints['stored']?.ca).toBe(readFileSync(caFile, 'utf8'));
+  });
+});
+
+describe('a private CA behind proxies', () => {
+  it('works with --ca through the --proxy proxy (a CONNECT tunnel, not the environment one)', async () => {
+    await cliOk(env, ['add', 'flagged', url(), '--ca', caFile, '--proxy', flagProxy.url]);
+    const envTunnels = envProxy.tunnels.length;
+    expect(await toolNames('flagged')).toContain('echo');
+    expect(flagProxy.tunnels).toContain(`127.0.0.1:${frontPort}`);
+    expect(envProxy.tunnels.length).toBe(envTunnels);
+  });
+
+  it('uses HTTPS_PROXY from the engine’s environment by default', async () => {
+    await cliOk(env, ['add', 'via-env', url(), '--ca', caFile]);
+    const before = envProxy.tunnels.length;
+    expect(await toolNames('via-env')).toContain('echo');
+    expect(envProxy.tunnels.length).toBeGreaterThan(before);
+  });
+
+  it('goes direct for a host in NO_PROXY', async () => {
+    await cliOk(env, ['add', 'bypass', url('localhost'), '--ca', caFile]);
+    const [envBefore, flagBefore, direct] = [
+      envProxy.tunnels.length,
+      flagProxy.tunnels.length,
+      frontConnections,
+    ];
+    expect(await toolNames('bypass')).toContain('echo');
+    expect(envProxy.tunnels.length).toBe(envBefore);
+    expect(flagProxy.tunnels.length).toBe(flagBefore);
+    expect(frontConnections).toBeGreaterThan(direct);
+  });
+
+  it('without --ca, the client is told the certificate is not trusted and what fixes it', async () => {
+    await cliOk(env, ['add', 'no-ca', url(), '--proxy', flagProxy.url]);
+    const message = await connectError('no-ca');
+    expect(message).toMatch(/not trusted/);
+    expect(message).toContain('--ca FILE');
+  });
+});
+
+describe('proxy credentials from the OS keychain', () => {
+  it('a proxy that asks for credentials: 407 with the command to store them, then they reach it', async () => {
+    await cliOk(env, ['add', 'authed', url(), '--ca', caFile, '--proxy', authProxy.url]);
+    const message = await connectError('authed');
+    expect(message).toContain('HTTP 407');
+    expect(message).toContain('mcp-tether secret set authed --proxy');
+    expect(authProxy.refused).toBeGreaterThan(0);
+
+    const set = await cli(env, ['secret', 'set', 'authed', '--proxy'], `${PROXY_USER}:${PROXY_PASSWORD}\n`);
+    expect(set.code, set.stderr).toBe(0);
+    expect(await keyring.lookup('authed/proxy')).toBe(`${PROXY_USER}:${PROXY_PASSWORD}`);
+    expect(await toolNames('authed')).toContain('echo');
+    const expected = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
+    expect(authProxy.authorizations).toContain(expected);
+    expect(authProxy.tunnels).toContain(`127.0.0.1:${frontPort}`);
+  });
+
+  it('the password is nowhere: not in the config, traffic, status, doctor or logs', async () => {
+    const outputs = await Promise.all([
+      cliOk(env, ['list', '--json']),
+      cliOk(env, ['status', '--json']),
+      cliOk(env, ['traffic', '--json']),
+      cli(env, ['doctor', 'authed', '--json']).then((r) => r.stdout + r.stderr),
+    ]);
+    for (const out of outputs) {
+      expect(out).not.toContain(PROXY_PASSWORD);
+      expect(out).not.toContain(Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64'));
+    }
+    expect(filesContaining(home.dir, PROXY_PASSWORD)).toEqual([]);
+  });
+
+  it('remove deletes the proxy credentials from the keychain', async () => {
+    await cliOk(env, ['remove', 'authed']);
+    expect(await keyring.lookup('authed/proxy')).toBeUndefined();
+  });
+});
+
+export { doctorJson };
