@@ -252,4 +252,65 @@ describe('proxy credentials from the OS keychain', () => {
   });
 });
 
-export { doctorJson };
+describe('doctor: the proxy layer and the certificate chain', () => {
+  const step = (r: DoctorReport, layer: string) => r.steps.find((s) => s.layer === layer);
+
+  it('shows which proxy, from where, and that CONNECT opened a tunnel; the rest passes', async () => {
+    const r = await doctorJson('flagged');
+    expect(r.steps.map((s) => s.layer)).toEqual([
+      'config',
+      'proxy',
+      'tls',
+      'http',
+      'transport',
+      'initialize',
+      'ping',
+    ]);
+    expect(r.ok).toBe(true);
+    const p = step(r, 'proxy')!;
+    expect(p.detail).toContain(`${flagProxy.url} (from --proxy)`);
+    expect(p.detail).toContain(`CONNECT 127.0.0.1:${frontPort} → 200`);
+    expect(step(r, 'tls')!.detail).toContain('verified');
+  });
+
+  it('names the environment as the source of an HTTPS_PROXY proxy', async () => {
+    const r = await doctorJson('via-env');
+    expect(step(r, 'proxy')!.detail).toContain(`${envProxy.url} (from environment`);
+    expect(r.ok).toBe(true);
+  });
+
+  it('with NO_PROXY, no proxy layer: dns and tcp of the server itself', async () => {
+    const r = await doctorJson('bypass');
+    expect(r.steps.map((s) => s.layer).slice(0, 4)).toEqual(['config', 'dns', 'tcp', 'tls']);
+    expect(r.ok).toBe(true);
+  });
+
+  it('without --ca: the tls layer shows the chain and says --ca FILE fixes it', async () => {
+    const r = await doctorJson('no-ca');
+    expect(r.ok).toBe(false);
+    const t = step(r, 'tls')!;
+    expect(t.ok).toBe(false);
+    expect(t.detail).toContain('NOT verified');
+    expect(t.detail).toContain('1. subject CN=localhost; issuer CN=Tether Test Private CA; valid ');
+    expect(t.hint).toContain('--ca FILE');
+  });
+
+  it('a proxy that wants credentials none are stored for: the proxy layer says how to store them', async () => {
+    await cliOk(env, ['add', 'authed2', url(), '--ca', caFile, '--proxy', authProxy.url]);
+    const r = await doctorJson('authed2');
+    const p = step(r, 'proxy')!;
+    expect(p.ok).toBe(false);
+    expect(p.detail).toContain('HTTP 407');
+    expect(p.hint).toContain('mcp-tether secret set authed2 --proxy');
+  });
+
+  it('an unreachable proxy fails the proxy layer with the --proxy setting to check', async () => {
+    const closed = await startConnectProxy();
+    await closed.close();
+    await cliOk(env, ['add', 'dead-proxy', url(), '--ca', caFile, '--proxy', closed.url]);
+    const p = step(await doctorJson('dead-proxy'), 'proxy')!;
+    expect(p.ok).toBe(false);
+    expect(p.detail).toContain('ECONNREFUSED');
+    expect(p.hint).toContain('--proxy');
+  });
+});

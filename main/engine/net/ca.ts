@@ -75,14 +75,3 @@ export function caProblem(ca: string): string | undefined {
     return (err as Error).message;
   }
 }
-
-/** Subject, issuer and validity of a certificate, one line, for people. */
-export function describeCertificate(c: {
-  subject: string;
-  issuer: string;
-  validFrom: string;
-  validTo: string;
-}): string {
-  const oneLine = (dn: string) => dn.split('\n').filter(Boolean).join(', ');
-  return `subject ${oneLine(c.subject)}; issuer ${oneLine(c.issuer)}; valid ${c.validFrom} to ${c.validTo}`;
-}
