@@ -11,8 +11,12 @@ import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as OsProxiesTypes from '../../main/app/os-proxies.js';
+import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type { DoctorReport } from '../../main/common/domain.js';
+import type * as PathsTypes from '../../main/common/paths.js';
+import { loadDist } from '../helpers/dist.js';
 import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
@@ -312,5 +316,56 @@ describe('doctor: the proxy layer and the certificate chain', () => {
     expect(p.ok).toBe(false);
     expect(p.detail).toContain('ECONNREFUSED');
     expect(p.hint).toContain('--proxy');
+  });
+});
+
+describe('the OS proxy settings, from the tray app', () => {
+  it('are resolved per endpoint (Electron’s session.resolveProxy) and used by the engine', async () => {
+    const osProxy = await startConnectProxy();
+    const { EngineSupervisor } = await loadDist<typeof SupervisorTypes>('main/app/engine-supervisor');
+    const { handOsProxiesToEngine } = await loadDist<typeof OsProxiesTypes>('main/app/os-proxies');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    // Plain http: HTTP_PROXY is not set, so the environment gives no proxy and the OS's applies.
+    const plain = `http://127.0.0.1:${everything.port}/mcp`;
+    await cliOk(env, ['add', 'os-plain', plain]);
+    const supervisor = new EngineSupervisor({ paths: resolvePaths(env) });
+    const asked: string[] = [];
+    const handed: Record<string, string>[] = [];
+    await supervisor.start();
+    const stop = handOsProxiesToEngine({
+      // Electron's API, the one thing that cannot run here: Chromium's answer for one origin.
+      resolveProxy: (u) => {
+        asked.push(u);
+        return Promise.resolve(u.startsWith(plain) ? `PROXY 127.0.0.1:${osProxy.port}; DIRECT` : 'DIRECT');
+      },
+      engine: {
+        request: (method, params) => {
+          if (method === 'net/system-proxies')
+            handed.push((params as { proxies: Record<string, string> }).proxies);
+          return supervisor.request(method, params);
+        },
+        onChange: (cb) => supervisor.onChange(cb),
+        snapshot: () => supervisor.snapshot(),
+      },
+      log: () => undefined,
+    });
+    try {
+      await vi.waitFor(() => expect(handed.length).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
+      expect(asked).toContain(plain);
+      // Every endpoint reached over TCP is resolved, once per origin.
+      expect(asked).toContain(url());
+      expect(await toolNames('os-plain')).toContain('echo');
+      expect(osProxy.tunnels).toContain(`127.0.0.1:${everything.port}`);
+      const p = (await doctorJson('os-plain')).steps.find((s) => s.layer === 'proxy')!;
+      expect(p.detail).toContain(`${osProxy.url} (from OS proxy settings)`);
+      // DIRECT for the others: the NO_PROXY endpoint still goes straight to the server.
+      const before = osProxy.tunnels.length;
+      expect(await toolNames('bypass')).toContain('echo');
+      expect(osProxy.tunnels.length).toBe(before);
+    } finally {
+      stop();
+      supervisor.stop();
+      await osProxy.close();
+    }
   });
 });
