@@ -37,6 +37,8 @@ export interface Draft {
   sshConfigFile: string;
   loginShell: boolean;
   command: string;
+  /** Network settings the form does not show (`--ca`, `--proxy`, `secret set --proxy`), kept as stored. */
+  network?: Pick<EndpointConfig, 'ca' | 'proxy' | 'proxyAuth'>;
 }
 
 let rowKey = 0;
@@ -68,6 +70,9 @@ export function draftOf(name = '', c?: EndpointConfig): Draft {
     sshConfigFile: c?.ssh?.configFile ?? '',
     loginShell: c?.loginShell ?? false,
     command: c?.command ? joinWords(c.command) : '',
+    network: Object.fromEntries(
+      (['ca', 'proxy', 'proxyAuth'] as const).filter((k) => c?.[k] !== undefined).map((k) => [k, c![k]]),
+    ),
   };
 }
 
@@ -149,7 +154,7 @@ export function configOf(d: Draft): EndpointConfigInput {
   if (connect !== undefined) c.connectTimeoutMs = connect;
   if (request !== undefined) c.requestTimeoutMs = request;
   if (ping !== undefined) c.pingIntervalMs = ping;
-  return c;
+  return { ...c, ...d.network };
 }
 
 /** Field errors by field key (`url`, `ssh.destination`, `headers.X-Key`…), and the rest. */
