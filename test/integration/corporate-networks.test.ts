@@ -18,6 +18,7 @@ import type { DoctorReport } from '../../main/common/domain.js';
 import type * as PathsTypes from '../../main/common/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
+import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
 import { cli, cliOk, filesContaining, makeHome, shimClient, type Home } from '../helpers/tether.js';
@@ -209,6 +210,17 @@ describe('a private CA behind proxies', () => {
     expect(envProxy.tunnels.length).toBe(envBefore);
     expect(flagProxy.tunnels.length).toBe(flagBefore);
     expect(frontConnections).toBeGreaterThan(direct);
+  });
+
+  it('a WebSocket endpoint goes through the same proxy (CONNECT for ws too)', async () => {
+    const ws = await startWsMcpServer();
+    try {
+      await cliOk(env, ['add', 'ws-proxied', ws.url, '--proxy', flagProxy.url]);
+      expect(await toolNames('ws-proxied')).toContain('echo');
+      expect(flagProxy.tunnels).toContain(new URL(ws.url).host);
+    } finally {
+      await ws.close();
+    }
   });
 
   it('without --ca, the client is told the certificate is not trusted and what fixes it', async () => {
