@@ -212,6 +212,20 @@ describe('a private CA behind proxies', () => {
     expect(frontConnections).toBeGreaterThan(direct);
   });
 
+  it('an https:// proxy, whose certificate the endpoint’s --ca vouches for', async () => {
+    const tlsProxy = await startConnectProxy(undefined, {
+      key: readFileSync(join(certDir, 'server.key')),
+      cert: readFileSync(join(certDir, 'server.pem')),
+    });
+    try {
+      await cliOk(env, ['add', 'tls-proxied', url(), '--ca', caFile, '--proxy', tlsProxy.url]);
+      expect(await toolNames('tls-proxied')).toContain('echo');
+      expect(tlsProxy.tunnels).toContain(`127.0.0.1:${frontPort}`);
+    } finally {
+      await tlsProxy.close();
+    }
+  });
+
   it('a WebSocket endpoint goes through the same proxy (CONNECT for ws too)', async () => {
     const ws = await startWsMcpServer();
     try {
