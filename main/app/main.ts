@@ -38,6 +38,7 @@ import { autostartLaunch } from '../engine/clients/autostart.js';
 import { saveSessionEnvironment } from '../engine/environment.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { loginItem } from './login-item.js';
+import { handOsProxiesToEngine } from './os-proxies.js';
 import {
   aggregateState,
   findMenuItem,
@@ -324,6 +325,11 @@ async function run(): Promise<void> {
   tray.setToolTip('MCP Tether');
   render();
   await supervisor.start();
+  handOsProxiesToEngine({
+    resolveProxy: (url) => session.defaultSession.resolveProxy(url),
+    engine: supervisor,
+    log,
+  });
 
   if (process.env['MCP_TETHER_E2E'] === '1') {
     // For the Playwright smoke test (it evaluates in this process): the menu as data, and clicks.

@@ -12,6 +12,7 @@ import type { ControlMethod, ControlParams, ControlResult } from '../common/cont
 import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
 import { MCP_CLIENTS, MCP_CLIENT_FORMATS, clientConfigPath, type McpClient } from '../common/clients.js';
+import { PROXY_SECRET, proxySecretCommand, readCaFile } from '../common/net.js';
 import { resolvePaths } from '../common/paths.js';
 import { TRANSPORTS, describeTarget, type AuthConfig, type EndpointConfigInput } from '../common/schemas.js';
 import { shimMain } from '../shim/index.js';
@@ -197,6 +198,11 @@ program
     '--client-metadata-url <url>',
     'with --auth oauth: an https URL serving this client’s Client ID Metadata Document',
   )
+  .option('--ca <file>', 'trust this PEM CA certificate (or bundle) too, e.g. a private CA')
+  .option(
+    '--proxy <url>',
+    'HTTP(S) proxy for this endpoint, http://host:port (default: HTTPS_PROXY/HTTP_PROXY, else the OS settings in the app)',
+  )
   .option('--connect-timeout <ms>', 'time to connect and initialize', parseMs)
   .option('--request-timeout <ms>', 'time for one request before UPSTREAM_TIMEOUT', parseMs)
   .option('--ping-interval <ms>', 'health ping interval while in use (0: off)', parseMs)
@@ -220,6 +226,8 @@ program
         sshConfig?: string;
         loginShell?: boolean;
         commands?: string;
+        ca?: string;
+        proxy?: string;
       },
     ) => {
       const endpoint: EndpointConfigInput = { transport: opts.transport };
@@ -258,6 +266,8 @@ program
       } else if (opts.auth) {
         endpoint.auth = opts.auth;
       }
+      if (opts.ca !== undefined) endpoint.ca = readCaFile(resolvePath(opts.ca));
+      if (opts.proxy !== undefined) endpoint.proxy = opts.proxy;
       if (opts.connectTimeout !== undefined) endpoint.connectTimeoutMs = opts.connectTimeout;
       if (opts.requestTimeout !== undefined) endpoint.requestTimeoutMs = opts.requestTimeout;
       if (opts.pingInterval !== undefined) endpoint.pingIntervalMs = opts.pingInterval;
@@ -274,6 +284,7 @@ program
         print(
           `store its ${auth.name} in the OS keychain: printf '%s' "$KEY" | mcp-tether secret set ${added.name} --header ${auth.name}`,
         );
+      if (added.config.proxy) print(`if the proxy asks for credentials: ${proxySecretCommand(added.name)}`);
       print(`MCP clients run it as: mcp-tether shim ${added.name}`);
     },
   );
@@ -512,18 +523,20 @@ secret
   )
   .argument('<endpoint>')
   .option('--header <name>', 'the secret header of an --auth header:NAME endpoint')
+  .option('--proxy', "the proxy's credentials, USER:PASSWORD (HTTP Basic), for the endpoint's proxy")
   .addHelpText(
     'after',
     '\nThe value never goes on a command line: printf \'%s\' "$TOKEN" | mcp-tether secret set <endpoint>',
   )
-  .action(async (endpoint: string, opts: { header?: string }) => {
-    const value = await readSecretValue(`${opts.header ?? 'Token'} for ${endpoint} (input hidden): `);
+  .action(async (endpoint: string, opts: { header?: string; proxy?: boolean }) => {
+    if (opts.proxy && opts.header)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, 'give --proxy or --header, not both');
+    const what = opts.proxy ? 'Proxy USER:PASSWORD' : (opts.header ?? 'Token');
+    const value = await readSecretValue(`${what} for ${endpoint} (input hidden): `);
     if (value.length === 0)
       throw new TetherError(ErrorCode.INVALID_ARGUMENT, 'no secret was given (stdin was empty)');
-    const r = await call(
-      'secrets/set',
-      opts.header ? { endpoint, name: opts.header, value } : { endpoint, value },
-    );
+    const name = opts.proxy ? PROXY_SECRET : opts.header;
+    const r = await call('secrets/set', name ? { endpoint, name, value } : { endpoint, value });
     print(`stored ${r.endpoint}/${r.name} in the OS keychain`);
   });
 secret

@@ -139,9 +139,18 @@ export const controlMethods = {
     result: result<{ hosts: HostKeyInfo[]; trusted?: HostKeyInfo }>(),
   },
   /**
+   * The OS proxy settings, from the tray app (Electron's `session.resolveProxy`): URL origin → the
+   * proxy list Chromium gives for it (PAC syntax, `PROXY host:port; DIRECT`). Replaces the previous
+   * map; used for endpoints with no `--proxy` and no proxy in the engine's environment.
+   */
+  'net/system-proxies': {
+    params: z.object({ proxies: z.record(z.string().max(2048), z.string().max(4096)) }).strict(),
+    result: result<Record<string, never>>(),
+  },
+  /**
    * Stores a secret of an endpoint in the OS keychain (account `<endpoint>/<name>`). `name` defaults
    * to the endpoint's own (`bearer`, or `header:<Name>`); a header name may be given as `X-Key` or
-   * `header:X-Key`. Errors: ENDPOINT_NOT_FOUND, INVALID_ARGUMENT, KEYCHAIN_UNAVAILABLE.
+   * `header:X-Key`; `proxy` stores the proxy's `user:password` and makes the endpoint send it. Errors: ENDPOINT_NOT_FOUND, INVALID_ARGUMENT, KEYCHAIN_UNAVAILABLE.
    */
   'secrets/set': {
     params: z

@@ -172,6 +172,7 @@ export interface SecretInfo {
 export interface DoctorStep {
   layer:
     | 'config'
+    | 'proxy'
     | 'dns'
     | 'tcp'
     | 'ssh-host-key'

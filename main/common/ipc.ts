@@ -18,8 +18,8 @@
  */
 import type { ControlMethod, ControlNotifications, ControlResult } from './control-api.js';
 
-/** Control methods a window may call: all but `shim/attach`. */
-export type WindowMethod = Exclude<ControlMethod, 'shim/attach'>;
+/** Control methods a window may call: all but `shim/attach` and `net/system-proxies` (main's own). */
+export type WindowMethod = Exclude<ControlMethod, 'shim/attach' | 'net/system-proxies'>;
 
 /** The methods handled over IPC (every control method but `shim/attach`). */
 export const WINDOW_METHODS = [

@@ -105,6 +105,34 @@ const url = checkedUrl.transform((v) => {
   }
 });
 
+/** An HTTP(S) proxy's URL: http:// or https://, host and port, no credentials and no path. */
+const proxyUrl = z.string().superRefine((value, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL (example: http://proxy.example:3128)` });
+    return;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unsupported proxy scheme "${u.protocol}": use an http:// or https:// proxy (SOCKS is not supported)`,
+    });
+  }
+  if (u.username || u.password) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        "credentials in the proxy URL are not allowed; they would be stored in plain text: give --proxy without them, then store them in the OS keychain: printf '%s' 'USER:PASSWORD' | mcp-tether secret set <name> --proxy",
+      params: { tetherCode: 'SECRET_IN_CONFIG' },
+    });
+  }
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+    ctx.addIssue({ code: 'custom', message: 'a proxy URL is scheme, host and port only (no path or query)' });
+  }
+});
+
 /** `[user@]host[:port]` (IPv6 in brackets), or a `Host` alias of the ssh config. */
 const SSH_DESTINATION_RE = /^(?:[^@\s]+@)?(?:\[[^\]\s]+\]|[^:@\s[\]]+)(?::\d{1,5})?$/;
 const sshDestination = z
@@ -192,6 +220,25 @@ export const EndpointConfigSchema = z
     requestTimeoutMs: z.number().int().min(100).max(86_400_000).default(300_000),
     /** Interval of MCP `ping` health probes while the endpoint is in use (ms; 0 turns probes off). */
     pingIntervalMs: z.number().int().min(0).max(3_600_000).default(15_000),
+    /**
+     * CA certificates trusted for this endpoint's TLS, PEM text (from `--ca FILE`), added to the
+     * default roots and the OS store, never replacing them. Public certificates, not a secret.
+     */
+    ca: z
+      .string()
+      .max(1024 * 1024)
+      .regex(
+        /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
+        'not PEM certificates: give --ca a PEM file with "-----BEGIN CERTIFICATE-----" blocks',
+      )
+      .optional(),
+    /**
+     * An HTTP(S) proxy for every connection of this endpoint (`--proxy URL`, CONNECT tunnels), over
+     * the environment's and the OS's. No credentials: those are the keychain secret `proxy`.
+     */
+    proxy: proxyUrl.optional(),
+    /** Send the keychain secret `proxy` (`user:password`, HTTP Basic) to the proxy; set by `secret set --proxy`. */
+    proxyAuth: z.boolean().optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -223,6 +270,19 @@ export const EndpointConfigSchema = z
           });
       return;
     }
+    if (e.ssh && e.proxy)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxy'],
+        message:
+          'a proxy does not apply to an SSH endpoint: its HTTP runs inside the SSH tunnel (an SSH connection through an HTTP proxy is not supported)',
+      });
+    if (e.transport === 'stdio' && e.ca)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ca'],
+        message: 'a stdio endpoint has no TLS to trust a CA for',
+      });
     if (e.transport === 'stdio') {
       if (!e.ssh)
         ctx.addIssue({

@@ -34,6 +34,8 @@ import { Endpoint } from './relay/endpoint.js';
 import { EraStore } from './protocol/era-store.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
+import { PROXY_SECRET, proxySecretCommand } from '../common/net.js';
+import { setProxyCredentialsSource, setSystemProxies } from './net/proxy.js';
 import {
   OAUTH_TOKENS_PREFIX,
   resolveSecretToSet,
@@ -110,6 +112,7 @@ export class Engine {
       // The tray app may have saved the session bus since we started (see environment.ts).
       prepare: refreshSessionEnvironment,
     });
+    setProxyCredentialsSource((name) => this.keychain.get(name, PROXY_SECRET));
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }
@@ -343,6 +346,34 @@ export class Engine {
     return config.ssh ? runSshDoctor(name, config, this.knownHostsFiles()) : runDoctor(name, config, auth);
   }
 
+  /**
+   * Stores an endpoint's proxy credentials (`user:password`) and marks the endpoint to send them.
+   * @throws TetherError INVALID_ARGUMENT (an SSH endpoint, or no `:`), KEYCHAIN_UNAVAILABLE
+   */
+  private async setProxySecret(ep: Endpoint, value: string): Promise<{ endpoint: string; name: string }> {
+    if (ep.config.ssh)
+      throw new TetherError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${ep.name} is reached over SSH: no HTTP proxy applies to it`,
+      );
+    const colon = value.indexOf(':');
+    if (colon <= 0)
+      throw new TetherError(ErrorCode.INVALID_ARGUMENT, 'proxy credentials are USER:PASSWORD', {
+        hint: proxySecretCommand(ep.name),
+      });
+    this.knownSecrets.add(value.slice(colon + 1));
+    await this.keychain.set(ep.name, PROXY_SECRET, value);
+    if (!ep.config.proxyAuth) {
+      this.store.update((c) => {
+        const e = c.endpoints[ep.name];
+        if (e) e.proxyAuth = true;
+      });
+      this.sync();
+    }
+    this.opts.log(`secret ${ep.name}/${PROXY_SECRET} stored in the OS keychain`);
+    return { endpoint: ep.name, name: PROXY_SECRET };
+  }
+
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
   private knownHostsFiles(): string[] {
     return [join(homedir(), '.ssh', 'known_hosts'), join(this.opts.paths.stateDir, 'known_hosts')];
@@ -431,7 +462,7 @@ export class Engine {
         const { config } = this.endpoint(name);
         let deletedSecrets: string[] | undefined;
         // An endpoint without auth never touched the keychain: removing it does not either.
-        if (config.auth && !keepSecrets) {
+        if ((config.auth || config.proxyAuth) && !keepSecrets) {
           try {
             deletedSecrets = await this.keychain.deleteAll(name);
           } catch (err) {
@@ -455,6 +486,7 @@ export class Engine {
       },
       'secrets/set': async ({ endpoint: name, name: given, value }) => {
         const ep = this.endpoint(name);
+        if (given === PROXY_SECRET) return this.setProxySecret(ep, value);
         const secret = resolveSecretToSet(name, ep.config.auth, given);
         await this.keychain.set(name, secret, value);
         ep.auth?.invalidate();
@@ -497,6 +529,10 @@ export class Engine {
           timeoutMs,
           onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),
         });
+      },
+      'net/system-proxies': ({ proxies }) => {
+        setSystemProxies(proxies);
+        return {};
       },
       'endpoints/connect': ({ name }) => {
         const ep = this.endpoint(name);

@@ -378,7 +378,7 @@ describe('mcp-tether doctor', () => {
     expect(t.detail).toMatch(/expires \d{4}-\d\d-\d\dT/);
     expect(t.detail).toContain('NOT verified: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
     expect(t.hint).toMatch(/self-signed/);
-    expect(t.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expect(t.hint).toContain('--ca FILE');
     // It stopped at the failing layer: no HTTP request reached the server.
     expect(tlsRequests).toBe(before);
   });

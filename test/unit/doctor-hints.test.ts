@@ -78,7 +78,7 @@ describe('tlsVerificationHint', () => {
     const v = tlsVerificationHint('DEPTH_ZERO_SELF_SIGNED_CERT', facts);
     expect(v.problem).toBe('self-signed certificate');
     expect(v.hint).toMatch(/self-signed/);
-    expect(v.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expect(v.hint).toContain('--ca FILE');
     expect(tlsVerificationHint('SELF_SIGNED_CERT_IN_CHAIN', facts).problem).toMatch(/in the chain/);
   });
 
@@ -98,7 +98,7 @@ describe('tlsVerificationHint', () => {
   it('unknown issuer: missing intermediate or private CA', () => {
     const v = tlsVerificationHint('UNABLE_TO_VERIFY_LEAF_SIGNATURE', facts);
     expect(v.hint).toMatch(/full chain/);
-    expect(v.hint).toContain('NODE_EXTRA_CA_CERTS');
+    expect(v.hint).toContain('--ca FILE');
   });
 
   it('anything else carries the code', () => {

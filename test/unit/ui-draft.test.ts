@@ -37,6 +37,14 @@ describe('editor draft', () => {
     expect(EndpointConfigSchema.parse(configOf(draftOf('c', commands)))).toEqual(commands);
     const header = EndpointConfigSchema.parse({ url: 'http://h/', auth: { type: 'header', name: 'X-Key' } });
     expect(EndpointConfigSchema.parse(configOf(draftOf('z', header)))).toEqual(header);
+    // Network settings the form does not show are kept as stored.
+    const corp = EndpointConfigSchema.parse({
+      url: 'https://h.corp/mcp',
+      ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      proxy: 'http://proxy.corp:3128',
+      proxyAuth: true,
+    });
+    expect(EndpointConfigSchema.parse(configOf(draftOf('c', corp)))).toEqual(corp);
   });
 
   it('leaves empty timeouts to the defaults and sends anything else for the engine to judge', () => {

@@ -2,10 +2,13 @@
  * `mcp-tether doctor <name>`: diagnoses one endpoint layer by layer and stops at the first layer
  * that fails, saying what was found and what to try.
  *
- * Layers, in order: config → dns → tcp → tls (https/wss only) → http (http/https only) → transport
- * → initialize → ping. The first five look at the network with plain requests of their own; the
- * last two go through the product's own upstream code ({@link openUpstream}), so they fail exactly
- * where the relay would.
+ * Layers, in order: config → proxy → dns → tcp → tls (https/wss only) → http (http/https only) →
+ * transport → initialize → ping. The proxy layer says which proxy the endpoint's connections use
+ * and where that came from (--proxy, the environment, the OS settings) and opens a CONNECT tunnel
+ * through it; with a proxy, dns and tcp are the proxy's business and are skipped, and tls runs over
+ * the tunnel. The layers up to transport look at the network with plain requests of their own
+ * (through the endpoint's own agents: its CAs and proxy); the last two go through the product's own
+ * upstream code ({@link openUpstream}), so they fail exactly where the relay would.
  *
  * Guarantees: every network action is bounded by the endpoint's `connectTimeoutMs`; network
  * failures become failed steps, never exceptions; only the configured URL's origin is contacted
@@ -15,7 +18,7 @@
 import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
@@ -35,6 +38,8 @@ import {
 import { LATEST_LEGACY_VERSION, type Era } from '../protocol/versions.js';
 import { InternalCalls } from '../relay/internal-calls.js';
 import { addMessageHeaders } from '../upstream/headers.js';
+import { caProblem, secureContextFor, trustSources } from '../net/ca.js';
+import { chooseProxy, describeProxy, openTunnel, proxyCredentials, type ProxyChoice } from '../net/proxy.js';
 import { createAgents, readBody, readSse, sendHttp, type Agents } from '../upstream/http.js';
 import { shellQuote } from '../upstream/ssh-stdio.js';
 import { openUpstream } from '../upstream/open.js';
@@ -177,7 +182,8 @@ export interface CertFacts {
  */
 export function tlsVerificationHint(code: string, facts: CertFacts): { problem: string; hint: string } {
   const ownCa =
-    'or, for a private CA, start the engine with NODE_EXTRA_CA_CERTS=/path/to/ca.pem in its environment';
+    "or, for a private CA (your organisation's, or a TLS-inspecting proxy's), trust its certificate for this endpoint: " +
+    're-add it with --ca FILE (the CA certificate in PEM; the chain above names its issuer)';
   switch (code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -449,6 +455,41 @@ export function webSocketFailure(status: number | undefined, message: string, ur
   };
 }
 
+/** A distinguished name for people: `CN=localhost, O=Example`. */
+function dn(name: Record<string, string | string[] | undefined> | undefined): string {
+  if (!name) return '(none)';
+  return (
+    Object.entries(name)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+      .join(', ') || '(empty)'
+  );
+}
+
+/** A certificate time (`Mar 1 12:00:00 2026 GMT`) as ISO 8601, or as given when unparsable. */
+function isoTime(d: string | undefined): string | undefined {
+  const t = d ? Date.parse(d) : NaN;
+  return Number.isNaN(t) ? d : new Date(t).toISOString();
+}
+
+/**
+ * The chain a TLS server sent, leaf first: subject, issuer and validity of each certificate
+ * (RFC 5280 §4.1.2.4-6), e.g. `1. subject CN=localhost; issuer CN=Corp CA; valid 2026-01-01T… to …`.
+ */
+export function certificateChain(leaf: DetailedPeerCertificate): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (let c: DetailedPeerCertificate | undefined = leaf; c?.fingerprint256; c = c.issuerCertificate) {
+    if (seen.has(c.fingerprint256)) break; // a self-signed root is its own issuer
+    seen.add(c.fingerprint256);
+    lines.push(
+      `${lines.length + 1}. subject ${dn(c.subject as unknown as Record<string, string>)}; issuer ${dn(
+        c.issuer as unknown as Record<string, string>,
+      )}; valid ${isoTime(c.valid_from)} to ${isoTime(c.valid_to)}`,
+    );
+  }
+  return lines;
+}
+
 /** Resolves with `p`, or rejects with `onTimeout()` after `ms`; a late rejection of `p` is ignored. */
 function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   p.catch(() => undefined);
@@ -598,7 +639,9 @@ type HttpObservation =
 /** One doctor run. */
 class Doctor {
   readonly steps: DoctorStep[] = [];
-  private readonly agents: Agents = createAgents();
+  private readonly agents: Agents;
+  /** The proxy the endpoint's connections go through, when one applies (found by the proxy step). */
+  private proxyChoice: ProxyChoice | undefined;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   private readonly url: URL;
   private readonly host: string;
@@ -623,6 +666,8 @@ class Doctor {
     this.host = this.url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(this.url.port) || defaultPort(this.url.protocol);
     this.timeoutMs = config.connectTimeoutMs;
+    // The endpoint's own agents: its CAs and its proxy, as the relay uses them.
+    this.agents = createAgents(undefined, { name, config });
   }
 
   private get where(): string {
@@ -655,10 +700,24 @@ class Doctor {
 
   async run(): Promise<void> {
     if (!(await this.step('config', () => this.checkConfig()))) return;
-    if (!(await this.step('dns', () => this.checkDns()))) return;
-    if (!(await this.step('tcp', () => this.checkTcp()))) return;
-    const secure = this.url.protocol === 'https:' || this.url.protocol === 'wss:';
-    if (secure && !(await this.step('tls', () => this.checkTls()))) return;
+    const secureTarget = this.url.protocol === 'https:' || this.url.protocol === 'wss:';
+    try {
+      this.proxyChoice = chooseProxy(this.config.proxy, this.host, this.port, secureTarget);
+    } catch (err) {
+      const e = toTetherError(err);
+      await this.step('proxy', () =>
+        Promise.resolve({ ok: false, detail: e.message, hint: String(e.data['hint'] ?? '') }),
+      );
+      return;
+    }
+    // Through a proxy, the proxy resolves and connects to the server: the proxy step covers both.
+    if (this.proxyChoice) {
+      if (!(await this.step('proxy', () => this.checkProxy()))) return;
+    } else {
+      if (!(await this.step('dns', () => this.checkDns()))) return;
+      if (!(await this.step('tcp', () => this.checkTcp()))) return;
+    }
+    if (secureTarget && !(await this.step('tls', () => this.checkTls()))) return;
     const isHttp = this.url.protocol === 'http:' || this.url.protocol === 'https:';
     if (isHttp && !(await this.step('http', () => this.checkHttp()))) return;
     if (!(await this.step('transport', () => (isHttp ? this.checkHttpTransport() : this.checkWebSocket()))))
@@ -690,7 +749,16 @@ class Doctor {
     const headers = Object.keys(c.headers);
     const detail =
       `${c.url}, transport ${c.transport}, connect timeout ${c.connectTimeoutMs} ms` +
-      (headers.length ? `, headers: ${headers.join(', ')}` : ', no extra headers');
+      (headers.length ? `, headers: ${headers.join(', ')}` : ', no extra headers') +
+      (c.proxy ? `, proxy ${c.proxy}` : '') +
+      (c.ca ? ', CA certificates of its own (--ca)' : '');
+    const badCa = c.ca ? caProblem(c.ca) : undefined;
+    if (badCa)
+      return {
+        ok: false,
+        detail: `${detail}; ${badCa}`,
+        hint: 're-add the endpoint with --ca FILE, a valid PEM file',
+      };
     if (!this.auth) return { ok: true, detail };
     try {
       this.creds = await this.auth.headers();
@@ -703,6 +771,35 @@ class Doctor {
       };
     }
     return { ok: true, detail: `${detail}, credentials: ${this.auth.describe()}` };
+  }
+
+  /** Opens a CONNECT tunnel to the server through the endpoint's proxy (the caller ends it). */
+  private async tunnel(): Promise<Socket> {
+    const credentials = this.config.proxyAuth ? await proxyCredentials(this.name) : undefined;
+    return openTunnel({ host: this.host, port: this.port }, false, {
+      endpoint: this.name,
+      choice: this.proxyChoice!,
+      credentials,
+      timeoutMs: this.timeoutMs,
+      secureContext: secureContextFor(this.config.ca),
+    });
+  }
+
+  private async checkProxy(): Promise<Finding> {
+    const proxy = describeProxy(this.proxyChoice!);
+    const creds = this.config.proxyAuth ? `, credentials from the OS keychain (${this.name}/proxy)` : '';
+    try {
+      const socket = await this.tunnel();
+      socket.destroy();
+      return { ok: true, detail: `${proxy}${creds}: CONNECT ${this.where} → 200, tunnel open` };
+    } catch (err) {
+      const e = toTetherError(err);
+      return {
+        ok: false,
+        detail: `${proxy}${creds}: ${e.message}`,
+        hint: typeof e.data['hint'] === 'string' ? e.data['hint'] : 'check the proxy setting',
+      };
+    }
   }
 
   private async checkDns(): Promise<Finding> {
@@ -746,16 +843,34 @@ class Doctor {
     });
   }
 
-  private checkTls(): Promise<Finding> {
+  private async checkTls(): Promise<Finding> {
+    let raw: Socket | undefined;
+    if (this.proxyChoice) {
+      try {
+        raw = await this.tunnel();
+      } catch (err) {
+        return {
+          ok: false,
+          detail: `through the proxy: ${toTetherError(err).message}`,
+          hint: 'see the proxy step',
+        };
+      }
+    }
+    const secureContext = secureContextFor(this.config.ca);
+    const trust = trustSources();
+    const trusted =
+      `trusting ${trust.defaults} CAs of the runtime` +
+      (trust.system ? ' (its own and the OS store)' : ' (its own; this Node cannot read the OS store)') +
+      (this.config.ca ? ' and the endpoint’s --ca' : '');
     return new Promise((resolve) => {
       // Verification is judged below (authorized / authorizationError), so the handshake may finish
       // on a bad certificate and the doctor can say what is wrong with it.
       const socket = tlsConnect({
-        host: this.host,
-        port: this.port,
+        ...(raw ? { socket: raw } : { host: this.host, port: this.port }),
         rejectUnauthorized: false,
         ALPNProtocols: ['http/1.1'],
         ...(isIP(this.host) ? {} : { servername: this.host }),
+        ...(secureContext ? { secureContext } : {}),
       });
       const timer = setTimeout(() => {
         socket.destroy();
@@ -769,15 +884,11 @@ class Doctor {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-        const iso = (d: string | undefined) => {
-          const t = d ? Date.parse(d) : NaN;
-          return Number.isNaN(t) ? d : new Date(t).toISOString();
-        };
         const facts: CertFacts = {
           host: this.host,
           names: [...new Set([...(cn ? [cn] : []), ...sans.map((s) => s.replace(/^(DNS|IP Address):/, ''))])],
-          validFrom: iso(cert.valid_from),
-          validTo: iso(cert.valid_to),
+          validFrom: isoTime(cert.valid_from),
+          validTo: isoTime(cert.valid_to),
         };
         const issuer = typeof cert.issuer?.CN === 'string' ? cert.issuer.CN : undefined;
         const desc =
@@ -787,13 +898,18 @@ class Doctor {
           (facts.validTo ? `, expires ${facts.validTo}` : '');
         const authorized = socket.authorized;
         const code = socket.authorizationError ? String(socket.authorizationError) : undefined;
+        const chain = certificateChain(socket.getPeerCertificate(true));
         socket.destroy();
         if (authorized) {
-          resolve({ ok: true, detail: `${desc}; verified` });
+          resolve({ ok: true, detail: `${desc}; verified, ${trusted}` });
           return;
         }
         const v = tlsVerificationHint(code ?? 'UNKNOWN', facts);
-        resolve({ ok: false, detail: `${desc}; NOT verified: ${v.problem} (${code})`, hint: v.hint });
+        resolve({
+          ok: false,
+          detail: `${desc}; NOT verified: ${v.problem} (${code}), ${trusted}; chain sent by the server: ${chain.join(' ')}`,
+          hint: v.hint,
+        });
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
@@ -1105,6 +1221,7 @@ class Doctor {
         headers: { ...this.config.headers, ...this.creds },
         handshakeTimeout: this.timeoutMs,
         perMessageDeflate: false,
+        agent: this.url.protocol === 'wss:' ? this.agents.https : this.agents.http,
       });
       this.cleanups.push(() => ws.terminate());
       const timer = setTimeout(() => {

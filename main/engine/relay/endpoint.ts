@@ -96,8 +96,8 @@ export class Endpoint {
   /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
   private makeAgents(): Agents {
     return this.config.ssh
-      ? createAgents((host, port) => this.sshLink().forwardOut(host, port))
-      : createAgents();
+      ? createAgents((host, port) => this.sshLink().forwardOut(host, port), this)
+      : createAgents(undefined, this);
   }
 
   /**

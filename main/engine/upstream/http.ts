@@ -10,9 +10,16 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import {
+  connect as tlsConnect,
+  type ConnectionOptions as TlsConnectionOptions,
+  type SecureContext,
+} from 'node:tls';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ErrorCode, TetherError } from '../../common/errors.js';
+import type { EndpointConfig } from '../../common/schemas.js';
+import { secureContextFor } from '../net/ca.js';
+import { chooseProxy, openTunnel, proxyCredentials, type ProxyChoice } from '../net/proxy.js';
 
 /** Keep-alive agents for one endpoint: connections are reused across requests and sessions. */
 export interface Agents {
@@ -23,18 +30,27 @@ export interface Agents {
 /** Opens a byte stream to host:port, e.g. an SSH `direct-tcpip` channel. */
 export type Dial = (host: string, port: number) => Promise<Duplex>;
 
+/** What of an endpoint its agents depend on: its name (messages, keychain) and its network settings. */
+export interface AgentEndpoint {
+  name: string;
+  config: Pick<EndpointConfig, 'ca' | 'proxy' | 'proxyAuth' | 'connectTimeoutMs'>;
+}
+
 type ConnectCallback = (err: Error | null, stream?: Duplex) => void;
+type ConnectOptions = TlsConnectionOptions & { host?: string | null; port?: number | string | null };
 const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 15_000, scheduling: 'lifo' } as const;
+
+/** Agent options with the endpoint's TLS context (its CAs), when it has one of its own. */
+function agentOptions(secureContext: SecureContext | undefined) {
+  return secureContext ? { ...AGENT_OPTIONS, secureContext } : AGENT_OPTIONS;
+}
 
 /** An HTTP agent whose connections come from a {@link Dial} instead of TCP. */
 class DialingHttpAgent extends HttpAgent {
   constructor(private readonly dial: Dial) {
     super(AGENT_OPTIONS);
   }
-  override createConnection(
-    options: { host?: string | null; port?: number | string | null },
-    cb: ConnectCallback,
-  ): Duplex {
+  override createConnection(options: ConnectOptions, cb: ConnectCallback): Duplex {
     this.dial(options.host ?? 'localhost', Number(options.port ?? 80)).then((s) => cb(null, s), cb);
     return undefined as unknown as Duplex; // node:http waits for the callback
   }
@@ -42,13 +58,13 @@ class DialingHttpAgent extends HttpAgent {
 
 /** An HTTPS agent that runs TLS over streams from a {@link Dial}. */
 class DialingHttpsAgent extends HttpsAgent {
-  constructor(private readonly dial: Dial) {
-    super(AGENT_OPTIONS);
+  constructor(
+    private readonly dial: Dial,
+    secureContext: SecureContext | undefined,
+  ) {
+    super(agentOptions(secureContext));
   }
-  override createConnection(
-    options: TlsConnectionOptions & { host?: string | null; port?: number | string | null },
-    cb: ConnectCallback,
-  ): Duplex {
+  override createConnection(options: ConnectOptions, cb: ConnectCallback): Duplex {
     const host = options.host ?? 'localhost';
     this.dial(host, Number(options.port ?? 443)).then(
       (socket) => cb(null, tlsConnect({ ...options, socket, servername: options.servername ?? host })),
@@ -59,12 +75,85 @@ class DialingHttpsAgent extends HttpsAgent {
 }
 
 /**
- * Makes keep-alive agents (one pair per endpoint, closed with it).
- * @param dial where connections come from (default: TCP); SSH endpoints pass their tunnel
+ * Where a TCP endpoint's new connections go: straight to the server, or through a CONNECT tunnel
+ * of the proxy {@link chooseProxy} picks for that host (decided per connection, so OS proxy
+ * settings handed over later apply to the next connection).
  */
-export function createAgents(dial?: Dial): Agents {
-  if (dial) return { http: new DialingHttpAgent(dial), https: new DialingHttpsAgent(dial) };
-  return { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
+class Route {
+  constructor(
+    private readonly endpoint: AgentEndpoint,
+    readonly secureContext: SecureContext | undefined,
+  ) {}
+
+  /**
+   * Calls `cb` with a tunnel when a proxy applies and returns true; returns false for direct.
+   * Errors (a bad proxy URL in the environment) go to `cb`.
+   */
+  tunnel(options: ConnectOptions, secure: boolean, cb: ConnectCallback): boolean {
+    const host = String(options.host ?? 'localhost');
+    const port = Number(options.port ?? (secure ? 443 : 80));
+    let choice: ProxyChoice | undefined;
+    try {
+      choice = chooseProxy(this.endpoint.config.proxy, host, port, secure);
+    } catch (err) {
+      process.nextTick(cb, err as Error);
+      return true;
+    }
+    if (!choice) return false;
+    const { name, config } = this.endpoint;
+    void (async () => {
+      const credentials = config.proxyAuth ? await proxyCredentials(name) : undefined;
+      return openTunnel(options, secure, {
+        endpoint: name,
+        choice,
+        credentials,
+        timeoutMs: config.connectTimeoutMs,
+        secureContext: this.secureContext,
+      });
+    })().then((s) => cb(null, s), cb);
+    return true;
+  }
+}
+
+/** An HTTP agent for a TCP endpoint: direct, or through its proxy ({@link Route}). */
+class RoutedHttpAgent extends HttpAgent {
+  constructor(private readonly route: Route) {
+    super(AGENT_OPTIONS);
+  }
+  override createConnection(options: ConnectOptions, cb: ConnectCallback): Duplex {
+    if (this.route.tunnel(options, false, cb)) return undefined as unknown as Duplex;
+    return super.createConnection(options, cb) as Duplex;
+  }
+}
+
+/** An HTTPS agent for a TCP endpoint, trusting its CAs: direct, or through its proxy. */
+class RoutedHttpsAgent extends HttpsAgent {
+  constructor(private readonly route: Route) {
+    super(agentOptions(route.secureContext));
+  }
+  override createConnection(options: ConnectOptions, cb: ConnectCallback): Duplex {
+    if (this.route.tunnel(options, true, cb)) return undefined as unknown as Duplex;
+    return super.createConnection(options, cb) as Duplex;
+  }
+}
+
+/**
+ * Makes keep-alive agents (one pair per endpoint, closed with it); also what requests made on an
+ * endpoint's behalf outside its sessions (OAuth discovery and token requests) use, to take the same
+ * CAs, proxy and SSH route as its MCP traffic. An endpoint's TLS connections
+ * trust the runtime's CAs, the OS store where readable, and its own `ca` ({@link secureContextFor});
+ * without `dial`, its connections go through the proxy {@link chooseProxy} picks (`--proxy`, the
+ * environment, the OS settings). A proxy does not apply to a dialled (SSH) endpoint: its HTTP runs
+ * inside the SSH tunnel.
+ * @param dial where connections come from (default: TCP); SSH endpoints pass their tunnel
+ * @param endpoint the endpoint's name and network settings (default: no CA or proxy of its own)
+ * @throws TetherError CONFIG_INVALID (the stored CA certificates cannot be used)
+ */
+export function createAgents(dial?: Dial, endpoint?: AgentEndpoint): Agents {
+  const secureContext = secureContextFor(endpoint?.config.ca);
+  if (dial) return { http: new DialingHttpAgent(dial), https: new DialingHttpsAgent(dial, secureContext) };
+  const route = new Route(endpoint ?? { name: '', config: { connectTimeoutMs: 10_000 } }, secureContext);
+  return { http: new RoutedHttpAgent(route), https: new RoutedHttpsAgent(route) };
 }
 
 /**
@@ -105,6 +194,12 @@ export function describeNetError(err: NodeJS.ErrnoException, url: URL): string {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return `no route to ${where}`;
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return `the certificate of ${where} is not trusted (${err.code}: ${err.message}); for a private CA, add the endpoint with --ca FILE (mcp-tether doctor shows the chain)`;
     default:
       return `${err.message} (${where})`;
   }

@@ -5,8 +5,11 @@
 import type { ControlMethod, ControlParams, ControlResult } from '../../../main/common/control-api.js';
 import type { EndpointStatus, TrafficRecord } from '../../../main/common/domain.js';
 
-/** The control methods the UI may call (`shim/attach` makes a relay, which is not for the UI). */
-export type UiMethod = Exclude<ControlMethod, 'shim/attach'>;
+/**
+ * The control methods the UI may call (`shim/attach` makes a relay, which is not for the UI;
+ * `net/system-proxies` is the tray app's own).
+ */
+export type UiMethod = Exclude<ControlMethod, 'shim/attach' | 'net/system-proxies'>;
 
 /** Whether the UI can reach the engine right now. */
 export type LinkState = 'connecting' | 'open' | 'closed';

@@ -40,6 +40,8 @@ export interface Draft {
   command: string;
   /** For the `commands` transport: the commands file's absolute path. */
   commandsFile: string;
+  /** Network settings the form does not show (`--ca`, `--proxy`, `secret set --proxy`), kept as stored. */
+  network?: Pick<EndpointConfig, 'ca' | 'proxy' | 'proxyAuth'>;
 }
 
 let rowKey = 0;
@@ -72,6 +74,9 @@ export function draftOf(name = '', c?: EndpointConfig): Draft {
     loginShell: c?.loginShell ?? false,
     command: c?.command ? joinWords(c.command) : '',
     commandsFile: c?.commandsFile ?? '',
+    network: Object.fromEntries(
+      (['ca', 'proxy', 'proxyAuth'] as const).filter((k) => c?.[k] !== undefined).map((k) => [k, c![k]]),
+    ),
   };
 }
 
@@ -155,7 +160,7 @@ export function configOf(d: Draft): EndpointConfigInput {
   if (connect !== undefined) c.connectTimeoutMs = connect;
   if (request !== undefined) c.requestTimeoutMs = request;
   if (ping !== undefined) c.pingIntervalMs = ping;
-  return c;
+  return { ...c, ...d.network };
 }
 
 /** Field errors by field key (`url`, `ssh.destination`, `headers.X-Key`…), and the rest. */
