@@ -240,6 +240,9 @@ async function run(): Promise<void> {
         case 'add-endpoint':
           openWindow(APP_VIEWS.addEndpoint);
           return;
+        case 'try-demo':
+          openWindow(APP_VIEWS.tryDemo);
+          return;
         case 'toggle-login-item':
           login.setEnabled(action.enabled);
           scheduleRender();

@@ -69,6 +69,7 @@ export type MenuAction =
   | { type: 'install-client'; endpoint: string; client: McpClient }
   | { type: 'open-inspector' }
   | { type: 'add-endpoint' }
+  | { type: 'try-demo' }
   | { type: 'toggle-login-item'; enabled: boolean }
   | { type: 'restart-engine' }
   | { type: 'quit' };
@@ -182,7 +183,7 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
 
 /**
  * The tray menu: the engine's state when it is not running (with "Restart engine" once the app gave
- * up on it); each endpoint with its state and Connect/Disconnect, "Set up in" a client and "Copy
+ * up on it); "Try the demo" while there are no endpoints; each endpoint with its state and Connect/Disconnect, "Set up in" a client and "Copy
  * client config"; then "Open Inspector…", "Add endpoint…", the "Start at login"
  * checkbox (reflecting the real state) and "Quit".
  */
@@ -212,7 +213,10 @@ export function trayMenuModel(state: TrayState): MenuItemModel[] {
     items.push({ id: 'sep:engine', type: 'separator' });
   }
   if (running && state.endpoints.length === 0) {
-    items.push({ id: 'endpoints:none', type: 'normal', label: 'No endpoints yet', enabled: false });
+    items.push(
+      { id: 'endpoints:none', type: 'normal', label: 'No endpoints yet', enabled: false },
+      { id: 'try-demo', type: 'normal', label: 'Try the demo', action: { type: 'try-demo' } },
+    );
   }
   if (running) items.push(...state.endpoints.map(endpointItem));
   items.push(

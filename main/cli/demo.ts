@@ -11,6 +11,7 @@ import { DEMO_DEFAULT_PORT, DEMO_ENDPOINT, type DemoRunResult, type DemoStep } f
 import type { EndpointStatus, EngineInfo, TrafficRecord } from '../common/domain.js';
 import type { TetherPaths } from '../common/paths.js';
 import { formatStatus, formatTrafficLine } from './format.js';
+import { explainOlderEngine } from './older-engine.js';
 
 /** One step as a line: ✓/✗, the step, what happened, the time; a failure's hint below it. */
 export function formatDemoStep(s: DemoStep): string {
@@ -100,7 +101,9 @@ export function registerDemo(
       const client = await ControlClient.open(paths);
       try {
         if (opts.remove) {
-          const r = await client.request('demo/stop', { remove: true });
+          const r = await client.request('demo/stop', { remove: true }).catch((err: unknown) => {
+            throw explainOlderEngine(err, 'demo/stop');
+          });
           print(
             r.removed
               ? `removed endpoint ${DEMO_ENDPOINT}${r.stopped ? ' and stopped the demo server' : ''}`
@@ -110,11 +113,15 @@ export function registerDemo(
         }
         print('MCP Tether demo: a real MCP client talks to a demo MCP server through the tether.\n');
         client.onNotification('demo/step', ({ step }) => print(formatDemoStep(step)));
-        const r = await client.request('demo/run', {
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          keep: opts.keep === true,
-          open: opts.open === true,
-        });
+        const r = await client
+          .request('demo/run', {
+            ...(opts.port !== undefined ? { port: opts.port } : {}),
+            keep: opts.keep === true,
+            open: opts.open === true,
+          })
+          .catch((err: unknown) => {
+            throw explainOlderEngine(err, 'demo/run');
+          });
         const traffic = r.session
           ? (
               await client.request('traffic/query', {

@@ -8,6 +8,7 @@ import { ErrorCode, TetherError } from '../common/errors.js';
 import type { TetherPaths } from '../common/paths.js';
 import type { FindingStatus, SystemFinding, SystemReport } from '../common/system-doctor.js';
 import { duration } from './format.js';
+import { explainOlderEngine } from './older-engine.js';
 
 const MARKS: Record<FindingStatus, string> = { ok: '✓', info: '·', warn: '!', fail: '✗' };
 
@@ -112,15 +113,19 @@ export async function runSystemDoctor(
   } else {
     try {
       const electron = process.versions['electron'];
-      const rest = await client.request('doctor/system', {
-        runtime: {
-          node: process.versions.node,
-          ...(electron ? { electron } : {}),
-          execPath: process.execPath,
-          platform: process.platform,
-          arch: process.arch,
-        },
-      });
+      const rest = await client
+        .request('doctor/system', {
+          runtime: {
+            node: process.versions.node,
+            ...(electron ? { electron } : {}),
+            execPath: process.execPath,
+            platform: process.platform,
+            arch: process.arch,
+          },
+        })
+        .catch((err: unknown) => {
+          throw explainOlderEngine(err, 'doctor/system');
+        });
       // The engine's findings start with the runtimes; the engine's own state goes after them.
       const runtimes = rest.findings.filter((f) => f.area === 'runtime');
       const others = rest.findings.filter((f) => f.area !== 'runtime');

@@ -118,9 +118,10 @@ export const APP_ORIGIN = 'mcp-tether://app';
 
 /**
  * The views a window opens on, as the URL's hash (`mcp-tether://app/index.html#<view>`): the tray
- * opens `traffic` for "Open Inspector…" and `add-endpoint` for "Add endpoint…".
+ * opens `traffic` for "Open Inspector…", `add-endpoint` for "Add endpoint…" and `try-demo` for
+ * "Try the demo" (the welcome screen, running the demo).
  */
-export const APP_VIEWS = { inspector: 'traffic', addEndpoint: 'add-endpoint' } as const;
+export const APP_VIEWS = { inspector: 'traffic', addEndpoint: 'add-endpoint', tryDemo: 'try-demo' } as const;
 
 /**
  * Where the built files are, relative to the package root: the window's preload script (CommonJS:

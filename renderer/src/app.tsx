@@ -1,6 +1,7 @@
 /** The app shell: the engine link, navigation between the screens, and the editor and trust dialogs. */
 import { useEffect, useState } from 'react';
 import type { EndpointSummary } from '../../main/common/domain.js';
+import { APP_VIEWS } from '../../main/common/ipc.js';
 import { useEngine, useTraffic } from './engine-state.js';
 import type { Transport } from './transport/types.js';
 import { ClientsDialog } from './views/clients.js';
@@ -9,6 +10,7 @@ import { EndpointsView } from './views/endpoints.js';
 import { HealthView } from './views/health.js';
 import { TrafficView } from './views/traffic.js';
 import { TrustDialog } from './views/trust.js';
+import { WelcomeView } from './views/welcome.js';
 
 const SCREENS = [
   ['endpoints', 'Endpoints'],
@@ -20,6 +22,8 @@ type Screen = (typeof SCREENS)[number][0];
 
 /** The hash the tray's "Add endpoint…" opens a window on (APP_VIEWS in main/common/ipc.ts). */
 const ADD_ENDPOINT = 'add-endpoint';
+/** The hash the tray's "Try the demo" opens a window on: the welcome screen, running the demo. */
+const TRY_DEMO = APP_VIEWS.tryDemo;
 
 function screenOf(hash: string): Screen {
   const s = hash.replace(/^#\/?/, '');
@@ -48,10 +52,29 @@ export function App({ transport }: { transport: Transport }) {
   const state = useEngine(transport);
   const traffic = useTraffic(transport);
   const [screen, go] = useScreen();
+  // The welcome screen stays up while the demo it started runs and shows its steps.
+  const [stayOnWelcome, setStayOnWelcome] = useState(false);
+  const [demoRequest, setDemoRequest] = useState(() => location.hash.replace(/^#\/?/, '') === TRY_DEMO);
   useEffect(() => {
-    // The tray's "Add endpoint…" on a window already open: it points the window at the hash.
+    if (demoRequest) history.replaceState(null, '', '#/endpoints');
+  }, [demoRequest]);
+  // With no endpoints, the window opens on the welcome screen, whichever screen it was opened on.
+  const [welcomed, setWelcomed] = useState(false);
+  useEffect(() => {
+    if (!state.loaded || welcomed) return;
+    setWelcomed(true);
+    if (state.endpoints.length === 0 && screen !== 'endpoints') go('endpoints');
+  }, [state.loaded, state.endpoints.length, welcomed, screen, go]);
+  useEffect(() => {
+    // The tray's "Add endpoint…" or "Try the demo" on a window already open: it points the window at the hash.
     const on = () => {
-      if (location.hash.replace(/^#\/?/, '') !== ADD_ENDPOINT) return;
+      const view = location.hash.replace(/^#\/?/, '');
+      if (view === TRY_DEMO) {
+        setDemoRequest(true);
+        history.replaceState(null, '', '#/endpoints');
+        return;
+      }
+      if (view !== ADD_ENDPOINT) return;
       setDialog({ kind: 'edit' });
       history.replaceState(null, '', '#/endpoints');
     };
@@ -61,6 +84,8 @@ export function App({ transport }: { transport: Transport }) {
   const [dialog, setDialog] = useState<Dialog>(() =>
     location.hash.replace(/^#\/?/, '') === ADD_ENDPOINT ? { kind: 'edit' } : undefined,
   );
+  const welcome =
+    screen === 'endpoints' && state.loaded && (state.endpoints.length === 0 || stayOnWelcome || demoRequest);
   const counts = state.endpoints.reduce(
     (acc, e) => {
       if (e.status.state === 'ready') acc.ready++;
@@ -112,7 +137,29 @@ export function App({ transport }: { transport: Transport }) {
         </div>
       )}
       <main>
-        {screen === 'endpoints' && (
+        {welcome && (
+          <WelcomeView
+            transport={transport}
+            endpointCount={state.endpoints.length}
+            autoStart={demoRequest}
+            onDemoStarted={() => {
+              setStayOnWelcome(true);
+              setDemoRequest(false);
+            }}
+            onAdd={() => setDialog({ kind: 'edit' })}
+            onSetUpDemo={() => {
+              const demo = state.endpoints.find((e) => e.name === 'demo');
+              if (demo) setDialog({ kind: 'clients', endpoint: demo });
+            }}
+            onShowTraffic={() => {
+              setStayOnWelcome(false);
+              go('traffic');
+            }}
+            onDone={() => setStayOnWelcome(false)}
+            reload={state.reload}
+          />
+        )}
+        {screen === 'endpoints' && !welcome && (
           <EndpointsView
             transport={transport}
             endpoints={state.endpoints}

@@ -5,6 +5,7 @@
  * running only with --keep. A taken port and a foreign `demo` endpoint fail clearly, naming the step.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -100,6 +101,39 @@ describe('mcp-tether demo', () => {
     } finally {
       await transport.close();
     }
+    // Like every listener of the engine: a foreign Host (DNS rebinding) or Origin is refused.
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/mcp',
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              ...headers,
+            },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.once('error', reject);
+        req.end(init);
+      });
+    expect(await post({ host: `rebound.example:${port}` })).toBe(403);
+    expect(await post({ origin: 'https://evil.example' })).toBe(403);
+    expect(await post({ origin: `http://localhost:${port}` })).toBe(200);
+
     const removed = await cliOk(h.env, ['demo', '--remove']);
     expect(removed).toBe('removed endpoint demo and stopped the demo server\n');
     expect(await endpoints(h)).toEqual([]);

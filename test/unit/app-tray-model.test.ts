@@ -164,11 +164,19 @@ describe('menu', () => {
     expect(unsupported.enabled).toBe(false);
   });
 
-  it('says so when there are no endpoints', () => {
+  it('says so when there are no endpoints, and offers the demo then only', () => {
     expect(findMenuItem(trayMenuModel(base), 'endpoints:none')).toMatchObject({
       label: 'No endpoints yet',
       enabled: false,
     });
+    expect(findMenuItem(trayMenuModel(base), 'try-demo')).toMatchObject({
+      label: 'Try the demo',
+      action: { type: 'try-demo' },
+    });
+    expect(
+      findMenuItem(trayMenuModel({ ...base, endpoints: [status('a', 'idle')] }), 'try-demo'),
+    ).toBeUndefined();
+    expect(findMenuItem(trayMenuModel({ ...base, engine: 'restarting' }), 'try-demo')).toBeUndefined();
   });
 
   it('shows the engine state when it is not running, with Restart once given up', () => {

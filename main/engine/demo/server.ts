@@ -114,11 +114,15 @@ function demoMcpServer(version: string): McpServer {
 export class DemoServer {
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
   private readonly http: Server;
-  /** The port it listens on (set by {@link DemoServer.start}). */
-  port = 0;
+  private listeningOn = 0;
 
   private constructor(version: string) {
     this.http = createServer((req, res) => void this.handle(req, res, version));
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.listeningOn;
   }
 
   /** Its MCP URL, `http://127.0.0.1:<port>/mcp`. */
@@ -159,7 +163,7 @@ export class DemoServer {
         `the demo server cannot listen on ${where}: ${err.message}`,
       );
     });
-    self.port = (http.address() as AddressInfo).port;
+    self.listeningOn = (http.address() as AddressInfo).port;
     return self;
   }
 
