@@ -322,7 +322,7 @@ describe('doctor: the proxy layer and the certificate chain', () => {
     expect(t.ok).toBe(false);
     expect(t.detail).toContain('NOT verified');
     expect(t.detail).toContain('1. subject CN=localhost; issuer CN=Tether Test Private CA; valid ');
-    expect(t.hint).toContain('--ca FILE');
+    expect(t.hint).toContain('--ca FILE, FILE being the certificate of CN=Tether Test Private CA in PEM');
   });
 
   it('a proxy that wants credentials none are stored for: the proxy layer says how to store them', async () => {
