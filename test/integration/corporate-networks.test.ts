@@ -113,10 +113,6 @@ beforeAll(async () => {
   home = makeHome();
   // The engine starts from this environment (the first CLI run starts it).
   env = keyring.env({ ...home.env, HTTPS_PROXY: envProxy.url, NO_PROXY: 'localhost' });
-  delete env['HTTP_PROXY'];
-  delete env['http_proxy'];
-  delete env['https_proxy'];
-  delete env['no_proxy'];
 }, 60_000);
 
 afterAll(async () => {
