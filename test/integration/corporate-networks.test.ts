@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as OsProxiesTypes from '../../main/app/os-proxies.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type { DoctorReport } from '../../main/common/domain.js';
+import type * as ClientTypes from '../../main/common/control-client.js';
 import type * as PathsTypes from '../../main/common/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
@@ -168,6 +169,23 @@ describe('add: --ca and --proxy', () => {
     expect(r.stderr).toContain('credentials in the proxy URL are not allowed');
     expect(r.stderr).toContain('secret set <name> --proxy');
     expect(filesContaining(home.dir, 'hunter2')).toEqual([]);
+  });
+
+  it('the engine refuses PEM blocks that are not certificates, from any caller', async () => {
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const client = await ControlClient.open(resolvePaths(env), { autostart: false });
+    try {
+      const bogus = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+      await expect(
+        client.request('endpoints/add', { name: 'bogus-ca', endpoint: { url: url(), ca: bogus } }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('not a valid X.509'),
+      });
+    } finally {
+      client.close();
+    }
   });
 
   it('stores the CA as PEM text, not a path', async () => {
