@@ -348,6 +348,16 @@ describe('doctor: the proxy layer and the certificate chain', () => {
     expect(p.hint).toContain('mcp-tether secret set authed2 --proxy');
   });
 
+  it('a CONNECT the proxy refuses (403): its status, and what that means', async () => {
+    // The fixture forwards to loopback only: it refuses this without resolving or connecting.
+    await cliOk(env, ['add', 'forbidden', 'https://mcp.example.invalid/mcp', '--proxy', flagProxy.url]);
+    const r = await doctorJson('forbidden');
+    expect(r.steps.map((s) => s.layer)).toEqual(['config', 'proxy']);
+    const p = step(r, 'proxy')!;
+    expect(p.detail).toContain('refused to open a tunnel to mcp.example.invalid:443 (HTTP 403)');
+    expect(p.hint).toContain('does not let this client reach that host and port');
+  });
+
   it('an unreachable proxy fails the proxy layer with the --proxy setting to check', async () => {
     const closed = await startConnectProxy();
     await closed.close();
