@@ -34,7 +34,7 @@ import { Endpoint } from './relay/endpoint.js';
 import { EraStore } from './protocol/era-store.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
-import { PROXY_SECRET, proxySecretCommand } from '../common/net.js';
+import { PROXY_SECRET, parsePemCertificates, proxySecretCommand } from '../common/net.js';
 import { setProxyCredentialsSource, setSystemProxies } from './net/proxy.js';
 import {
   OAUTH_TOKENS_PREFIX,
@@ -439,6 +439,7 @@ export class Engine {
       'endpoints/list': () => ({ endpoints: this.summaries() }),
       'endpoints/add': ({ name, endpoint }) => {
         if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
+        if (endpoint.ca) parsePemCertificates(endpoint.ca, `the CA certificates (ca) of ${name}`);
         this.store.update((c) => {
           if (c.endpoints[name]) {
             throw new TetherError(ErrorCode.ENDPOINT_EXISTS, `an endpoint named "${name}" exists already`, {
@@ -451,6 +452,7 @@ export class Engine {
         return { endpoint: this.summary(name) };
       },
       'endpoints/update': ({ name, endpoint }) => {
+        if (endpoint.ca) parsePemCertificates(endpoint.ca, `the CA certificates (ca) of ${name}`);
         this.endpoint(name);
         if (endpoint.commandsFile) loadCommandsFile(endpoint.commandsFile);
         this.store.update((c) => {

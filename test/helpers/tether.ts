@@ -23,7 +23,12 @@ export interface Home {
 /** Makes a fresh home under the OS temp dir (short path: Unix socket paths are limited). */
 export function makeHome(): Home {
   const dir = mkdtempSync(join(tmpdir(), 'mt-'));
-  const env = { ...process.env, MCP_TETHER_HOME: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, MCP_TETHER_HOME: dir };
+  // The engine honours proxy variables: a developer's own proxy must not see (or break) test traffic.
+  for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY']) {
+    delete env[k];
+    delete env[k.toLowerCase()];
+  }
   return {
     dir,
     env,

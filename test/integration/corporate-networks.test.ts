@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as OsProxiesTypes from '../../main/app/os-proxies.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type { DoctorReport } from '../../main/common/domain.js';
+import type * as ClientTypes from '../../main/common/control-client.js';
 import type * as PathsTypes from '../../main/common/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
@@ -113,10 +114,6 @@ beforeAll(async () => {
   home = makeHome();
   // The engine starts from this environment (the first CLI run starts it).
   env = keyring.env({ ...home.env, HTTPS_PROXY: envProxy.url, NO_PROXY: 'localhost' });
-  delete env['HTTP_PROXY'];
-  delete env['http_proxy'];
-  delete env['https_proxy'];
-  delete env['no_proxy'];
 }, 60_000);
 
 afterAll(async () => {
@@ -172,6 +169,23 @@ describe('add: --ca and --proxy', () => {
     expect(r.stderr).toContain('credentials in the proxy URL are not allowed');
     expect(r.stderr).toContain('secret set <name> --proxy');
     expect(filesContaining(home.dir, 'hunter2')).toEqual([]);
+  });
+
+  it('the engine refuses PEM blocks that are not certificates, from any caller', async () => {
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const client = await ControlClient.open(resolvePaths(env), { autostart: false });
+    try {
+      const bogus = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+      await expect(
+        client.request('endpoints/add', { name: 'bogus-ca', endpoint: { url: url(), ca: bogus } }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('not a valid X.509'),
+      });
+    } finally {
+      client.close();
+    }
   });
 
   it('stores the CA as PEM text, not a path', async () => {
@@ -322,7 +336,7 @@ describe('doctor: the proxy layer and the certificate chain', () => {
     expect(t.ok).toBe(false);
     expect(t.detail).toContain('NOT verified');
     expect(t.detail).toContain('1. subject CN=localhost; issuer CN=Tether Test Private CA; valid ');
-    expect(t.hint).toContain('--ca FILE');
+    expect(t.hint).toContain('--ca FILE, FILE being the certificate of CN=Tether Test Private CA in PEM');
   });
 
   it('a proxy that wants credentials none are stored for: the proxy layer says how to store them', async () => {
@@ -332,6 +346,16 @@ describe('doctor: the proxy layer and the certificate chain', () => {
     expect(p.ok).toBe(false);
     expect(p.detail).toContain('HTTP 407');
     expect(p.hint).toContain('mcp-tether secret set authed2 --proxy');
+  });
+
+  it('a CONNECT the proxy refuses (403): its status, and what that means', async () => {
+    // The fixture forwards to loopback only: it refuses this without resolving or connecting.
+    await cliOk(env, ['add', 'forbidden', 'https://mcp.example.invalid/mcp', '--proxy', flagProxy.url]);
+    const r = await doctorJson('forbidden');
+    expect(r.steps.map((s) => s.layer)).toEqual(['config', 'proxy']);
+    const p = step(r, 'proxy')!;
+    expect(p.detail).toContain('refused to open a tunnel to mcp.example.invalid:443 (HTTP 403)');
+    expect(p.hint).toContain('does not let this client reach that host and port');
   });
 
   it('an unreachable proxy fails the proxy layer with the --proxy setting to check', async () => {

@@ -122,14 +122,15 @@ describe('assets', () => {
 });
 
 describe('IPC contract', () => {
-  it('has a control:<method> channel for every control method but shim/attach', () => {
+  it('has a control:<method> channel for every control method but shim/attach and net/system-proxies', () => {
     const all = Object.keys(controlMethods)
-      .filter((m) => m !== 'shim/attach')
+      .filter((m) => m !== 'shim/attach' && m !== 'net/system-proxies')
       .sort();
     expect([...WINDOW_METHODS].sort()).toEqual(all);
     expect(controlChannel('endpoints/list')).toBe('control:endpoints/list');
     expect(methodOfChannel('control:endpoints/list')).toBe('endpoints/list');
     expect(methodOfChannel('control:shim/attach')).toBeUndefined();
+    expect(methodOfChannel('control:net/system-proxies')).toBeUndefined();
     expect(methodOfChannel('endpoints/list')).toBeUndefined();
   });
 

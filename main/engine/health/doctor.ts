@@ -18,7 +18,12 @@
 import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
+import {
+  connect as tlsConnect,
+  type DetailedPeerCertificate,
+  type PeerCertificate,
+  type SecureContext,
+} from 'node:tls';
 import WebSocket from 'ws';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
@@ -172,6 +177,8 @@ export interface CertFacts {
   validFrom?: string;
   /** ISO 8601. */
   validTo?: string;
+  /** The issuer of the server's certificate, e.g. `CN=Corp Root CA`. */
+  issuer?: string;
 }
 
 /**
@@ -183,7 +190,7 @@ export interface CertFacts {
 export function tlsVerificationHint(code: string, facts: CertFacts): { problem: string; hint: string } {
   const ownCa =
     "or, for a private CA (your organisation's, or a TLS-inspecting proxy's), trust its certificate for this endpoint: " +
-    're-add it with --ca FILE (the CA certificate in PEM; the chain above names its issuer)';
+    `re-add it with --ca FILE, FILE being ${facts.issuer ? `the certificate of ${facts.issuer}` : 'the CA certificate'} in PEM`;
   switch (code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -640,6 +647,8 @@ type HttpObservation =
 class Doctor {
   readonly steps: DoctorStep[] = [];
   private readonly agents: Agents;
+  /** The endpoint's TLS trust (its CAs), as its agents have it. */
+  private readonly secureContext: SecureContext | undefined;
   /** The proxy the endpoint's connections go through, when one applies (found by the proxy step). */
   private proxyChoice: ProxyChoice | undefined;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
@@ -668,6 +677,7 @@ class Doctor {
     this.timeoutMs = config.connectTimeoutMs;
     // The endpoint's own agents: its CAs and its proxy, as the relay uses them.
     this.agents = createAgents(undefined, { name, config });
+    this.secureContext = secureContextFor(config.ca);
   }
 
   private get where(): string {
@@ -781,7 +791,7 @@ class Doctor {
       choice: this.proxyChoice!,
       credentials,
       timeoutMs: this.timeoutMs,
-      secureContext: secureContextFor(this.config.ca),
+      secureContext: this.secureContext,
     });
   }
 
@@ -796,7 +806,7 @@ class Doctor {
       const e = toTetherError(err);
       return {
         ok: false,
-        detail: `${proxy}${creds}: ${e.message}`,
+        detail: `${e.message}${creds}`,
         hint: typeof e.data['hint'] === 'string' ? e.data['hint'] : 'check the proxy setting',
       };
     }
@@ -856,7 +866,7 @@ class Doctor {
         };
       }
     }
-    const secureContext = secureContextFor(this.config.ca);
+    const secureContext = this.secureContext;
     const trust = trustSources();
     const trusted =
       `trusting ${trust.defaults} CAs of the runtime` +
@@ -889,6 +899,7 @@ class Doctor {
           names: [...new Set([...(cn ? [cn] : []), ...sans.map((s) => s.replace(/^(DNS|IP Address):/, ''))])],
           validFrom: isoTime(cert.valid_from),
           validTo: isoTime(cert.valid_to),
+          ...(cert.issuer ? { issuer: dn(cert.issuer as unknown as Record<string, string>) } : {}),
         };
         const issuer = typeof cert.issuer?.CN === 'string' ? cert.issuer.CN : undefined;
         const desc =
@@ -907,7 +918,7 @@ class Doctor {
         const v = tlsVerificationHint(code ?? 'UNKNOWN', facts);
         resolve({
           ok: false,
-          detail: `${desc}; NOT verified: ${v.problem} (${code}), ${trusted}; chain sent by the server: ${chain.join(' ')}`,
+          detail: `${desc}; NOT verified: ${v.problem}${code && v.problem.includes(code) ? '' : ` (${code})`}, ${trusted}; chain sent by the server: ${chain.join(' ')}`,
           hint: v.hint,
         });
       });

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { PEM_CERT_RE, parsePemCertificates } from '../../common/net.js';
 
-/** Where the trusted CAs of a runtime come from, for `doctor` and the README. */
+/** Where the trusted CAs of a runtime come from, for `doctor`. */
 export interface TrustSources {
   /** True when the OS trust store is read (`tls.getCACertificates('system')` exists). */
   system: boolean;
@@ -32,7 +32,13 @@ let base: string[] | undefined;
 function baseCas(): string[] {
   if (base) return base;
   if (getCACertificates) {
-    base = [...new Set([...getCACertificates('default'), ...getCACertificates('system')])];
+    let system: string[] = [];
+    try {
+      system = getCACertificates('system');
+    } catch {
+      // an OS store that cannot be read: the runtime's own CAs still apply
+    }
+    base = [...new Set([...getCACertificates('default'), ...system])];
   } else {
     const extra: string[] = [];
     const file = process.env['NODE_EXTRA_CA_CERTS'];

@@ -139,15 +139,14 @@ class RoutedHttpsAgent extends HttpsAgent {
 
 /**
  * Makes keep-alive agents (one pair per endpoint, closed with it); also what requests made on an
- * endpoint's behalf outside its sessions (OAuth discovery and token requests) use, to take the same
- * CAs, proxy and SSH route as its MCP traffic. An endpoint's TLS connections
- * trust the runtime's CAs, the OS store where readable, and its own `ca` ({@link secureContextFor});
- * without `dial`, its connections go through the proxy {@link chooseProxy} picks (`--proxy`, the
- * environment, the OS settings). A proxy does not apply to a dialled (SSH) endpoint: its HTTP runs
- * inside the SSH tunnel.
+ * endpoint's behalf outside its sessions (OAuth discovery and token requests) are to use, so they
+ * take the same CAs, proxy and SSH route as its MCP traffic. TLS trusts the runtime's CAs, the OS
+ * store where readable, and the endpoint's own `ca` ({@link secureContextFor}); without `dial`,
+ * each new connection goes through the proxy {@link chooseProxy} picks (`--proxy`, the
+ * environment, the OS settings), or direct. A proxy does not apply to a dialled (SSH) endpoint:
+ * its HTTP runs inside the SSH tunnel.
  * @param dial where connections come from (default: TCP); SSH endpoints pass their tunnel
  * @param endpoint the endpoint's name and network settings (default: no CA or proxy of its own)
- * @throws TetherError CONFIG_INVALID (the stored CA certificates cannot be used)
  */
 export function createAgents(dial?: Dial, endpoint?: AgentEndpoint): Agents {
   const secureContext = secureContextFor(endpoint?.config.ca);
