@@ -232,3 +232,29 @@ describe('an engine a minimal-environment shim started', () => {
     await expectKeychainAndAgent(h, minimal);
   });
 });
+
+describe('SSH agents', () => {
+  it('an agent that cannot be reached is skipped: the identity file still opens the tunnel', async () => {
+    const h = home();
+    const user = join(h.dir, 'u');
+    mkdirSync(join(user, '.ssh'), { recursive: true, mode: 0o700 });
+    const [type, blob] = readFileSync(sshd.hostKey.publicKey, 'utf8').trim().split(/\s+/);
+    writeFileSync(join(user, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    // A stale SSH_AUTH_SOCK (an agent of a session that ended), as on Windows a missing OpenSSH
+    // agent pipe before Pageant.
+    const env = { ...h.env, HOME: user, SSH_AUTH_SOCK: join(h.dir, 'gone', 'agent.sock') };
+    await cliOk(env, [
+      'add',
+      'tun',
+      everything.url,
+      '--ssh',
+      `root@127.0.0.1:${sshd.port}`,
+      '--identity',
+      key.privateKey,
+    ]);
+    const { client } = await shimClient(env, 'tun');
+    undo.push(() => client.close());
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('echo');
+  });
+});
