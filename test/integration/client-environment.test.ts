@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { linuxBootId } from '../../main/common/pid-lock.js';
 import { linuxUserRuntimeDir } from '../../main/common/paths.js';
+import { saveSessionEnvironment } from '../../main/engine/environment.js';
 import { bearerCheck, startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
@@ -217,6 +218,23 @@ describe('an engine a minimal-environment shim started', () => {
     symlinkSync(/^unix:path=([^,]+)/.exec(keyring.address)![1]!, join(userRun, 'bus'));
     symlinkSync(agent.socket, join(userRun, 'ssh-agent.socket'));
     await expectKeychainAndAgent(h, minimal);
+  });
+
+  it('takes what the tray app saves after the engine started', async () => {
+    const { h, minimal } = await setUp();
+    const file = join(h.dir, 'run', 'session-env.json');
+    unlinkSync(file);
+    await cliOk(minimal, ['list']); // a client-started engine with nothing to take
+    const [engine] = enginePidsForHome(h.dir);
+    expect(engine).toBeTypeOf('number');
+    expect(existsSync(file)).toBe(false);
+    // What main/app/main.ts does at its start, with the desktop session's environment.
+    saveSessionEnvironment(join(h.dir, 'run'), {
+      DBUS_SESSION_BUS_ADDRESS: keyring.address,
+      SSH_AUTH_SOCK: agent.socket,
+    });
+    await expectKeychainAndAgent(h, minimal);
+    expect(enginePidsForHome(h.dir)).toEqual([engine]);
   });
 
   it('takes the bus and the agent a full-environment process saved for this session', async () => {
