@@ -50,3 +50,18 @@ export function loginItem(ctx: LoginItemContext): LoginItem {
   }
   return { supported: false, isEnabled: () => false, setEnabled: () => undefined };
 }
+
+/**
+ * What Electron's login-item calls need besides `openAtLogin`: on Windows the command to run at
+ * login, `path` and `args` (Electron: `app.setLoginItemSettings` takes `path`, default
+ * `process.execPath`, and `args`, default none, "wrap paths in quotes"; `getLoginItemSettings`
+ * finds the entry only when given the same two), so a development run (`electron <app dir>`)
+ * registers its app directory too. macOS registers the app bundle itself: nothing to add.
+ */
+export function electronLoginItemOptions(
+  platform: NodeJS.Platform,
+  launch: AutostartLaunch,
+): { path?: string; args?: string[] } {
+  if (platform !== 'win32') return {};
+  return { path: launch.command, args: launch.args.map((a) => (/\s/.test(a) ? `"${a}"` : a)) };
+}

@@ -2,8 +2,9 @@
  * The tray app's Electron main process (DESIGN §1): a single instance that starts or attaches to the
  * engine and restarts it when it dies, draws the tray from the engine's state, opens hardened
  * windows on the app's own `mcp-tether://app/` pages, and answers their IPC per main/common/ipc.ts.
- * The only module of main/ that imports Electron; the logic lives in the Electron-free modules
- * beside it (tray-model, engine-supervisor, window-bridge, window-options, login-item).
+ * With entry.ts (which loads it for the tray role), the only module of main/ that imports
+ * Electron; the logic lives in the Electron-free modules beside it (tray-model, engine-supervisor,
+ * window-bridge, window-options, login-item, roles).
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -37,8 +38,9 @@ import { resolvePaths } from '../common/paths.js';
 import { autostartLaunch } from '../engine/clients/autostart.js';
 import { saveSessionEnvironment } from '../engine/environment.js';
 import { EngineSupervisor } from './engine-supervisor.js';
-import { loginItem } from './login-item.js';
+import { electronLoginItemOptions, loginItem } from './login-item.js';
 import { handOsProxiesToEngine } from './os-proxies.js';
+import { APP_ID } from './roles.js';
 import {
   aggregateState,
   findMenuItem,
@@ -97,21 +99,26 @@ async function run(): Promise<void> {
   let lastRendered = '';
   let renderTimer: NodeJS.Timeout | undefined;
 
+  const launch = () =>
+    autostartLaunch({
+      execPath: process.execPath,
+      env: process.env,
+      defaultApp: process.defaultApp === true,
+      appPath: app.getAppPath(),
+    });
   const login = loginItem({
     platform: process.platform,
     env: process.env,
     home: homedir(),
     electron: {
-      get: () => app.getLoginItemSettings().openAtLogin,
-      set: (on) => app.setLoginItemSettings({ openAtLogin: on }),
+      get: () => app.getLoginItemSettings(electronLoginItemOptions(process.platform, launch())).openAtLogin,
+      set: (on) =>
+        app.setLoginItemSettings({
+          openAtLogin: on,
+          ...electronLoginItemOptions(process.platform, launch()),
+        }),
     },
-    launch: () =>
-      autostartLaunch({
-        execPath: process.execPath,
-        env: process.env,
-        defaultApp: process.defaultApp === true,
-        appPath: app.getAppPath(),
-      }),
+    launch,
   });
 
   const trayState = (): TrayState => {
@@ -173,7 +180,7 @@ async function run(): Promise<void> {
       mainWindow.focus();
       return mainWindow;
     }
-    const win = new BrowserWindow(windowOptions(PRELOAD, join(RESOURCES, 'icon.png')));
+    const win = new BrowserWindow(windowOptions(PRELOAD, join(RESOURCES, 'icon.png'), !app.isPackaged));
     const id = win.webContents.id;
     bridges.set(
       id,
@@ -260,6 +267,10 @@ async function run(): Promise<void> {
   };
 
   app.on('second-instance', () => openWindow());
+  // macOS: opening the app again (Finder, Spotlight, `open -a`) while it runs.
+  app.on('activate', () => openWindow());
+  // Windows: notifications show only for an app with the id its Start menu shortcut carries.
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
   // A tray app stays when its windows close.
   app.on('window-all-closed', () => undefined);
   app.on('before-quit', () => supervisor.stop());
@@ -323,9 +334,15 @@ async function run(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
     callback(permission === 'clipboard-sanitized-write'),
   );
+  // Permission checks (navigator.permissions, media, HID, serial…): none is granted. Copying
+  // falls back to a selection copy in the renderer (components/common.tsx).
+  session.defaultSession.setPermissionCheckHandler(() => false);
 
   tray = new Tray(trayImage('idle'));
   tray.setToolTip('MCP Tether');
+  // Windows: a left click does nothing unless handled (the menu is on the right click); it opens
+  // the window. macOS shows the menu on any click; Linux (StatusNotifierItem) has no click events.
+  if (process.platform === 'win32') tray.on('click', () => openWindow());
   render();
   await supervisor.start();
   handOsProxiesToEngine({

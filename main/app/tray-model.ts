@@ -107,10 +107,20 @@ const STATE_MARKS: Record<HealthState, string> = {
   'host-untrusted': '✕',
 };
 
-/** "ready · 12 ms" and the like. */
+/**
+ * A round trip time as a range ("< 50 ms", "< 200 ms", "< 1 s", "≥ 1 s"): the menu is rebuilt
+ * when a label changes, and an exact figure would change with every ping.
+ */
+export function rttRange(ms: number): string {
+  if (ms < 50) return '< 50 ms';
+  if (ms < 200) return '< 200 ms';
+  return ms < 1000 ? '< 1 s' : '≥ 1 s';
+}
+
+/** "ready · < 50 ms" and the like. */
 function describeStatus(s: EndpointStatus): string {
   let text = STATE_LABELS[s.state];
-  if (s.state === 'ready' && s.rttMs !== undefined) text += ` · ${Math.round(s.rttMs)} ms`;
+  if (s.state === 'ready' && s.rttMs !== undefined) text += ` · ${rttRange(s.rttMs)}`;
   if (s.sessions > 0) text += ` · ${s.sessions} session${s.sessions === 1 ? '' : 's'}`;
   return text;
 }

@@ -46,8 +46,13 @@ export function securityHeaders(contentType: string): Record<string, string> {
  * reaches the app only through the preload's bridge.
  * @param preload absolute path of the preload script (CommonJS)
  * @param icon absolute path of the window icon (Linux and Windows)
+ * @param devTools allow the developer tools (development runs only; `!app.isPackaged`)
  */
-export function windowOptions(preload: string, icon?: string): BrowserWindowConstructorOptions {
+export function windowOptions(
+  preload: string,
+  icon?: string,
+  devTools = false,
+): BrowserWindowConstructorOptions {
   return {
     width: 1180,
     height: 760,
@@ -71,7 +76,7 @@ export function windowOptions(preload: string, icon?: string): BrowserWindowCons
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
-      devTools: true,
+      devTools,
     },
   };
 }

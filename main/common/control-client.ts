@@ -143,14 +143,34 @@ async function waitForSocket(
   return undefined;
 }
 
+/**
+ * True in the packaged app's processes (tray, `--engine`, `--shim`): an Electron main process
+ * (`process.type === 'browser'`) that is not a development run (`process.defaultApp`). Its binary
+ * has the `runAsNode` fuse off, so it starts the engine as `<binary> --engine` (main/app/entry.ts).
+ */
+export function isPackagedApp(): boolean {
+  const p = process as NodeJS.Process & { type?: string; defaultApp?: boolean };
+  return !!process.versions['electron'] && p.type === 'browser' && !p.defaultApp;
+}
+
+/**
+ * The packaged app's arguments for a role without windows: Chromium's headless Ozone platform
+ * first on Linux (a client's environment has no DISPLAY; Chromium docs/ozone.md), then `role`.
+ */
+export function headlessAppArgs(role: string[], platform: NodeJS.Platform = process.platform): string[] {
+  return [...(platform === 'linux' ? ['--ozone-platform=headless'] : []), ...role];
+}
+
 function spawnEngine(startLog: string): ChildProcess {
   const fd = openSync(startLog, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [...ENGINE_NODE_OPTIONS, CLI_ENTRY, 'engine'], {
+    const packaged = isPackagedApp();
+    const args = packaged ? headlessAppArgs(['--engine']) : [...ENGINE_NODE_OPTIONS, CLI_ENTRY, 'engine'];
+    const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      // Under Electron the same binary runs as plain Node for the engine.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      // Under a development Electron the same binary runs as plain Node for the engine.
+      env: packaged ? process.env : { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       windowsHide: true,
     });
     child.unref();

@@ -64,7 +64,7 @@ export function processStartId(
     if (platform === 'darwin') {
       const out = execFileSync('/bin/ps', ['-o', 'lstart=', '-p', String(pid)], {
         encoding: 'utf8',
-        env: { LC_ALL: 'C' },
+        env: { LC_ALL: 'C', TZ: 'UTC' }, // the same text whatever the user's locale and time zone
         stdio: ['ignore', 'pipe', 'ignore'],
       }).trim();
       return out || undefined;

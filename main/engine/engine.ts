@@ -176,10 +176,9 @@ export class Engine {
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
     try {
-      const config = this.sync();
-      // Learn the stored values up front, so traffic is redacted from the first message on.
-      if (Object.values(config.endpoints).some((e) => e.auth))
-        void this.keychain.list().catch(() => undefined);
+      this.sync();
+      // The keychain is not read at start (a background engine must not make it prompt; macOS
+      // asks per item): each value is read, and so learned for redaction, before it is first sent.
     } catch (err) {
       log(`config: ${(err as Error).message}`);
     }

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { linuxBootId } from '../../main/common/pid-lock.js';
 import { linuxUserRuntimeDir } from '../../main/common/paths.js';
+import { saveSessionEnvironment } from '../../main/engine/environment.js';
 import { bearerCheck, startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
@@ -219,6 +220,23 @@ describe('an engine a minimal-environment shim started', () => {
     await expectKeychainAndAgent(h, minimal);
   });
 
+  it('takes what the tray app saves after the engine started', async () => {
+    const { h, minimal } = await setUp();
+    const file = join(h.dir, 'run', 'session-env.json');
+    unlinkSync(file);
+    await cliOk(minimal, ['list']); // a client-started engine with nothing to take
+    const [engine] = enginePidsForHome(h.dir);
+    expect(engine).toBeTypeOf('number');
+    expect(existsSync(file)).toBe(false);
+    // What main/app/main.ts does at its start, with the desktop session's environment.
+    saveSessionEnvironment(join(h.dir, 'run'), {
+      DBUS_SESSION_BUS_ADDRESS: keyring.address,
+      SSH_AUTH_SOCK: agent.socket,
+    });
+    await expectKeychainAndAgent(h, minimal);
+    expect(enginePidsForHome(h.dir)).toEqual([engine]);
+  });
+
   it('takes the bus and the agent a full-environment process saved for this session', async () => {
     const { h, minimal } = await setUp();
     const saved = JSON.parse(readFileSync(join(h.dir, 'run', 'session-env.json'), 'utf8')) as {
@@ -230,5 +248,31 @@ describe('an engine a minimal-environment shim started', () => {
     });
     expect(existsSync(join(h.dir, 'user-run'))).toBe(false);
     await expectKeychainAndAgent(h, minimal);
+  });
+});
+
+describe('SSH agents', () => {
+  it('an agent that cannot be reached is skipped: the identity file still opens the tunnel', async () => {
+    const h = home();
+    const user = join(h.dir, 'u');
+    mkdirSync(join(user, '.ssh'), { recursive: true, mode: 0o700 });
+    const [type, blob] = readFileSync(sshd.hostKey.publicKey, 'utf8').trim().split(/\s+/);
+    writeFileSync(join(user, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    // A stale SSH_AUTH_SOCK (an agent of a session that ended), as on Windows a missing OpenSSH
+    // agent pipe before Pageant.
+    const env = { ...h.env, HOME: user, SSH_AUTH_SOCK: join(h.dir, 'gone', 'agent.sock') };
+    await cliOk(env, [
+      'add',
+      'tun',
+      everything.url,
+      '--ssh',
+      `root@127.0.0.1:${sshd.port}`,
+      '--identity',
+      key.privateKey,
+    ]);
+    const { client } = await shimClient(env, 'tun');
+    undo.push(() => client.close());
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('echo');
   });
 });

@@ -11,6 +11,7 @@ import type { EndpointStatus, HealthState } from '../../main/common/domain.js';
 import {
   aggregateState,
   findMenuItem,
+  rttRange,
   trayIconFile,
   trayMenuModel,
   trayTooltip,
@@ -86,7 +87,7 @@ describe('menu', () => {
       ],
     });
     expect(labels(menu)).toEqual([
-      '● github — ready · 12 ms · 2 sessions',
+      '● github — ready · < 50 ms · 2 sessions',
       '✕ db — down',
       'Open Inspector…',
       'Add endpoint…',
@@ -209,5 +210,24 @@ describe('menu', () => {
     ).toBe('MCP Tether: 2 ready, 1 down');
     expect(trayTooltip(base)).toBe('MCP Tether: no endpoints');
     expect(trayTooltip({ ...base, engine: 'stopped' })).toBe('MCP Tether: the engine is stopped');
+  });
+});
+
+describe('rttRange', () => {
+  it('puts round trip times in ranges, so the menu is not rebuilt on every ping', () => {
+    expect([12.4, 49.9, 50, 199, 200, 999, 1000, 30_000].map(rttRange)).toEqual([
+      '< 50 ms',
+      '< 50 ms',
+      '< 200 ms',
+      '< 200 ms',
+      '< 1 s',
+      '< 1 s',
+      '≥ 1 s',
+      '≥ 1 s',
+    ]);
+    const menu = (rttMs: number) =>
+      JSON.stringify(trayMenuModel({ ...base, endpoints: [status('github', 'ready', { rttMs })] }));
+    expect(menu(12)).toBe(menu(31));
+    expect(menu(12)).not.toBe(menu(120));
   });
 });

@@ -40,6 +40,9 @@ describe('window options', () => {
       webviewTag: false,
     });
     expect(o.show).toBe(false);
+    // DevTools only when asked for (development runs), never in packaged builds.
+    expect(o.webPreferences?.devTools).toBe(false);
+    expect(windowOptions('/p', undefined, true).webPreferences?.devTools).toBe(true);
   });
 
   it('serve pages with a CSP that allows no foreign or inline script, no network, no frames', () => {

@@ -1,10 +1,10 @@
 /**
  * endpoints.json parsing (main/engine/config/store.ts): errors that name the file with a correct
- * line:column for bad JSON and the JSON path for schema errors; defaults.
+ * line:column for bad JSON and the JSON path for schema errors; defaults; the rename retried on Windows.
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, TetherError } from '../../main/common/errors.js';
-import { emptyConfig, lineColumn, parseConfig } from '../../main/engine/config/store.js';
+import { emptyConfig, lineColumn, parseConfig, renameRetrying } from '../../main/engine/config/store.js';
 
 const PATH = '/home/u/.config/mcp-tether/endpoints.json';
 
@@ -157,5 +157,40 @@ describe('parseConfig: defaults', () => {
     const c = parseConfig(JSON.stringify({ version: 1, settings: { maxMessageBytes: 4096 } }), PATH);
     expect(c.settings.maxMessageBytes).toBe(4096);
     expect(c.settings.traffic.maxRecords).toBe(20_000);
+  });
+});
+
+describe('renameRetrying', () => {
+  const failing = (codes: string[]) => {
+    const calls: string[] = [];
+    return {
+      calls,
+      rename: (from: string, to: string) => {
+        calls.push(`${from}->${to}`);
+        const code = codes.shift();
+        if (code) throw Object.assign(new Error(`${code}: rename`), { code });
+      },
+    };
+  };
+
+  it('Windows: retries EPERM, EBUSY and EACCES (a scanner holding the file), then succeeds', () => {
+    const r = failing(['EPERM', 'EBUSY', 'EACCES']);
+    renameRetrying('a.tmp', 'a', 'win32', r.rename);
+    expect(r.calls).toHaveLength(4);
+  });
+
+  it('gives up after its budget with the last error, and never retries elsewhere or other errors', () => {
+    const always = {
+      rename: () => {
+        throw Object.assign(new Error('EPERM: rename'), { code: 'EPERM' });
+      },
+    };
+    expect(() => renameRetrying('a.tmp', 'a', 'win32', always.rename, 50)).toThrow(/EPERM/);
+    const linux = failing(['EPERM']);
+    expect(() => renameRetrying('a.tmp', 'a', 'linux', linux.rename)).toThrow(/EPERM/);
+    expect(linux.calls).toHaveLength(1);
+    const enoent = failing(['ENOENT']);
+    expect(() => renameRetrying('a.tmp', 'a', 'win32', enoent.rename)).toThrow(/ENOENT/);
+    expect(enoent.calls).toHaveLength(1);
   });
 });

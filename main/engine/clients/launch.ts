@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShimLaunch } from '../../common/clients.js';
+import { headlessAppArgs, isPackagedApp } from '../../common/control-client.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
 /** How the running installation is started (see the module comment). */
@@ -33,8 +34,10 @@ export interface LaunchContext {
 /** The launch entry for `mcp-tether shim <name>` of the installation described by `ctx`. */
 export function shimLaunch(name: string, ctx: LaunchContext): ShimLaunch {
   if (ctx.kind === 'app') {
-    const headless = (ctx.platform ?? process.platform) === 'linux' ? ['--ozone-platform=headless'] : [];
-    return { command: ctx.execPath, args: [...headless, '--shim', name] };
+    return {
+      command: ctx.execPath,
+      args: headlessAppArgs(['--shim', name], ctx.platform ?? process.platform),
+    };
   }
   if (!ctx.binPath) throw new Error('binPath is needed to start the shim with Node');
   return {
@@ -44,15 +47,10 @@ export function shimLaunch(name: string, ctx: LaunchContext): ShimLaunch {
   };
 }
 
-/**
- * The launch kind of this process: `app` in the packaged app's processes (an Electron main
- * process, `process.type === 'browser'`, that is not a development run, `process.defaultApp`),
- * `electron-node` under Electron otherwise, else `node`.
- */
+/** The launch kind of this process (see the module comment and `isPackagedApp`). */
 export function currentLaunchKind(): LaunchKind {
   if (!process.versions['electron']) return 'node';
-  const p = process as NodeJS.Process & { type?: string; defaultApp?: boolean };
-  return p.type === 'browser' && !p.defaultApp ? 'app' : 'electron-node';
+  return isPackagedApp() ? 'app' : 'electron-node';
 }
 
 /**

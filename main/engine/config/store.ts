@@ -86,7 +86,36 @@ export function emptyConfig(): ConfigFile {
 }
 
 /**
- * Writes a file atomically: a temporary file in the same directory, fsync, rename over the target.
+ * `rename`, retried on Windows while the target is briefly held open: EPERM, EBUSY and EACCES
+ * come from antivirus scanners, the search indexer or an editor reading the file at that moment
+ * (the same errors graceful-fs retries). Up to `budgetMs` in growing steps, then the last error.
+ * @param rename injectable for tests (default `fs.renameSync`)
+ * @throws Error the rename's error
+ */
+export function renameRetrying(
+  from: string,
+  to: string,
+  platform: NodeJS.Platform = process.platform,
+  rename: (from: string, to: string) => void = renameSync,
+  budgetMs = 2000,
+): void {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    try {
+      rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const transient = platform === 'win32' && (code === 'EPERM' || code === 'EBUSY' || code === 'EACCES');
+      if (!transient || Date.now() + wait > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait); // a synchronous pause
+    }
+  }
+}
+
+/**
+ * Writes a file atomically: a temporary file in the same directory, fsync, rename over the target
+ * (retried on Windows, see {@link renameRetrying}).
  * @param mode file permissions (default 0600: the file is the user's alone)
  * @throws TetherError CONFIG_IO
  */
@@ -101,7 +130,7 @@ export function writeFileAtomic(path: string, text: string, mode = 0o600): void 
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    renameRetrying(tmp, path);
   } catch (err) {
     try {
       unlinkSync(tmp);
