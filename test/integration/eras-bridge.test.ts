@@ -10,7 +10,7 @@
  *   engine's own initialize, subscriptions/listen acknowledged, requests relayed on one session;
  * - the era is detected once per endpoint, persisted in the state directory and shown by `status`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ElicitRequestSchema,
@@ -20,7 +20,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
 import { startResumableServer, type ResumableServer } from '../fixtures/resumable-server.js';
-import { cliOk, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import type { EndpointConfig } from '../../main/common/schemas.js';
+import { targetOf } from '../../main/engine/protocol/era-store.js';
+import { inspectorCli } from '../helpers/inspector-cli.js';
+import { cli, cliOk, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
 
 let modern: ModernServer;
 let legacy: ResumableServer;
@@ -172,6 +175,90 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     // Detected once: one server/discover probe for the era, one per bridged session.
     const text = await cliOk(home.env, ['status']);
     expect(text).toMatch(/^modern\s+\w+ \([^)]*\)\s+modern \(2026-07-28\)/m);
+  });
+});
+
+describe('health, doctor and era re-probing for a modern-only server', () => {
+  it('health checks it with server/discover (no initialize, no ping) and shows the RTT', async () => {
+    const { transport } = await shimClient(home.env, 'modern');
+    try {
+      await vi.waitFor(
+        async () => expect((await status('modern')) as { rttMs?: number }).toHaveProperty('rttMs'),
+        {
+          timeout: 20_000,
+          interval: 300,
+        },
+      );
+      const health = (await cliOk(home.env, ['traffic', '--json', '--endpoint', 'modern', '--limit', '500']))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { session: string; method?: string })
+        .filter((r) => r.session === 'health');
+      expect(health.some((r) => r.method === 'server/discover')).toBe(true);
+      expect(health.filter((r) => r.method === 'ping' || r.method === 'initialize')).toEqual([]);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('doctor sees a modern server at every layer and checks it with server/discover', async () => {
+    const r = await cli(home.env, ['doctor', 'modern']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a modern \(2026-07-28\) server, which has no initialize/);
+    expect(r.stdout).toMatch(/modern server \(server\/discover: 2026-07-28\)/);
+    expect(r.stdout).toMatch(/server\/discover answered in/);
+  });
+
+  it('a cached era that proves wrong is forgotten, and the next session is bridged', async () => {
+    const h = makeHome();
+    try {
+      await cliOk(h.env, ['add', 'flip', modern.url]);
+      await cliOk(h.env, ['shutdown']);
+      const cfg = (
+        JSON.parse(readFileSync(join(h.dir, 'endpoints.json'), 'utf8')) as {
+          endpoints: Record<string, EndpointConfig>;
+        }
+      ).endpoints['flip']!;
+      mkdirSync(join(h.dir, 'state'), { recursive: true });
+      const eras = join(h.dir, 'state', 'eras.json');
+      const stale = {
+        era: 'legacy',
+        versions: [],
+        checkedAt: new Date().toISOString(),
+        target: targetOf(cfg),
+      };
+      writeFileSync(eras, JSON.stringify({ version: 1, endpoints: { flip: stale } }));
+      // Believed legacy: the client's initialize goes up and the server refuses it (-32022).
+      await expect(shimClient(h.env, 'flip')).rejects.toThrow(/2026-07-28/);
+      await vi.waitFor(() => expect(JSON.parse(readFileSync(eras, 'utf8')).endpoints.flip).toBeUndefined(), {
+        timeout: 10_000,
+      });
+      const { client, transport } = await shimClient(h.env, 'flip');
+      try {
+        expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
+        expect(JSON.parse(readFileSync(eras, 'utf8')).endpoints.flip).toMatchObject({ era: 'modern' });
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('the MCP Inspector CLI lists and calls tools through the shim', async () => {
+    const list = await inspectorCli(home, 'modern', ['--method', 'tools/list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((list.json as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain('echo');
+    const call = await inspectorCli(home, 'modern', [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'echo',
+      '--tool-arg',
+      'text=hi',
+    ]);
+    expect(call.code, call.stderr).toBe(0);
+    expect(call.json).toEqual({ content: [{ type: 'text', text: 'hi' }] });
   });
 });
 
