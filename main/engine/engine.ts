@@ -483,7 +483,7 @@ export class Engine {
               : conn.writeLine(`#${JSON.stringify(answers)}`, line),
           end: () => conn.end(),
         });
-        if (resume) session.resume(resume.initialize, resume.initialized);
+        if (resume) session.resume(resume.initialize);
         ep.attach(session);
         this.opts.log(`session ${id} attached to ${name}`);
         const maxMessageBytes = this.maxMessageBytes;
