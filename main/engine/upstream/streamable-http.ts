@@ -17,7 +17,7 @@
  * - a server's own JSON-RPC error body on an HTTP error status is the request's answer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isModernVersion } from '../protocol/versions.js';
@@ -155,7 +155,15 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     const ctype = String(res.headers['content-type'] ?? '');
     if (status === 200 && ctype.includes('text/event-stream')) {
       // Read in the background: the next message goes up now, whatever this stream does.
-      void this.readStream(res, msg, flight).finally(done);
+      void this.readStream(res, msg, flight)
+        .catch((err: unknown) => {
+          if (msg.info.kind === 'request')
+            this.opts.handlers.requestFailed?.(
+              msg.info.id as JsonRpcId,
+              toTetherError(err, ErrorCode.UPSTREAM_PROTOCOL),
+            );
+        })
+        .finally(done);
     } else {
       try {
         if (status === 202 || status === 204) res.resume();
