@@ -13,7 +13,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -23,7 +25,7 @@ import { startResumableServer, type ResumableServer } from '../fixtures/resumabl
 import type { EndpointConfig } from '../../main/common/schemas.js';
 import { targetOf } from '../../main/engine/protocol/era-store.js';
 import { inspectorCli } from '../helpers/inspector-cli.js';
-import { cli, cliOk, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
 
 let modern: ModernServer;
 let legacy: ResumableServer;
@@ -65,12 +67,20 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     const { client, transport } = await shimClient(
       home.env,
       'modern',
-      { capabilities: { elicitation: { form: {} }, roots: {} } },
+      { capabilities: { elicitation: { form: {} }, roots: {}, sampling: {} } },
       (c) => {
         c.setRequestHandler(ElicitRequestSchema, (req) => {
           expect(req.params.message).toBe('Your name?');
           return { action: 'accept', content: { name: 'Ada' } };
         });
+        c.setRequestHandler(ListRootsRequestSchema, () => ({
+          roots: [{ uri: 'file:///work', name: 'work' }],
+        }));
+        c.setRequestHandler(CreateMessageRequestSchema, () => ({
+          role: 'assistant',
+          content: { type: 'text', text: 'Paris' },
+          model: 'test-model',
+        }));
         c.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void changed.push(n));
       },
     );
@@ -96,10 +106,13 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
 
       const asked = await client.callTool({ name: 'ask', arguments: { kinds: ['elicitation'] } });
       expect(text(asked)).toBe('elicitation={"action":"accept","content":{"name":"Ada"}}');
+      const all = await client.callTool({ name: 'ask', arguments: { kinds: ['sampling', 'roots'] } });
+      expect(text(all)).toContain('"text":"Paris"');
+      expect(text(all)).toContain('roots={"roots":[{"uri":"file:///work","name":"work"}]}');
       const asks = modern.requests.filter(
         (r) => r.body?.['method'] === 'tools/call' && (r.body['params'] as { name: string }).name === 'ask',
       );
-      expect(asks).toHaveLength(2);
+      expect(asks).toHaveLength(4);
       expect(asks[1]!.body!['id']).not.toEqual(asks[0]!.body!['id']);
       expect(asks[1]!.body!['params']).toMatchObject({
         inputResponses: { elicitation: { action: 'accept' } },
@@ -163,6 +176,80 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
       );
     } finally {
       await transport.close();
+    }
+  });
+
+  it('relays progress, log messages after logging/setLevel, and cancels by closing the upstream stream', async () => {
+    const shim = rawShim(home.env, 'modern');
+    const next = async (pred: (l: Record<string, unknown>) => boolean) => {
+      for (;;) {
+        const l = await shim.next(30_000);
+        if (pred(l)) return l;
+      }
+    };
+    try {
+      shim.send(initializeLine(1, '2025-06-18'));
+      expect(await shim.next(30_000)).toMatchObject({ id: 1, result: { protocolVersion: '2025-06-18' } });
+      shim.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      shim.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'logging/setLevel', params: { level: 'info' } }),
+      );
+      expect(await shim.next(30_000)).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+      const call = (id: number, steps: number) =>
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { steps, stepMs: 50 }, _meta: { progressToken: `p${id}` } },
+        });
+      shim.send(call(3, 2));
+      expect(await next((l) => l['method'] === 'notifications/progress')).toMatchObject({
+        params: { progressToken: 'p3', progress: 1 },
+      });
+      expect(await next((l) => l['method'] === 'notifications/message')).toMatchObject({
+        params: { level: 'info', data: 'step 1' },
+      });
+      expect(await next((l) => l['id'] === 3)).toMatchObject({
+        result: { content: [{ text: 'done after 2 steps' }] },
+      });
+      const call3 = modern.requests.find((r) => JSON.stringify(r.body?.['params'] ?? null).includes('"p3"'))!;
+      expect((call3.body!['params'] as { _meta: Record<string, unknown> })._meta[META.logLevel]).toBe('info');
+
+      const before = modern.cancelledStreams();
+      shim.send(call(4, 400));
+      await next(
+        (l) =>
+          l['method'] === 'notifications/progress' &&
+          (l['params'] as { progressToken: string }).progressToken === 'p4',
+      );
+      shim.send(
+        JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } }),
+      );
+      await vi.waitFor(() => expect(modern.cancelledStreams()).toBe(before + 1), { timeout: 15_000 });
+      expect(modern.requests.filter((r) => r.body?.['method'] === 'notifications/cancelled')).toEqual([]);
+    } finally {
+      await shim.close();
+    }
+  });
+
+  it('a 2025-11-25 client on a dual-era server goes straight through to its own legacy session', async () => {
+    const dual = await startModernServer({ mode: 'dual' });
+    try {
+      await cliOk(home.env, ['add', 'dual', dual.url]);
+      const { client, transport } = await shimClient(home.env, 'dual');
+      try {
+        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+        expect(dual.requests.some((r) => r.body?.['method'] === 'initialize')).toBe(true);
+      } finally {
+        await transport.close();
+      }
+      expect(await status('dual')).toMatchObject({
+        era: 'modern',
+        serverVersions: [MODERN_VERSION, '2025-11-25', '2025-06-18'],
+      });
+    } finally {
+      await cliOk(home.env, ['remove', 'dual']);
+      await dual.close();
     }
   });
 
