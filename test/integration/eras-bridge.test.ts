@@ -238,7 +238,9 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
       await cliOk(home.env, ['add', 'dual', dual.url]);
       const { client, transport } = await shimClient(home.env, 'dual');
       try {
-        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        expect(names).toContain('echo');
+        expect(names).not.toContain('region_query'); // the modern tools are not served to legacy sessions
         expect(dual.requests.some((r) => r.body?.['method'] === 'initialize')).toBe(true);
       } finally {
         await transport.close();
@@ -401,5 +403,71 @@ describe('a 2026-07-28 client on a legacy server', () => {
       await shim.close();
     }
     expect(await status('legacy')).toMatchObject({ era: 'legacy' });
+  });
+
+  it('gets the server list changes on its subscriptions/listen, and a server elicitation is refused naming it', async () => {
+    const old = await startModernServer({ mode: 'legacy-only' });
+    await cliOk(home.env, ['add', 'old', old.url]);
+    const shim = rawShim(home.env, 'old');
+    const meta = {
+      [META.protocolVersion]: MODERN_VERSION,
+      [META.clientCapabilities]: { elicitation: {} },
+      [META.clientInfo]: { name: 'modern-raw', version: '1' },
+    };
+    try {
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'l1',
+          method: 'subscriptions/listen',
+          params: { _meta: meta, notifications: { toolsListChanged: true, promptsListChanged: true } },
+        }),
+      );
+      expect(await shim.next(30_000)).toMatchObject({
+        method: 'notifications/subscriptions/acknowledged',
+        params: { _meta: { [META.subscriptionId]: 'l1' }, notifications: { toolsListChanged: true } },
+      });
+      // The engine ran initialize for the client, with the client's capabilities.
+      const init = old.requests.find(
+        (r) => r.body?.['method'] === 'initialize' && JSON.stringify(r.body).includes('modern-raw'),
+      )!;
+      expect(init.body!['params']).toMatchObject({
+        capabilities: { elicitation: {} },
+        clientInfo: { name: 'modern-raw' },
+      });
+      // The server sends list changes on its GET stream: wait until the session has one.
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/list', params: { _meta: meta } }));
+      expect(await shim.next(30_000)).toMatchObject({ id: 6, result: { tools: expect.any(Array) } });
+      const sid = old.requests.find((r) => r.body?.['id'] === 6)!.headers['mcp-session-id'];
+      expect(sid).toBeDefined();
+      await vi.waitFor(
+        () =>
+          expect(
+            old.requests.some(
+              (r) => r.httpMethod === 'GET' && r.headers['mcp-session-id'] === sid && r.status === 200,
+            ),
+          ).toBe(true),
+        { timeout: 15_000 },
+      );
+      old.addTool('late');
+      expect(await shim.next(30_000)).toMatchObject({
+        method: 'notifications/tools/list_changed',
+        params: { _meta: { [META.subscriptionId]: 'l1' } },
+      });
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: { name: 'ask_legacy', arguments: {}, _meta: meta },
+        }),
+      );
+      const answer = await shim.next(30_000);
+      expect(answer).toMatchObject({ id: 7, result: { isError: true } });
+      expect(JSON.stringify(answer)).toContain('elicitation/create');
+    } finally {
+      await shim.close();
+      await old.close();
+    }
   });
 });
