@@ -211,6 +211,7 @@ export class Engine {
       if (!c) {
         this.endpoints.delete(name);
         this.opts.log(`endpoint ${name} removed`);
+        this.eras.forget(name);
         void ep.close();
       } else {
         ep.reconfigure(c);
