@@ -251,6 +251,7 @@ export class Endpoint {
     rec: EraRecord,
     handlers: UpstreamHandlers,
     first: OutboundMessage,
+    mayReprobe = true,
   ): Promise<UpstreamConnection> {
     const timeoutMs = this.config.connectTimeoutMs;
     if (clientEra === 'legacy' && rec.era === 'modern' && !servesLegacy(rec.versions)) {
@@ -301,21 +302,37 @@ export class Endpoint {
       return adapter;
     }
     if (clientEra === 'legacy' && rec.era === 'legacy' && first.info.kind === 'request') {
-      // The cached era fails when the server refuses initialize as a modern one: probe again.
+      // The cached era fails when the server refuses initialize as a modern one. When that answer
+      // came with the response headers (HTTP), the client never sees it: the era is probed again
+      // and the session opens through the bridge. A later answer (stdio) reaches the client; its
+      // next session is bridged.
       const firstKey = idKey(first.info.id!);
-      const inner = handlers;
-      handlers = {
-        ...inner,
-        message: (text, parsed) => {
-          const m = parsed as JsonRpcMessage;
-          if (
-            m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
-            (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
-          )
-            this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
-          inner.message(text, parsed);
+      let opened = false;
+      let refused = false;
+      const conn = await this.openTransport(
+        {
+          ...handlers,
+          message: (text, parsed) => {
+            const m = parsed as JsonRpcMessage;
+            if (
+              m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
+              (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
+            ) {
+              this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
+              if (!opened && mayReprobe) {
+                refused = true;
+                return;
+              }
+            }
+            handlers.message(text, parsed);
+          },
         },
-      };
+        first,
+      );
+      opened = true;
+      if (!refused) return conn;
+      await conn.close();
+      return this.openFor(clientEra, await this.detectEra(), handlers, first, false);
     }
     return this.openTransport(handlers, first);
   }
