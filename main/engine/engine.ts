@@ -266,6 +266,7 @@ export class Engine {
       if (!c) {
         this.endpoints.delete(name);
         this.opts.log(`endpoint ${name} removed`);
+        this.eras.forget(name);
         void ep.close();
       } else {
         ep.reconfigure(c);
@@ -622,7 +623,7 @@ export class Engine {
               : conn.writeLine(`#${JSON.stringify(answers)}`, line),
           end: () => conn.end(),
         });
-        if (resume) session.resume(resume.initialize, resume.initialized);
+        if (resume) session.resume(resume.initialize);
         ep.attach(session);
         this.opts.log(`session ${id} attached to ${name}`);
         const maxMessageBytes = this.maxMessageBytes;

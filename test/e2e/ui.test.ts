@@ -352,6 +352,8 @@ describe('the UI against a real engine, with real traffic', { timeout: TEST_TIME
     expect(await card.getByTestId('reconnects').textContent()).toBe('0');
     expect(await card.textContent()).toContain('Last error none');
     expect(await card.textContent()).toContain('streamable-http · MCP 2025-11-25');
+    // server-everything is initialize-based: the era probe found it legacy.
+    expect(await card.getByTestId('era').textContent()).toBe('legacy');
     await page
       .getByRole('article', { name: 'tunnel', exact: true })
       .locator('[data-state="ready"]')

@@ -10,17 +10,22 @@
  *   engine's own initialize, subscriptions/listen acknowledged, requests relayed on one session;
  * - the era is detected once per endpoint, persisted in the state directory and shown by `status`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
 import { startResumableServer, type ResumableServer } from '../fixtures/resumable-server.js';
-import { cliOk, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import type { EndpointConfig } from '../../main/common/schemas.js';
+import { targetOf } from '../../main/engine/protocol/era-store.js';
+import { inspectorCli } from '../helpers/inspector-cli.js';
+import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
 
 let modern: ModernServer;
 let legacy: ResumableServer;
@@ -62,12 +67,20 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     const { client, transport } = await shimClient(
       home.env,
       'modern',
-      { capabilities: { elicitation: { form: {} }, roots: {} } },
+      { capabilities: { elicitation: { form: {} }, roots: {}, sampling: {} } },
       (c) => {
         c.setRequestHandler(ElicitRequestSchema, (req) => {
           expect(req.params.message).toBe('Your name?');
           return { action: 'accept', content: { name: 'Ada' } };
         });
+        c.setRequestHandler(ListRootsRequestSchema, () => ({
+          roots: [{ uri: 'file:///work', name: 'work' }],
+        }));
+        c.setRequestHandler(CreateMessageRequestSchema, () => ({
+          role: 'assistant',
+          content: { type: 'text', text: 'Paris' },
+          model: 'test-model',
+        }));
         c.setNotificationHandler(ToolListChangedNotificationSchema, (n) => void changed.push(n));
       },
     );
@@ -93,10 +106,13 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
 
       const asked = await client.callTool({ name: 'ask', arguments: { kinds: ['elicitation'] } });
       expect(text(asked)).toBe('elicitation={"action":"accept","content":{"name":"Ada"}}');
+      const all = await client.callTool({ name: 'ask', arguments: { kinds: ['sampling', 'roots'] } });
+      expect(text(all)).toContain('"text":"Paris"');
+      expect(text(all)).toContain('roots={"roots":[{"uri":"file:///work","name":"work"}]}');
       const asks = modern.requests.filter(
         (r) => r.body?.['method'] === 'tools/call' && (r.body['params'] as { name: string }).name === 'ask',
       );
-      expect(asks).toHaveLength(2);
+      expect(asks).toHaveLength(4);
       expect(asks[1]!.body!['id']).not.toEqual(asks[0]!.body!['id']);
       expect(asks[1]!.body!['params']).toMatchObject({
         inputResponses: { elicitation: { action: 'accept' } },
@@ -163,6 +179,82 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     }
   });
 
+  it('relays progress, log messages after logging/setLevel, and cancels by closing the upstream stream', async () => {
+    const shim = rawShim(home.env, 'modern');
+    const next = async (pred: (l: Record<string, unknown>) => boolean) => {
+      for (;;) {
+        const l = await shim.next(30_000);
+        if (pred(l)) return l;
+      }
+    };
+    try {
+      shim.send(initializeLine(1, '2025-06-18'));
+      expect(await shim.next(30_000)).toMatchObject({ id: 1, result: { protocolVersion: '2025-06-18' } });
+      shim.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      shim.send(
+        JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'logging/setLevel', params: { level: 'info' } }),
+      );
+      expect(await shim.next(30_000)).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+      const call = (id: number, steps: number) =>
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { steps, stepMs: 50 }, _meta: { progressToken: `p${id}` } },
+        });
+      shim.send(call(3, 2));
+      expect(await next((l) => l['method'] === 'notifications/progress')).toMatchObject({
+        params: { progressToken: 'p3', progress: 1 },
+      });
+      expect(await next((l) => l['method'] === 'notifications/message')).toMatchObject({
+        params: { level: 'info', data: 'step 1' },
+      });
+      expect(await next((l) => l['id'] === 3)).toMatchObject({
+        result: { content: [{ text: 'done after 2 steps' }] },
+      });
+      const call3 = modern.requests.find((r) => JSON.stringify(r.body?.['params'] ?? null).includes('"p3"'))!;
+      expect((call3.body!['params'] as { _meta: Record<string, unknown> })._meta[META.logLevel]).toBe('info');
+
+      const before = modern.cancelledStreams();
+      shim.send(call(4, 400));
+      await next(
+        (l) =>
+          l['method'] === 'notifications/progress' &&
+          (l['params'] as { progressToken: string }).progressToken === 'p4',
+      );
+      shim.send(
+        JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } }),
+      );
+      await vi.waitFor(() => expect(modern.cancelledStreams()).toBe(before + 1), { timeout: 15_000 });
+      expect(modern.requests.filter((r) => r.body?.['method'] === 'notifications/cancelled')).toEqual([]);
+    } finally {
+      await shim.close();
+    }
+  });
+
+  it('a 2025-11-25 client on a dual-era server goes straight through to its own legacy session', async () => {
+    const dual = await startModernServer({ mode: 'dual' });
+    try {
+      await cliOk(home.env, ['add', 'dual', dual.url]);
+      const { client, transport } = await shimClient(home.env, 'dual');
+      try {
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        expect(names).toContain('echo');
+        expect(names).not.toContain('region_query'); // the modern tools are not served to legacy sessions
+        expect(dual.requests.some((r) => r.body?.['method'] === 'initialize')).toBe(true);
+      } finally {
+        await transport.close();
+      }
+      expect(await status('dual')).toMatchObject({
+        era: 'modern',
+        serverVersions: [MODERN_VERSION, '2025-11-25', '2025-06-18'],
+      });
+    } finally {
+      await cliOk(home.env, ['remove', 'dual']);
+      await dual.close();
+    }
+  });
+
   it('status shows the server as modern with its versions; the era is persisted in the state directory', async () => {
     expect(await status('modern')).toMatchObject({ era: 'modern', serverVersions: [MODERN_VERSION] });
     const file = join(home.dir, 'state', 'eras.json');
@@ -172,6 +264,89 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     // Detected once: one server/discover probe for the era, one per bridged session.
     const text = await cliOk(home.env, ['status']);
     expect(text).toMatch(/^modern\s+\w+ \([^)]*\)\s+modern \(2026-07-28\)/m);
+  });
+});
+
+describe('health, doctor and era re-probing for a modern-only server', () => {
+  it('health checks it with server/discover (no initialize, no ping) and shows the RTT', async () => {
+    const { transport } = await shimClient(home.env, 'modern');
+    try {
+      await vi.waitFor(
+        async () => expect((await status('modern')) as { rttMs?: number }).toHaveProperty('rttMs'),
+        {
+          timeout: 20_000,
+          interval: 300,
+        },
+      );
+      const health = (await cliOk(home.env, ['traffic', '--json', '--endpoint', 'modern', '--limit', '500']))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { session: string; method?: string })
+        .filter((r) => r.session === 'health');
+      expect(health.some((r) => r.method === 'server/discover')).toBe(true);
+      expect(health.filter((r) => r.method === 'ping' || r.method === 'initialize')).toEqual([]);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('doctor sees a modern server at every layer and checks it with server/discover', async () => {
+    const r = await cli(home.env, ['doctor', 'modern']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a modern \(2026-07-28\) server, which has no initialize/);
+    expect(r.stdout).toMatch(/modern server \(server\/discover: 2026-07-28\)/);
+    expect(r.stdout).toMatch(/server\/discover answered in/);
+  });
+
+  it('a cached era that proves wrong is probed again, and the session is bridged at once', async () => {
+    const h = makeHome();
+    try {
+      await cliOk(h.env, ['add', 'flip', modern.url]);
+      await cliOk(h.env, ['shutdown']);
+      const cfg = (
+        JSON.parse(readFileSync(join(h.dir, 'endpoints.json'), 'utf8')) as {
+          endpoints: Record<string, EndpointConfig>;
+        }
+      ).endpoints['flip']!;
+      mkdirSync(join(h.dir, 'state'), { recursive: true });
+      const eras = join(h.dir, 'state', 'eras.json');
+      const stale = {
+        era: 'legacy',
+        versions: [],
+        checkedAt: new Date().toISOString(),
+        target: targetOf(cfg),
+      };
+      writeFileSync(eras, JSON.stringify({ version: 1, endpoints: { flip: stale } }));
+      // Believed legacy: the client's initialize goes up, the server refuses it (-32022); the engine
+      // probes again and answers through the bridge, the client never sees the refusal.
+      const before = modern.requests.length;
+      const { client, transport } = await shimClient(h.env, 'flip');
+      try {
+        expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
+        expect(modern.requests.slice(before).map((r) => r.body?.['method'])).toContain('initialize');
+        expect(JSON.parse(readFileSync(eras, 'utf8')).endpoints.flip).toMatchObject({ era: 'modern' });
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('the MCP Inspector CLI lists and calls tools through the shim', async () => {
+    const list = await inspectorCli(home, 'modern', ['--method', 'tools/list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((list.json as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain('echo');
+    const call = await inspectorCli(home, 'modern', [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'echo',
+      '--tool-arg',
+      'text=hi',
+    ]);
+    expect(call.code, call.stderr).toBe(0);
+    expect(call.json).toEqual({ content: [{ type: 'text', text: 'hi' }] });
   });
 });
 
@@ -227,5 +402,71 @@ describe('a 2026-07-28 client on a legacy server', () => {
       await shim.close();
     }
     expect(await status('legacy')).toMatchObject({ era: 'legacy' });
+  });
+
+  it('gets the server list changes on its subscriptions/listen, and a server elicitation is refused naming it', async () => {
+    const old = await startModernServer({ mode: 'legacy-only' });
+    await cliOk(home.env, ['add', 'old', old.url]);
+    const shim = rawShim(home.env, 'old');
+    const meta = {
+      [META.protocolVersion]: MODERN_VERSION,
+      [META.clientCapabilities]: { elicitation: {} },
+      [META.clientInfo]: { name: 'modern-raw', version: '1' },
+    };
+    try {
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'l1',
+          method: 'subscriptions/listen',
+          params: { _meta: meta, notifications: { toolsListChanged: true, promptsListChanged: true } },
+        }),
+      );
+      expect(await shim.next(30_000)).toMatchObject({
+        method: 'notifications/subscriptions/acknowledged',
+        params: { _meta: { [META.subscriptionId]: 'l1' }, notifications: { toolsListChanged: true } },
+      });
+      // The engine ran initialize for the client, with the client's capabilities.
+      const init = old.requests.find(
+        (r) => r.body?.['method'] === 'initialize' && JSON.stringify(r.body).includes('modern-raw'),
+      )!;
+      expect(init.body!['params']).toMatchObject({
+        capabilities: { elicitation: {} },
+        clientInfo: { name: 'modern-raw' },
+      });
+      // The server sends list changes on its GET stream: wait until the session has one.
+      shim.send(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/list', params: { _meta: meta } }));
+      expect(await shim.next(30_000)).toMatchObject({ id: 6, result: { tools: expect.any(Array) } });
+      const sid = old.requests.find((r) => r.body?.['id'] === 6)!.headers['mcp-session-id'];
+      expect(sid).toBeDefined();
+      await vi.waitFor(
+        () =>
+          expect(
+            old.requests.some(
+              (r) => r.httpMethod === 'GET' && r.headers['mcp-session-id'] === sid && r.status === 200,
+            ),
+          ).toBe(true),
+        { timeout: 15_000 },
+      );
+      old.addTool('late');
+      expect(await shim.next(30_000)).toMatchObject({
+        method: 'notifications/tools/list_changed',
+        params: { _meta: { [META.subscriptionId]: 'l1' } },
+      });
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: { name: 'ask_legacy', arguments: {}, _meta: meta },
+        }),
+      );
+      const answer = await shim.next(30_000);
+      expect(answer).toMatchObject({ id: 7, result: { isError: true } });
+      expect(JSON.stringify(answer)).toContain('elicitation/create');
+    } finally {
+      await shim.close();
+      await old.close();
+    }
   });
 });

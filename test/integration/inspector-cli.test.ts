@@ -2,13 +2,10 @@
  * A second, independent MCP client: the MCP Inspector CLI launches `mcp-tether shim <name>` as its
  * stdio server and runs one method per invocation, relayed to a real server-everything.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startEverything, type Everything } from '../helpers/processes.js';
-import { BIN, cliOk, makeHome, type Home } from '../helpers/tether.js';
-
-const INSPECTOR_DIR = join(ROOT, 'node_modules/@modelcontextprotocol/inspector-cli');
+import { inspectorCli } from '../helpers/inspector-cli.js';
+import { startEverything, type Everything } from '../helpers/processes.js';
+import { cliOk, makeHome, type Home } from '../helpers/tether.js';
 
 let server: Everything;
 let home: Home;
@@ -24,49 +21,7 @@ afterAll(async () => {
   await server?.kill();
 });
 
-/** Runs `mcp-inspector-cli --cli <shim command> -- <method args>` and parses its JSON output. */
-function inspector(
-  methodArgs: string[],
-  timeoutMs = 30_000,
-): Promise<{ code: number; json: unknown; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(INSPECTOR_DIR, 'build/cli.js'),
-        '--cli',
-        '-e',
-        `MCP_TETHER_HOME=${home.dir}`,
-        process.execPath,
-        BIN,
-        'shim',
-        'ev',
-        '--',
-        ...methodArgs,
-      ],
-      // The inspector finds its own package.json relative to the working directory ("../package.json").
-      { cwd: join(INSPECTOR_DIR, 'build'), env: home.env },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the inspector did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, json, stderr: `${stdout}\n${stderr}` });
-    });
-  });
-}
+const inspector = (methodArgs: string[]) => inspectorCli(home, 'ev', methodArgs);
 
 describe('MCP Inspector CLI through the shim', () => {
   it('tools/list shows the remote tools', async () => {

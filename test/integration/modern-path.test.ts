@@ -6,7 +6,7 @@
  * - `notifications/cancelled` closes the request's response stream and is not POSTed;
  *   `requestTimeoutMs` closes it too, the listen is exempt from it, and the shim leaving closes all;
  * - `x-mcp-header` parameters go up as `Mcp-Param-*` headers; after a HeaderMismatch the tools are
- *   re-read and the call sent again.
+ *   re-read and the call sent again; a tool with an invalid annotation is left out of `tools/list`.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
@@ -16,17 +16,21 @@ import { cliOk, makeHome, rawShim, type Home, type RawShim } from '../helpers/te
 const TIMEOUT_MS = 2000;
 
 let server: ModernServer;
+let badServer: ModernServer;
 let home: Home;
 
 beforeAll(async () => {
   server = await startModernServer({ mode: 'modern-only' });
+  badServer = await startModernServer({ mode: 'modern-only', badHeaderTool: true });
   home = makeHome();
   await cliOk(home.env, ['add', 'modern', server.url, '--request-timeout', String(TIMEOUT_MS)]);
+  await cliOk(home.env, ['add', 'modern-bad', badServer.url]);
 });
 
 afterAll(async () => {
   await home?.cleanup();
   await server?.close();
+  await badServer?.close();
 });
 
 type Msg = Record<string, unknown>;
@@ -236,6 +240,31 @@ describe('2026-07-28 straight through', () => {
       expect(seen[2]!.headers['mcp-param-region']).toBe('eu-north1');
       // The engine's own tools/list is not the client's business.
       expect(lines.filter((l) => String(l['id']).startsWith('mcp-tether'))).toEqual([]);
+    } finally {
+      stop();
+      await shim.close();
+    }
+  });
+
+  it('leaves a tool with an invalid x-mcp-header out of tools/list, with a traffic event saying why', async () => {
+    const shim = rawShim(home.env, 'modern-bad');
+    const { lines, stop } = collect(shim);
+    try {
+      shim.send(modern(50, 'tools/list'));
+      const names = ((await answer(lines, 50))['result'] as { tools: { name: string }[] }).tools.map(
+        (t) => t.name,
+      );
+      expect(names).toContain('region_query');
+      expect(names).not.toContain('bad_header');
+      const listed = badServer.requests.find((r) => r.body?.['id'] === 50);
+      expect(listed?.status).toBe(200);
+      const events = (
+        await cliOk(home.env, ['traffic', '--json', '--endpoint', 'modern-bad', '--limit', '1000'])
+      )
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; event?: { type: string; detail: string } });
+      expect(events.find((r) => r.event?.type === 'tool-rejected')?.event?.detail).toMatch(/bad_header.*"n"/);
     } finally {
       stop();
       await shim.close();

@@ -26,7 +26,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
 import { answerTo, engineLogs } from '../helpers/faults-procs.js';
-import { EVERYTHING, freePort, startEverything, type Everything } from '../helpers/processes.js';
+import { EVERYTHING, freePort, ROOT, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type SshAgent, type Sshd } from '../helpers/sshd.js';
 import {
   cli,
@@ -179,6 +179,8 @@ interface Status {
   name: string;
   state: string;
   transport?: string;
+  era?: string;
+  serverVersions?: string[];
   lastError?: { code: string; message: string };
 }
 
@@ -294,10 +296,41 @@ describe('a stdio server over SSH exec', () => {
     chmodSync(wrapper, 0o755);
     await cliOk(h.env, ['add', 'r', '--ssh', dest(target), '--identity', key.privateKey, '--', wrapper]);
     await echoThrough(h.env, 'r', 'over exec');
-    expect(await status(h.env, 'r')).toMatchObject({ state: 'ready', transport: 'stdio' });
+    expect(await status(h.env, 'r')).toMatchObject({ state: 'ready', transport: 'stdio', era: 'legacy' });
     const seen = (await traffic(h.env, 'r')).filter((t) => t.kind === 'event').map((t) => t.event!);
     expect(seen).toContainEqual({ type: 'stderr', detail: 'wrapper: starting server-everything' });
     expect(seen.filter((e) => e.type === 'ssh-connected')).toHaveLength(1);
+  });
+
+  it('a 2026-07-28-only stdio server: the era probe finds it modern and a 2025-11-25 client is bridged', async () => {
+    const h = shared;
+    const server = join(ROOT, 'test/fixtures/modern-stdio-server.mjs');
+    await cliOk(h.env, [
+      'add',
+      'm',
+      '--ssh',
+      dest(target),
+      '--identity',
+      key.privateKey,
+      '--',
+      process.execPath,
+      server,
+    ]);
+    const { client } = await shimClient(h.env, 'm');
+    cleanups.push(() => client.close());
+    expect(client.getServerVersion()).toMatchObject({ name: 'modern-stdio' });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    const r = await client.callTool({ name: 'echo', arguments: { text: 'over exec, bridged' } });
+    expect(r.content).toEqual([{ type: 'text', text: 'over exec, bridged' }]);
+    expect(await status(h.env, 'm')).toMatchObject({
+      transport: 'stdio',
+      era: 'modern',
+      serverVersions: ['2026-07-28'],
+    });
+    expect((await events(h.env, 'm', 'era')).join('\n')).toContain('modern server (2026-07-28)');
+    const report = await doctor(h.env, 'm');
+    expect(report.ok).toBe(true);
+    expect(report.steps.find((st) => st.layer === 'initialize')?.detail).toContain('modern server');
   });
 
   it('a remote command that is not found fails initialize with REMOTE_COMMAND_FAILED (exit 127)', async () => {

@@ -219,14 +219,17 @@ describe('legacy HTTP+SSE', () => {
     const ep = await endpointStatus(home, 'legacy');
     expect(ep).toMatchObject({ transport: 'sse', protocolVersion: '2025-11-25' });
 
-    // On the wire: a POST of initialize to the URL, refused with 400/404/405, then the SSE GET.
-    const firstPost = autoProxy.requests.find((r) => r.method === 'POST' && r.path === '/sse');
+    // On the wire: first the era probe (a 2026-07-28 server/discover), then a POST of initialize to
+    // the URL, refused with 400/404/405, then the SSE GET.
+    const posts = autoProxy.requests.filter((r) => r.method === 'POST' && r.path === '/sse');
+    expect(jsonBody(posts[0]!)?.['method']).toBe('server/discover');
+    const firstPost = posts.find((r) => jsonBody(r)?.['method'] === 'initialize');
     expect(firstPost).toBeDefined();
-    expect(jsonBody(firstPost!)?.['method']).toBe('initialize');
     expect([400, 404, 405]).toContain(firstPost!.status);
-    const get = autoProxy.requests.find((r) => r.method === 'GET' && r.path === '/sse');
+    const get = autoProxy.requests.find(
+      (r) => r.method === 'GET' && r.path === '/sse' && r.seq > firstPost!.seq,
+    );
     expect(get).toBeDefined();
-    expect(get!.seq).toBeGreaterThan(firstPost!.seq);
     expect(get!.status).toBe(200);
     expect(String(get!.responseHeaders?.['content-type'])).toContain('text/event-stream');
     expect(autoProxy.requests.some((r) => r.method === 'POST' && r.path.startsWith('/message'))).toBe(true);
@@ -402,9 +405,16 @@ describe('Streamable HTTP on the wire', () => {
       (r) => r.method === 'POST' && r.headers['mcp-session-id'] === sid,
     );
     expect(sessionPosts.length).toBe(sent.length);
-    // Whatever the session (the health probe's too), only initialize goes up without id and version.
+    // Whatever the session (the health probe's too), only initialize goes up without id and version,
+    // and the era probe: a 2026-07-28 server/discover, which belongs to no session.
+    const probes = proxy.requests.filter(
+      (r) => r.method === 'POST' && jsonBody(r)?.['method'] === 'server/discover',
+    );
+    expect(probes.length).toBeGreaterThanOrEqual(1);
+    for (const p of probes) expect(p.headers['mcp-protocol-version']).toBe('2026-07-28');
     for (const p of proxy.requests.filter(
-      (r) => r.method === 'POST' && jsonBody(r)?.['method'] !== 'initialize',
+      (r) =>
+        r.method === 'POST' && !['initialize', 'server/discover'].includes(String(jsonBody(r)?.['method'])),
     )) {
       expect(p.headers['mcp-session-id'], p.body).toMatch(/\S/);
       expect(p.headers['mcp-protocol-version'], p.body).toMatch(/^\d{4}-\d{2}-\d{2}$/);

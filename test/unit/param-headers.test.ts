@@ -2,11 +2,12 @@
  * `x-mcp-header` tool parameters (main/engine/upstream/param-headers.ts, MCP 2026-07-28
  * server/tools "x-mcp-header"): which annotations are valid, which tools are dropped from a
  * `tools/list` result, and the `Mcp-Param-*` headers of a `tools/call`; and batch arrays split by
- * `deliverText` (main/engine/upstream/messages.ts) with the server's bytes kept.
+ * `deliverText` (main/engine/upstream/messages.ts) with the server's bytes kept, and a server's own
+ * JSON-RPC error body taken as the answer.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { deliverText } from '../../main/engine/upstream/messages.js';
+import { deliverText, ownErrorAnswer } from '../../main/engine/upstream/messages.js';
 import { paramHeadersOf, ToolParamHeaders } from '../../main/engine/upstream/param-headers.js';
 import type { UpstreamHandlers } from '../../main/engine/upstream/types.js';
 
@@ -100,5 +101,26 @@ describe('deliverText', () => {
     ]);
     expect(deliverText(handlers, 'not json', 'a WebSocket frame')).toEqual([]);
     expect(events).toEqual(['protocol-error']);
+  });
+});
+
+describe('ownErrorAnswer', () => {
+  it("takes the server's JSON-RPC error for the request's id, or for none", () => {
+    const own = '{"jsonrpc":"2.0","id":7,"error":{"code":-32020,"message":"Header mismatch"}}';
+    expect(ownErrorAnswer(own, 7)).toBe(own);
+    expect(ownErrorAnswer('{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"m"}}', 'a')).toBe(
+      '{"jsonrpc":"2.0","id":"a","error":{"code":-1,"message":"m"}}',
+    );
+    expect(ownErrorAnswer('{"jsonrpc":"2.0","error":{"code":-1,"message":"m"}}', 3)).toBe(
+      '{"jsonrpc":"2.0","error":{"code":-1,"message":"m"},"id":3}',
+    );
+    for (const body of [
+      '',
+      'Bad Request',
+      '{"jsonrpc":"2.0","id":8,"error":{"code":-1,"message":"m"}}',
+      '{"jsonrpc":"2.0","id":7,"result":{}}',
+      '[{"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"m"}}]',
+    ])
+      expect(ownErrorAnswer(body, 7)).toBeUndefined();
   });
 });

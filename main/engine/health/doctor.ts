@@ -40,7 +40,7 @@ import {
   liveness,
   type ModernContext,
 } from '../protocol/handshake.js';
-import { LATEST_LEGACY_VERSION, type Era } from '../protocol/versions.js';
+import { classifyProbeAnswer, LATEST_LEGACY_VERSION, type Era } from '../protocol/versions.js';
 import { InternalCalls } from '../relay/internal-calls.js';
 import { addMessageHeaders } from '../upstream/headers.js';
 import { caProblem, secureContextFor, trustSources } from '../net/ca.js';
@@ -641,7 +641,9 @@ async function readInitializeAnswer(
 /** What the http step saw, for the transport step. */
 type HttpObservation =
   | { kind: 'streamable'; res: IncomingMessage; requestId: string; sessionId?: string }
-  | { kind: 'legacy'; res: IncomingMessage; postStatus: number };
+  | { kind: 'legacy'; res: IncomingMessage; postStatus: number }
+  /** A modern-only server: it refused the legacy initialize with a modern JSON-RPC error. */
+  | { kind: 'modern'; versions: string[] };
 
 /** One doctor run. */
 class Doctor {
@@ -1009,6 +1011,16 @@ class Doctor {
       this.timeoutMs,
       () => new TimeoutError('body'),
     ).catch(() => '');
+    const era = modernRefusal(body);
+    if (status === 400 && era) {
+      // MCP 2026-07-28 basic/versioning "Backward Compatibility": a recognized modern error in the
+      // body of a 400 identifies a modern server; it is not a legacy one to fall back to.
+      this.observation = { kind: 'modern', versions: era.versions };
+      return {
+        ok: true,
+        detail: `${line}${jsonRpcErrorSummary(body)}: a modern (2026-07-28) server, which has no initialize`,
+      };
+    }
     if ([400, 404, 405].includes(status)) {
       // MCP 2025-03-26 §Transports, backwards compatibility: a POST refused with 400/404/405 may be a
       // legacy HTTP+SSE server, which opens its event stream on GET.
@@ -1173,6 +1185,13 @@ class Doctor {
     const obs = this.observation;
     const configured = `configured: ${this.config.transport}`;
     if (!obs) return { ok: false, detail: 'the http step found no transport', hint: 'see the http step' };
+    if (obs.kind === 'modern') {
+      const v = transportVerdict(this.name, this.config, 'streamable-http');
+      const detail =
+        `Streamable HTTP (MCP 2026-07-28), stateless: the server supports ${obs.versions.join(', ') || 'only modern versions'}; ` +
+        `legacy clients reach it through MCP Tether's era bridge (${configured})`;
+      return { ok: v.ok, detail, ...(v.hint ? { hint: v.hint } : {}) };
+    }
     if (obs.kind === 'streamable') {
       const a = await readInitializeAnswer(obs.res, obs.requestId, this.timeoutMs);
       if (obs.sessionId) await this.deleteSession(this.url, obs.sessionId);
@@ -1414,6 +1433,19 @@ class Doctor {
     }
     return { ok: true, detail: `${method} answered in ${rtt} ms; ${closed}` };
   }
+}
+
+/** The versions a modern server named when it refused a legacy request (an HTTP body), if it is one. */
+function modernRefusal(body: string): { versions: string[] } | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof m !== 'object' || m === null || !('error' in m)) return undefined;
+  const v = classifyProbeAnswer(m as JsonRpcMessage);
+  return v.era === 'modern' ? { versions: v.versions } : undefined;
 }
 
 /** `: <message>` of a JSON-RPC error in an HTTP body, or nothing. */

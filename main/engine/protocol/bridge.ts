@@ -47,6 +47,8 @@ const INPUT_METHODS: Record<string, string> = {
 };
 /** Retries of one request that may again answer `input_required` (a bound, not a protocol rule). */
 const MAX_INPUT_ROUNDS = 10;
+/** Resource subscriptions one client may hold through the bridge (they all go into one listen). */
+const MAX_SUBSCRIPTIONS = 10_000;
 /** Result members the legacy revisions do not have (MCP 2026-07-28 changelog, 8 and minor 5). */
 const MODERN_RESULT_MEMBERS = ['resultType', 'ttlMs', 'cacheScope'];
 
@@ -208,6 +210,16 @@ export class LegacyClientBridge extends WrappedConnection {
         const uri = params['uri'];
         if (typeof uri !== 'string')
           return this.error(id, JsonRpcErrorCode.INVALID_PARAMS, 'Invalid params: uri is required');
+        if (
+          m.method === 'resources/subscribe' &&
+          !this.subscribed.has(uri) &&
+          this.subscribed.size >= MAX_SUBSCRIPTIONS
+        )
+          return this.error(
+            id,
+            JsonRpcErrorCode.INVALID_PARAMS,
+            `mcp-tether: at most ${MAX_SUBSCRIPTIONS} resource subscriptions per session`,
+          );
         if (m.method === 'resources/subscribe') this.subscribed.add(uri);
         else this.subscribed.delete(uri);
         this.syncListen();

@@ -78,9 +78,18 @@ export class EraStore {
     return { era, versions, checkedAt: rec.checkedAt };
   }
 
-  /** Forgets `name` (the cached assumption failed, or the endpoint was removed). */
+  /**
+   * Forgets `name` (the cached assumption failed, or the endpoint was removed). Never throws: when
+   * the file cannot be written, the entry is gone from memory and the file's copy is only advice
+   * that the next probe corrects.
+   */
   forget(name: string): void {
-    if (this.entries.delete(name)) this.save();
+    if (!this.entries.delete(name)) return;
+    try {
+      this.save();
+    } catch {
+      // see above
+    }
   }
 
   private save(): void {

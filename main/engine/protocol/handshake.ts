@@ -152,6 +152,13 @@ export async function legacyHandshake(
   }
 }
 
+/** Failures of a `server/discover` probe on a reached server that mean it is legacy. */
+const LEGACY_FAILURES = new Set<string>([
+  ErrorCode.UPSTREAM_TIMEOUT,
+  ErrorCode.UPSTREAM_PROTOCOL,
+  ErrorCode.UPSTREAM_SESSION_LOST,
+]);
+
 /** The result of a `server/discover` probe. */
 export interface DiscoverProbe {
   conn: UpstreamConnection;
@@ -162,8 +169,9 @@ export interface DiscoverProbe {
 
 /**
  * Sends `server/discover` as the first message of a new connection and reads the era from the
- * answer. A legacy server may not answer at all (stdio): a timeout also means legacy. The
- * connection stays open whatever the verdict; the caller closes it.
+ * answer. A legacy server may not answer at all (stdio) or drop the connection: once the server
+ * was reached, a timeout or a lost session also means legacy. The connection stays open whatever
+ * the verdict; the caller closes it.
  * @throws TetherError from `open` when the server cannot be reached at all
  */
 export async function discoverProbe(
@@ -182,7 +190,9 @@ export async function discoverProbe(
       rttMs: Math.round((performance.now() - t0) * 100) / 100,
     };
   } catch (err) {
-    if (err instanceof TetherError && err.code === ErrorCode.UPSTREAM_TIMEOUT)
+    // Reached, but no answer: no answer in time, or the server dropped the connection or session
+    // over the unknown request. Both are legacy behaviour; anything else decides nothing.
+    if (err instanceof TetherError && LEGACY_FAILURES.has(err.code))
       return { conn, verdict: { era: 'legacy', reason: err.message }, rttMs: o.timeoutMs };
     await conn.close();
     throw err;

@@ -153,13 +153,15 @@ export class Endpoint {
     return this.deps.eras?.get(this.name, this.config) ?? this.eraMemo;
   }
 
-  private rememberEra(era: Era, versions: string[]): EraRecord {
+  /** Records the era found for `config` (the config the probe ran with). */
+  private rememberEra(config: EndpointConfig, era: Era, versions: string[]): EraRecord {
     let rec: EraRecord = { era, versions, checkedAt: new Date().toISOString() };
     try {
-      if (this.deps.eras) rec = this.deps.eras.set(this.name, this.config, era, versions);
+      if (this.deps.eras) rec = this.deps.eras.set(this.name, config, era, versions);
     } catch (err) {
       this.event('era', `the era could not be saved: ${toTetherError(err).message}`);
     }
+    if (config !== this.config) return rec; // reconfigured meanwhile: the new config probes again
     this.eraMemo = rec;
     this.health.era(era, versions);
     return rec;
@@ -191,6 +193,7 @@ export class Endpoint {
    */
   detectEra(): Promise<EraRecord> {
     this.detecting ??= (async () => {
+      const config = this.config;
       const calls = new InternalCalls('era');
       const handlers = internalHandlers(() => calls);
       try {
@@ -206,14 +209,14 @@ export class Endpoint {
           'era',
           v.era === 'modern' ? `modern server (${v.versions.join(', ')})` : `legacy server (${v.reason})`,
         );
-        return this.rememberEra(v.era, v.era === 'modern' ? v.versions : []);
+        return this.rememberEra(config, v.era, v.era === 'modern' ? v.versions : []);
       } catch (err) {
         const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
         const status = e.data['status'];
         // An HTTP refusal of the modern request (not a refusal of credentials) means legacy.
         if (typeof status === 'number' && status >= 400 && status < 500 && status !== 401 && status !== 403) {
           this.event('era', `legacy server (HTTP ${status} to server/discover)`);
-          return this.rememberEra('legacy', []);
+          return this.rememberEra(config, 'legacy', []);
         }
         throw e;
       }
@@ -248,6 +251,7 @@ export class Endpoint {
     rec: EraRecord,
     handlers: UpstreamHandlers,
     first: OutboundMessage,
+    mayReprobe = true,
   ): Promise<UpstreamConnection> {
     const timeoutMs = this.config.connectTimeoutMs;
     if (clientEra === 'legacy' && rec.era === 'modern' && !servesLegacy(rec.versions)) {
@@ -298,21 +302,37 @@ export class Endpoint {
       return adapter;
     }
     if (clientEra === 'legacy' && rec.era === 'legacy' && first.info.kind === 'request') {
-      // The cached era fails when the server refuses initialize as a modern one: probe again.
+      // The cached era fails when the server refuses initialize as a modern one. When that answer
+      // came with the response headers (HTTP), the client never sees it: the era is probed again
+      // and the session opens through the bridge. A later answer (stdio) reaches the client; its
+      // next session is bridged.
       const firstKey = idKey(first.info.id!);
-      const inner = handlers;
-      handlers = {
-        ...inner,
-        message: (text, parsed) => {
-          const m = parsed as JsonRpcMessage;
-          if (
-            m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
-            (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
-          )
-            this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
-          inner.message(text, parsed);
+      let opened = false;
+      let refused = false;
+      const conn = await this.openTransport(
+        {
+          ...handlers,
+          message: (text, parsed) => {
+            const m = parsed as JsonRpcMessage;
+            if (
+              m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
+              (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
+            ) {
+              this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
+              if (!opened && mayReprobe) {
+                refused = true;
+                return;
+              }
+            }
+            handlers.message(text, parsed);
+          },
         },
-      };
+        first,
+      );
+      opened = true;
+      if (!refused) return conn;
+      await conn.close();
+      return this.openFor(clientEra, await this.detectEra(), handlers, first, false);
     }
     return this.openTransport(handlers, first);
   }

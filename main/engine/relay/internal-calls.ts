@@ -1,6 +1,6 @@
 /**
  * Requests the engine makes itself on an upstream session (the replayed `initialize`, health
- * `ping`s) and the matching of their responses. Their ids are strings no client uses
+ * checks, the bridges' own requests) and the matching of their responses. Their ids are strings no client uses
  * (`mcp-tether:<purpose>:<n>`), so they never collide with a client's own.
  */
 import { ErrorCode, TetherError } from '../../common/errors.js';
@@ -70,6 +70,3 @@ export class InternalCalls {
     this.waiters.clear();
   }
 }
-
-/** Reading an `initialize` answer is part of the one handshake module. */
-export { negotiatedVersion } from '../protocol/handshake.js';

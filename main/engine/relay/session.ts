@@ -99,7 +99,6 @@ export class RelaySession {
   private opening: Promise<UpstreamConnection> | undefined;
   private attempt = 0;
   private init: OutboundMessage | undefined;
-  private initialized: OutboundMessage | undefined;
   private readonly pending = new Map<string, Pending>();
   private readonly internal = new InternalCalls('replay');
   private everOpened = false;
@@ -216,10 +215,7 @@ export class RelaySession {
     }
     if (info.method === 'initialize') {
       this.init = msg;
-      this.initialized = undefined;
       this.dropUpstream();
-    } else if (info.method === 'notifications/initialized') {
-      this.initialized = msg;
     } else if (info.method === 'notifications/cancelled') {
       // MCP 2025-11-25 §Cancellation: a cancelled request gets no response, so it must not get our
       // timeout error either; a late answer from the server is dropped as a late response.
@@ -593,25 +589,17 @@ export class RelaySession {
 
   /**
    * Seeds the session with a client's earlier `initialize` (a shim re-attaching after an engine
-   * restart): the first message then re-opens upstream by replaying it.
+   * restart): the first message then re-opens upstream by replaying it, with
+   * `notifications/initialized` (protocol/handshake.ts).
    * @param initializeLine the client's `initialize` request, as sent
-   * @param initialized whether the client had sent `notifications/initialized`
    */
-  resume(initializeLine: string, initialized: boolean): void {
+  resume(initializeLine: string): void {
     const parsed = JSON.parse(initializeLine) as JsonRpcMessage;
     const info = inspectMessage(parsed);
     if (typeof info === 'string' || info.method !== 'initialize') {
       throw new TetherError(ErrorCode.INVALID_ARGUMENT, 'resume.initialize is not an initialize request');
     }
     this.init = { text: initializeLine, info, parsed };
-    if (initialized) {
-      const n: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/initialized' };
-      this.initialized = {
-        text: JSON.stringify(n),
-        info: { kind: 'notification', method: 'notifications/initialized' },
-        parsed: n,
-      };
-    }
     this.everOpened = true;
   }
 

@@ -4,9 +4,13 @@
  * 2025-03-26, a batch array of them (JSON-RPC 2.0 §6). Each message goes on as its own single-line
  * text, with the server's bytes kept.
  */
+import type { JsonRpcId, JsonRpcMessage } from '../../common/jsonrpc.js';
 import { splitJsonArray, toSingleLine } from '../../common/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
+
+/** How much of an HTTP error body a thrown error keeps in `data.body` (characters). */
+export const ERROR_BODY_CHARS = 4096;
 
 /**
  * Parses `text` and hands each message in it to `handlers.message`; text that is not JSON becomes
@@ -48,4 +52,23 @@ export function sendNotice(
         `notifications/cancelled: ${err instanceof Error ? err.message : String(err)}`,
       ),
     );
+}
+
+/**
+ * A server's JSON-RPC error body as the answer to request `id`: the text as sent when it names
+ * `id`, with `id` put in when it names none (null); undefined when the body is no such error.
+ */
+export function ownErrorAnswer(body: string, id: JsonRpcId): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const m = parsed as JsonRpcMessage;
+  if (m.jsonrpc !== '2.0' || typeof m.error !== 'object' || m.error === null) return undefined;
+  if (m.id === id) return body;
+  if (m.id !== null && m.id !== undefined) return undefined;
+  return JSON.stringify({ ...m, id });
 }

@@ -77,6 +77,9 @@ function headerValue(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Most annotated tools remembered; beyond, the memory starts over (a server cannot grow it). */
+const MAX_ANNOTATED_TOOLS = 10_000;
+
 /**
  * The `x-mcp-header` annotations of one server's tools, as learned from its `tools/list` results.
  * One per endpoint, so a new upstream connection knows them at once.
@@ -101,8 +104,11 @@ export class ToolParamHeaders {
         this.tools.delete(tool['name']);
         return false;
       }
-      if (headers.length > 0) this.tools.set(tool['name'], headers);
-      else this.tools.delete(tool['name']);
+      if (headers.length === 0) this.tools.delete(tool['name']);
+      else {
+        if (this.tools.size >= MAX_ANNOTATED_TOOLS && !this.tools.has(tool['name'])) this.tools.clear();
+        this.tools.set(tool['name'], headers);
+      }
       return true;
     });
     if (dropped.length > 0) (result as Record<string, unknown>)['tools'] = kept;

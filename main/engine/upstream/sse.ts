@@ -7,7 +7,7 @@ import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { JsonRpcId } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { readBody, readSse, sendHttp } from './http.js';
-import { deliverText, sendNotice } from './messages.js';
+import { deliverText, ERROR_BODY_CHARS, ownErrorAnswer, sendNotice } from './messages.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
 /**
@@ -154,7 +154,7 @@ class SseUpstream implements UpstreamConnection {
       res.resume();
       return;
     }
-    await readBody(res, 65_536).catch(() => '');
+    const text = await readBody(res, 65_536).catch(() => '');
     this.opts.handlers.event('http-status', `POST ${msg.info.method ?? 'response'} → HTTP ${status}`);
     if (status === 401 || status === 403)
       throw authRefused(this.opts.auth, this.opts.name, status, 'the request', wwwAuthenticate(res));
@@ -167,10 +167,16 @@ class SseUpstream implements UpstreamConnection {
       this.markDead(err);
       throw err;
     }
+    // The server's own JSON-RPC error for this request is its answer.
+    const own = msg.info.kind === 'request' ? ownErrorAnswer(text, msg.info.id as JsonRpcId) : undefined;
+    if (own !== undefined) {
+      deliverText(this.opts.handlers, own, 'an HTTP error body');
+      return;
+    }
     throw new TetherError(
       status >= 500 ? ErrorCode.UPSTREAM_UNREACHABLE : ErrorCode.UPSTREAM_PROTOCOL,
       `the server answered HTTP ${status} to ${msg.info.method ?? 'a response'}`,
-      { status },
+      { status, body: text.slice(0, ERROR_BODY_CHARS) },
     );
   }
 

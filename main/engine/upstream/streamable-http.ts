@@ -17,14 +17,14 @@
  * - a server's own JSON-RPC error body on an HTTP error status is the request's answer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isModernVersion } from '../protocol/versions.js';
 import { protocolVersionFor } from './headers.js';
 import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
-import { deliverText, sendNotice } from './messages.js';
+import { deliverText, ERROR_BODY_CHARS, ownErrorAnswer, sendNotice } from './messages.js';
 import { ToolParamHeaders } from './param-headers.js';
 import type {
   NetworkUpstreamOptions,
@@ -35,8 +35,6 @@ import type {
 
 /** Wait before resuming a stream when the server named none with `retry:` (ms). */
 const DEFAULT_RETRY_MS = 1000;
-/** How much of an HTTP error body an error keeps (characters). */
-const ERROR_BODY_CHARS = 4096;
 /** HeaderMismatch (MCP 2026-07-28 streamable-http "Server Validation"). */
 const HEADER_MISMATCH = -32020;
 /** Most `tools/list` pages read to re-learn `x-mcp-header` annotations. */
@@ -158,7 +156,15 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     const ctype = String(res.headers['content-type'] ?? '');
     if (status === 200 && ctype.includes('text/event-stream')) {
       // Read in the background: the next message goes up now, whatever this stream does.
-      void this.readStream(res, msg, flight).finally(done);
+      void this.readStream(res, msg, flight)
+        .catch((err: unknown) => {
+          if (msg.info.kind === 'request')
+            this.opts.handlers.requestFailed?.(
+              msg.info.id as JsonRpcId,
+              toTetherError(err, ErrorCode.UPSTREAM_PROTOCOL),
+            );
+        })
+        .finally(done);
     } else {
       try {
         if (status === 202 || status === 204) res.resume();
@@ -533,23 +539,4 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       // The server is gone already; nothing to end.
     }
   }
-}
-
-/**
- * A server's JSON-RPC error body as the answer to request `id`: the text as sent when it names
- * `id`, with `id` put in when it names none (null); undefined when the body is no such error.
- */
-export function ownErrorAnswer(body: string, id: JsonRpcId): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const m = parsed as JsonRpcMessage;
-  if (m.jsonrpc !== '2.0' || typeof m.error !== 'object' || m.error === null) return undefined;
-  if (m.id === id) return body;
-  if (m.id !== null && m.id !== undefined) return undefined;
-  return JSON.stringify({ ...m, id });
 }

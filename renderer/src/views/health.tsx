@@ -1,4 +1,7 @@
-/** Health: per endpoint its state, ping RTT history, last error and reconnects; and the engine's facts. */
+/**
+ * Health: per endpoint its state, the server's era and versions, the RTT history of the health check
+ * (`ping`, or `server/discover` for a modern server), last error and reconnects; and the engine's facts.
+ */
 import type { EndpointSummary, EngineInfo } from '../../../main/common/domain.js';
 import { Sparkline, StateBadge } from '../components/common.js';
 import { formatBytes, formatDuration, formatLatency } from '../components/format.js';
@@ -36,6 +39,17 @@ export function HealthView({
                   {s.transport ?? '—'}
                   {s.protocolVersion ? ` · MCP ${s.protocolVersion}` : ''}
                 </dd>
+                <dt>Server era</dt>
+                <dd data-testid="era">
+                  {s.era ?? '—'}
+                  {s.era === 'modern' && s.serverVersions ? ` · MCP ${s.serverVersions.join(', ')}` : ''}
+                  {s.era === 'modern' &&
+                  s.protocolVersion &&
+                  s.protocolVersion < '2026-07-28' &&
+                  !(s.serverVersions ?? []).some((v) => v < '2026-07-28')
+                    ? ' · legacy clients bridged'
+                    : ''}
+                </dd>
                 <dt>Sessions</dt>
                 <dd>
                   {s.sessions}
@@ -46,7 +60,7 @@ export function HealthView({
               </dl>
               <div className="rtt">
                 <div className="rtt-head">
-                  <span>Ping RTT</span>
+                  <span>{s.era === 'modern' ? 'server/discover RTT' : 'Ping RTT'}</span>
                   <span className="rtt-last" data-testid="rtt">
                     {s.rttMs !== undefined ? formatLatency(s.rttMs) : '—'}
                   </span>
