@@ -66,6 +66,8 @@ export class Engine {
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private maxMessageBytes: number;
+  /** Engine-wide OAuth defaults (settings `oauth`), as of the last config read. */
+  private oauthSettings: ConfigFile['settings']['oauth'];
   private readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
 
@@ -201,6 +203,7 @@ export class Engine {
   private sync(): ConfigFile {
     const config = this.store.read();
     this.maxMessageBytes = config.settings.maxMessageBytes;
+    this.oauthSettings = config.settings.oauth;
     this.recorder.setLimits(config.settings.traffic);
     for (const [name, ep] of this.endpoints) {
       const c = config.endpoints[name];
@@ -240,6 +243,9 @@ export class Engine {
       auth,
       store: this.keychain,
       version: this.opts.version,
+      ...(this.oauthSettings?.clientMetadataUrl
+        ? { defaultClientMetadataUrl: this.oauthSettings.clientMetadataUrl }
+        : {}),
       openBrowser: (url) => openBrowser(url),
       learn: (value) => this.knownSecrets.add(value),
       event: (type, detail) => {

@@ -27,7 +27,8 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mcp-tether.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-const NAME = 'conformance';
+/** The endpoint's name: the keychain is shared by the scenarios of a run, so one of its own. */
+const NAME = `conformance-${process.pid}`;
 /** The Client ID Metadata Document URL the suite's authorization servers expect (auth/basic-cimd). */
 const SUITE_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 
@@ -67,7 +68,11 @@ type Context = Record<string, string | undefined>;
  * The `add` options and the secrets (for stdin) a scenario's context calls for, and whether the
  * endpoint signs in with a browser (`mcp-tether login`) or gets its tokens by itself.
  */
-function oauthOptions(scenario: string, ctx: Context): { args: string[]; stdin: string[]; login: boolean } {
+function oauthOptions(
+  scenario: string,
+  ctx: Context,
+  home: string,
+): { args: string[]; stdin: string[]; login: boolean } {
   const args = ['--auth', 'oauth'];
   const stdin: string[] = [];
   if (ctx['client_id']) args.push('--client-id', ctx['client_id']);
@@ -79,8 +84,9 @@ function oauthOptions(scenario: string, ctx: Context): { args: string[]; stdin: 
     args.push('--id-token-stdin');
     stdin.push(ctx['idp_id_token']);
   } else if (ctx['private_key_pem']) {
-    args.push('--grant', 'client-credentials', '--private-key-stdin');
-    stdin.push(ctx['private_key_pem']);
+    const keyFile = join(home, 'client-key.pem');
+    writeFileSync(keyFile, ctx['private_key_pem'], { mode: 0o600 });
+    args.push('--grant', 'client-credentials', '--private-key-file', keyFile);
   } else if (/client-credentials/.test(scenario)) {
     args.push('--grant', 'client-credentials');
   }
@@ -134,7 +140,7 @@ async function main(): Promise<void> {
   delete env['MCP_CONFORMANCE_CONTEXT'];
   try {
     if (scenario.startsWith('auth/')) {
-      const o = oauthOptions(scenario, ctx);
+      const o = oauthOptions(scenario, ctx, home);
       await cli(env, ['add', NAME, url, ...o.args], o.stdin.join('\n'));
       // A refused sign-in is for the scenario to judge (auth/resource-mismatch wants one).
       if (o.login) await cli(env, ['login', NAME, '--timeout', '20000']).catch(() => undefined);
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
     }
     await client.close();
   } finally {
+    await cli(env, ['secret', 'delete', NAME, '--all']).catch(() => undefined);
     await cli(env, ['shutdown']).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }
