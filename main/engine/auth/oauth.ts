@@ -205,8 +205,11 @@ export class OAuthCredentials implements EndpointCredentials {
   private signingIn: SignIn | undefined;
   /** The token a refresh made because the server refused the one before (see {@link rejected}). */
   private reactivelyRefreshed: StoredTokens | undefined;
-  /** Scope sets (sorted, space-separated) a step-up sign-in was started for: never asked twice. */
-  private readonly steppedUp = new Set<string>();
+  /**
+   * Step-up sign-ins by scope set (sorted, space-separated): callers asking for a running one
+   * join it; one that ended is never started again (the retry limit).
+   */
+  private readonly steppedUp = new Map<string, { done: boolean; promise: Promise<unknown> }>();
   private readonly httpUrl: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
@@ -335,15 +338,28 @@ export class OAuthCredentials implements EndpointCredentials {
     ).scope;
     if (!requested) throw this.refused(status, www);
     const union = [...new Set([...scopeSet(t.scope), ...scopeSet(requested)])].sort().join(' ');
-    if (this.steppedUp.has(union)) throw this.refused(status, www);
-    this.steppedUp.add(union);
+    const known = this.steppedUp.get(union);
+    if (known?.done) throw this.refused(status, www);
+    if (known) {
+      await known.promise;
+      return;
+    }
     this.deps.event('auth', `the server asks for scope "${requested}": signing in again for "${union}"`);
-    await this.login({
-      openBrowser: true,
-      timeoutMs: STEP_UP_TIMEOUT_MS,
-      onUrl: () => undefined,
-      scope: union,
-    });
+    const entry = {
+      done: false,
+      promise: this.login({
+        openBrowser: true,
+        timeoutMs: STEP_UP_TIMEOUT_MS,
+        onUrl: () => undefined,
+        scope: union,
+      }),
+    };
+    this.steppedUp.set(union, entry);
+    try {
+      await entry.promise;
+    } finally {
+      entry.done = true;
+    }
   }
 
   refused(status: number, www?: string): TetherError {
