@@ -26,6 +26,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mcp-tether.js', import.meta.url));
+/** The Node that runs MCP Tether: the project's (suite.ts passes it), not this script's Node 22. */
+const TETHER_NODE = process.env['CONFORMANCE_TETHER_NODE'] ?? process.execPath;
 const SELF = fileURLToPath(import.meta.url);
 /** The endpoint's name: the keychain is shared by the scenarios of a run, so one of its own. */
 const NAME = `conformance-${process.pid}`;
@@ -48,7 +50,7 @@ async function browse(url: string): Promise<void> {
 /** Runs `mcp-tether <args>` with `input` on stdin; rejects unless it exits 0. */
 function cli(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(TETHER_NODE, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
       await cli(env, ['add', NAME, url]);
     }
     const transport = new StdioClientTransport({
-      command: process.execPath,
+      command: TETHER_NODE,
       args: [BIN, 'shim', NAME],
       env: env as Record<string, string>,
       stderr: 'inherit',

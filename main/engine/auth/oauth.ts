@@ -430,17 +430,18 @@ export class OAuthCredentials implements EndpointCredentials {
   }
 
   /**
-   * Gets a token set with the endpoint's grant without a user (once, however many callers ask).
+   * Gets a token set with the endpoint's grant without a user (once, however many callers ask),
+   * for `scope` (a step-up) or the discovered one.
    * @throws TetherError AUTH_REQUIRED (a secret is missing), AUTH_FAILED (refused), UPSTREAM_UNREACHABLE
    */
-  private obtain(): Promise<StoredTokens> {
-    this.obtaining ??= this.doObtain().finally(() => {
+  private obtain(scope?: string): Promise<StoredTokens> {
+    this.obtaining ??= this.doObtain(scope).finally(() => {
       this.obtaining = undefined;
     });
     return this.obtaining;
   }
 
-  private async doObtain(): Promise<StoredTokens> {
+  private async doObtain(stepUpScope: string | undefined): Promise<StoredTokens> {
     const grant = this.machineGrant!;
     const { auth, endpoint } = this.deps;
     const missing = (what: string, option: string) =>
@@ -455,7 +456,8 @@ export class OAuthCredentials implements EndpointCredentials {
     if (key) g.privateKey = JSON.parse(key) as MachineGrant['privateKey'];
     if (!g.clientSecret && !g.privateKey)
       throw missing('client secret or private key', '--client-secret-stdin or --private-key-file FILE');
-    if (d.scope) g.scope = d.scope;
+    const scope = stepUpScope ?? d.scope;
+    if (scope) g.scope = scope;
     if (grant === 'jwt-bearer') {
       const idToken = await this.userSecret(OAUTH_ID_TOKEN);
       if (!idToken) throw missing('ID token of the enterprise IdP', '--id-token-stdin');
@@ -731,7 +733,7 @@ export class OAuthCredentials implements EndpointCredentials {
     const d = await this.discover(true);
     const scope = stepUpScope ?? d.scope;
     if (this.machineGrant) {
-      const t = await this.obtain();
+      const t = await this.obtain(stepUpScope);
       return { endpoint: this.deps.endpoint, issuer: d.issuer, ...(t.scope ? { scope: t.scope } : {}) };
     }
     let stored = await this.client(d.issuer);
