@@ -5,13 +5,15 @@
  * (gnome-keyring on a private D-Bus).
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
+import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   CONFIDENTIAL_SECRET,
   protect,
@@ -477,6 +479,68 @@ describe('client secrets and step-up authorization', () => {
       await expect(client.callTool({ name: 'whoami' })).rejects.toThrow(/needs more permissions/);
       expect(readFileSync(opened, 'utf8').trim().split('\n')).toHaveLength(1);
       expect(as.authorizations()).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('MCP 2025-03-26 servers', () => {
+  it('no metadata at all: the default /authorize, /token and /register at the server’s origin, and doctor says so', async () => {
+    const token = 'legacy-access-token-0123456789abcdef';
+    const mcp = await startAuthMcpServer(bearerCheck(() => token));
+    closers.push(() => mcp.close());
+    const probed: string[] = [];
+    let challenge: string | null = null;
+    let verified = false;
+    const json = (res: ServerResponse, status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    mcp.setExtraRoute((req, res) => {
+      const u = new URL(req.url ?? '/', mcp.origin);
+      if (u.pathname.startsWith('/.well-known/')) {
+        probed.push(u.pathname);
+        res.writeHead(404).end();
+      } else if (req.method === 'GET' && u.pathname === '/authorize') {
+        challenge = u.searchParams.get('code_challenge');
+        const back = new URL(u.searchParams.get('redirect_uri')!);
+        back.searchParams.set('code', 'legacy-code');
+        back.searchParams.set('state', u.searchParams.get('state')!);
+        res.writeHead(302, { location: back.href }).end();
+      } else if (req.method === 'POST' && (u.pathname === '/register' || u.pathname === '/token')) {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          if (u.pathname === '/register') {
+            const meta = JSON.parse(body) as { redirect_uris: string[] };
+            return json(res, 201, { client_id: 'legacy-client', redirect_uris: meta.redirect_uris });
+          }
+          const verifier = new URLSearchParams(body).get('code_verifier') ?? '';
+          verified = createHash('sha256').update(verifier).digest('base64url') === challenge;
+          json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
+        });
+      } else return false;
+      return true;
+    });
+    const env = home();
+    await cliOk(env, ['add', 'legacy', mcp.mcpUrl, '--auth', 'oauth']);
+    const login = startLogin(env, ['legacy', '--no-browser']);
+    const url = new URL(await login.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${mcp.origin}/authorize`);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    // The "browser": the server redirects at once to MCP Tether's loopback listener.
+    const redirect = await fetch(url, { redirect: 'manual' });
+    expect(await (await fetch(redirect.headers.get('location')!)).text()).toContain('signed in to legacy');
+    const done = await login.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(verified).toBe(true);
+    expect(probed).toContain('/.well-known/oauth-protected-resource/mcp');
+    expect(probed).toContain('/.well-known/oauth-authorization-server');
+    expect(await cliOk(env, ['doctor', 'legacy'])).toMatch(
+      /the default \/authorize, \/token and \/register at the server’s origin \(MCP 2025-03-26/,
+    );
+    const { client } = await shimClient(env, 'legacy');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([{ type: 'text', text: 'bearer' }]);
     } finally {
       await client.close();
     }
