@@ -507,7 +507,7 @@ export class OAuthCredentials implements EndpointCredentials {
    * The client registration to use with `issuer`: the configured id (with its client secret, when
    * one is in the keychain), or the stored one.
    */
-  async client(issuer: string): Promise<StoredClient | undefined> {
+  private async client(issuer: string): Promise<StoredClient | undefined> {
     if (this.deps.auth.clientId) {
       const secret = await this.userSecret(OAUTH_CLIENT_SECRET);
       return { client_id: this.deps.auth.clientId, issuer, ...(secret ? { client_secret: secret } : {}) };
