@@ -392,6 +392,16 @@ describe('client secrets and step-up authorization', () => {
     expect(doctor).toMatch(/found through the server’s RFC 9728 protected-resource metadata/);
     for (const text of [traffic, doctor]) expect(text).not.toContain(CONFIDENTIAL_SECRET);
     expect(filesContaining(env['MCP_TETHER_HOME']!, CONFIDENTIAL_SECRET)).toEqual([]);
+
+    // The server now names another authorization server: the secret is not sent there.
+    const other = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
+    closers.push(() => other.close());
+    protect(mcp, other, SCOPE);
+    const moved = await cli(env, ['login', 'conf', '--no-browser']);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain(`client credentials were used with ${as.issuer}`);
+    expect(other.authorizations()).toEqual([]);
+    expect(other.requests.filter((r) => r.path === '/token')).toEqual([]);
   });
 
   it('options that do not go together are refused before anything is added', async () => {

@@ -450,9 +450,10 @@ export class OAuthCredentials implements EndpointCredentials {
       });
     const d = await this.discover();
     const g: MachineGrant = { grant, clientId: auth.clientId! };
-    const secret = await this.userSecret(OAUTH_CLIENT_SECRET);
+    const secret = await this.clientCredential(OAUTH_CLIENT_SECRET, d.issuer);
     if (secret) g.clientSecret = secret;
-    const key = grant === 'client-credentials' ? await this.userSecret(OAUTH_CLIENT_KEY) : undefined;
+    const key =
+      grant === 'client-credentials' ? await this.clientCredential(OAUTH_CLIENT_KEY, d.issuer) : undefined;
     if (key) g.privateKey = JSON.parse(key) as MachineGrant['privateKey'];
     if (!g.clientSecret && !g.privateKey)
       throw missing('client secret or private key', '--client-secret-stdin or --private-key-file FILE');
@@ -496,6 +497,28 @@ export class OAuthCredentials implements EndpointCredentials {
     });
   }
 
+  /**
+   * A client credential of this endpoint (its secret or private key) for `issuer`. Bound on first
+   * use: once tokens were obtained from one authorization server, a server that names another
+   * does not get the credential (it could be harvesting it).
+   * @throws TetherError AUTH_FAILED when `issuer` is not the one the credential was used with
+   */
+  private async clientCredential(name: string, issuer: string): Promise<string | undefined> {
+    const value = await this.userSecret(name);
+    if (value === undefined) return undefined;
+    if (!this.tokens) await this.load().catch(() => undefined);
+    const bound = this.tokens?.issuer;
+    if (bound && !sameIssuer(bound, issuer))
+      throw new TetherError(
+        ErrorCode.AUTH_FAILED,
+        `${this.deps.endpoint}'s client credentials were used with ${bound}, but the server now names ${issuer}: they are not sent there`,
+        {
+          hint: `If the server really moved to ${issuer}, sign out first (mcp-tether secret delete ${this.deps.endpoint}), then sign in again.`,
+        },
+      );
+    return value;
+  }
+
   /** A user-stored OAuth secret of this endpoint from the keychain (learned for redaction). */
   private async userSecret(name: string): Promise<string | undefined> {
     const v = await this.deps.store.get(this.deps.endpoint, name);
@@ -509,7 +532,7 @@ export class OAuthCredentials implements EndpointCredentials {
    */
   private async client(issuer: string): Promise<StoredClient | undefined> {
     if (this.deps.auth.clientId) {
-      const secret = await this.userSecret(OAUTH_CLIENT_SECRET);
+      const secret = await this.clientCredential(OAUTH_CLIENT_SECRET, issuer);
       return { client_id: this.deps.auth.clientId, issuer, ...(secret ? { client_secret: secret } : {}) };
     }
     const raw = await this.deps.store.get(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
