@@ -57,7 +57,7 @@ export interface StoredTokens extends OAuthTokens {
   obtained_at: number;
   /** When the access token expires (ms since the epoch), when the server said. */
   expires_at?: number;
-  /** How the sign-in found its authorization server (for `doctor` and `status`). */
+  /** How the sign-in found its authorization server (for `doctor`). */
   discovery?: DiscoveryPath;
 }
 
