@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   CONFIDENTIAL_SECRET,
+  MACHINE_SECRET,
   protect,
   signInWithBrowser,
   startAuthServer,
@@ -492,6 +493,52 @@ describe('client secrets and step-up authorization', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('the client credentials grant', () => {
+  it('machine to machine: tokens when a request needs them, HTTP Basic with the stored secret, no browser', async () => {
+    const { mcp, as } = await protectedServer();
+    const { opener, opened } = recordingBrowser();
+    const env = home({ MCP_TETHER_BROWSER: opener });
+    const args = ['add', 'm2m', mcp.mcpUrl, '--auth', 'oauth', '--client-id', 'machine-client'];
+    const added = await cli(
+      env,
+      [...args, '--grant', 'client-credentials', '--client-secret-stdin'],
+      MACHINE_SECRET,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).not.toContain('mcp-tether login');
+    const { client } = await shimClient(env, 'm2m');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `machine-client ${SCOPE}` },
+      ]);
+    } finally {
+      await client.close();
+    }
+    const [grant, ...more] = as.grants('client_credentials');
+    expect(more).toEqual([]);
+    expect(grant!.params['resource']).toBe(mcp.mcpUrl);
+    expect(grant!.authorization).toBe(
+      `Basic ${Buffer.from(`machine-client:${MACHINE_SECRET}`).toString('base64')}`,
+    );
+    expect(as.authorizations()).toEqual([]);
+    expect(existsSync(opened)).toBe(false);
+    // A token the server stops accepting is replaced by a new grant, and the request retried.
+    as.revokeAll('ClientCredentials');
+    const again = await shimClient(env, 'm2m');
+    try {
+      expect((await again.client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `machine-client ${SCOPE}` },
+      ]);
+    } finally {
+      await again.client.close();
+    }
+    expect(as.grants('client_credentials')).toHaveLength(2);
+    const traffic = await cliOk(env, ['traffic', '--json', '--limit', '10000']);
+    expect(traffic).toContain('with the client-credentials grant');
+    expect(traffic).not.toContain(MACHINE_SECRET);
   });
 });
 
