@@ -443,8 +443,7 @@ describe('client secrets and step-up authorization', () => {
     protect(mcp, as, SCOPE);
     const { opener, opened } = recordingBrowser();
     const env = home({ MCP_TETHER_BROWSER: opener });
-    // A client registered for the small scope only could not ask for more: a pre-registered one.
-    await cliOk(env, ['add', 'step', mcp.mcpUrl, '--auth', 'oauth', '--client-id', 'pre-registered-client']);
+    await cliOk(env, ['add', 'step', mcp.mcpUrl, '--auth', 'oauth', '--scope', SCOPE]);
     await signIn(env, 'step', as);
     const clients = await Promise.all([shimClient(env, 'step'), shimClient(env, 'step')]);
     try {
@@ -462,6 +461,8 @@ describe('client secrets and step-up authorization', () => {
         expect(r.content).toEqual([{ type: 'text', text: expect.stringMatching(/^alice .*mcp:admin/) }]);
       expect(readFileSync(opened, 'utf8').trim().split('\n')).toHaveLength(1);
       expect(as.authorizations()).toHaveLength(2);
+      // Registered for the small scope first, the client registered again for the larger one.
+      expect(as.registrations()).toHaveLength(2);
     } finally {
       for (const { client } of clients) await client.close();
     }

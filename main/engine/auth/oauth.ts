@@ -71,7 +71,11 @@ const DISCOVERY_WORDS: Record<DiscoveryPath, string> = {
 };
 
 /** A client registration as kept in the keychain. */
-type StoredClient = OAuthClientInformationMixed & { issuer: string; redirect_uris?: string[] };
+type StoredClient = OAuthClientInformationMixed & {
+  issuer: string;
+  redirect_uris?: string[];
+  scope?: string;
+};
 
 /**
  * How discovery found the authorization server: RFC 9728 protected-resource metadata (MCP
@@ -760,6 +764,11 @@ export class OAuthCredentials implements EndpointCredentials {
       return { endpoint: this.deps.endpoint, issuer: d.issuer, ...(t.scope ? { scope: t.scope } : {}) };
     }
     let stored = await this.client(d.issuer);
+    // A dynamic registration limited to scopes short of what is asked for now (a step-up) is
+    // made again for the larger scope: the authorization server would refuse it (invalid_scope).
+    const registered = scopeSet(stored?.scope);
+    if (!this.deps.auth.clientId && registered.size && [...scopeSet(scope)].some((x) => !registered.has(x)))
+      stored = undefined;
     const registeredPort = stored?.redirect_uris?.[0]
       ? Number(new URL(stored.redirect_uris[0]).port)
       : undefined;
