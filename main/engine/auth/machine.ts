@@ -12,7 +12,6 @@
  *   a JWT bearer grant (RFC 7523 §2.1), the client authenticating with its secret.
  */
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { JWK } from 'jose';
 import type { Discovery } from './oauth.js';
 
 /** RFC 8693 / draft-ietf-oauth-identity-assertion-authz-grant token type and grant URNs. */
@@ -28,7 +27,7 @@ export interface MachineGrant {
   /** Required unless `privateKey` is given. */
   clientSecret?: string;
   /** The private key for private_key_jwt, a JWK whose `alg` names the signing algorithm. */
-  privateKey?: JWK;
+  privateKey?: { alg: string; kty: string } & Record<string, unknown>;
   scope?: string;
   /** For jwt-bearer: the IdP's token endpoint, this client's id there, and the ID token. */
   idp?: { tokenEndpoint: string; clientId?: string; idToken: string };
@@ -118,8 +117,8 @@ export async function machineTokens(
   } else if (g.privateKey) {
     provider = new PrivateKeyJwtProvider({
       ...common,
-      privateKey: g.privateKey as Record<string, unknown>,
-      algorithm: String(g.privateKey.alg),
+      privateKey: g.privateKey,
+      algorithm: g.privateKey.alg,
     });
   } else {
     provider = new ClientCredentialsProvider({ ...common, clientSecret: g.clientSecret! });
