@@ -19,6 +19,7 @@ import { shimMain } from '../shim/index.js';
 import { registerDemo } from './demo.js';
 import { runSystemDoctor } from './system-doctor.js';
 import { formatDoctor, formatEndpoints, formatStatus, formatTrafficLine, trafficJsonLine } from './format.js';
+import { oauthConfig, pickOAuthOptions, type OAuthOptions } from './oauth-options.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -196,7 +197,27 @@ program
   )
   .option(
     '--client-metadata-url <url>',
-    'with --auth oauth: an https URL serving this client’s Client ID Metadata Document',
+    'with --auth oauth: an https URL serving this client’s Client ID Metadata Document (default: settings oauth.clientMetadataUrl)',
+  )
+  .option(
+    '--client-secret-stdin',
+    'with --client-id: the client secret of a confidential client, read from stdin into the OS keychain',
+  )
+  .addOption(
+    new Option(
+      '--grant <grant>',
+      'with --auth oauth: authorization-code (sign in in a browser; default), client-credentials (machine to machine) or jwt-bearer (enterprise-managed)',
+    ).choices(['authorization-code', 'client-credentials', 'jwt-bearer']),
+  )
+  .option(
+    '--private-key-file <file>',
+    'with --grant client-credentials: a PEM private key for private_key_jwt, stored in the OS keychain (the file can go)',
+  )
+  .option('--idp-token-endpoint <url>', 'with --grant jwt-bearer: the enterprise IdP’s token endpoint')
+  .option('--idp-client-id <id>', 'with --grant jwt-bearer: this client’s id at the IdP')
+  .option(
+    '--id-token-stdin',
+    'with --grant jwt-bearer: the IdP ID token to exchange, read from stdin (after the client secret, one a line)',
   )
   .option('--ca <file>', 'trust this PEM CA certificate (or bundle) too, e.g. a private CA')
   .option(
@@ -210,13 +231,10 @@ program
     async (
       name: string,
       url: string | undefined,
-      opts: {
+      opts: OAuthOptions & {
         transport: EndpointConfigInput['transport'];
         header?: Record<string, string>;
         auth?: AuthConfig;
-        clientId?: string;
-        scope?: string[];
-        clientMetadataUrl?: string;
         connectTimeout?: number;
         requestTimeout?: number;
         pingInterval?: number;
@@ -252,16 +270,16 @@ program
       }
       if (opts.loginShell) endpoint.loginShell = true;
       if (opts.header) endpoint.headers = opts.header;
+      const oauthOpts = pickOAuthOptions(opts);
+      let oauthSecrets: ReturnType<typeof oauthConfig>['secrets'] = [];
       if (opts.auth?.type === 'oauth') {
-        const oauth: AuthConfig = { type: 'oauth' };
-        if (opts.clientId !== undefined) oauth.clientId = opts.clientId;
-        if (opts.scope?.length) oauth.scopes = opts.scope;
-        if (opts.clientMetadataUrl !== undefined) oauth.clientMetadataUrl = opts.clientMetadataUrl;
-        endpoint.auth = oauth;
-      } else if (opts.clientId !== undefined || opts.scope || opts.clientMetadataUrl !== undefined) {
+        const o = oauthConfig(oauthOpts.options);
+        endpoint.auth = o.auth;
+        oauthSecrets = o.secrets;
+      } else if (oauthOpts.any) {
         throw new TetherError(
           ErrorCode.INVALID_ARGUMENT,
-          '--client-id, --scope and --client-metadata-url go with --auth oauth',
+          'the OAuth options (--client-id, --scope, --grant…) go with --auth oauth',
         );
       } else if (opts.auth) {
         endpoint.auth = opts.auth;
@@ -271,11 +289,28 @@ program
       if (opts.connectTimeout !== undefined) endpoint.connectTimeoutMs = opts.connectTimeout;
       if (opts.requestTimeout !== undefined) endpoint.requestTimeoutMs = opts.requestTimeout;
       if (opts.pingInterval !== undefined) endpoint.pingIntervalMs = opts.pingInterval;
+      // Secrets from stdin are read before anything is added: a missing one adds nothing.
+      const fromStdin = oauthSecrets.filter((s) => s.value === undefined);
+      if (fromStdin.length) {
+        const what = fromStdin.map((s) => s.what);
+        const lines = (await readSecretValue(`${what.join(', then ')} (input hidden): `)).split(/\r?\n/);
+        fromStdin.forEach((s, i) => (s.value = lines[i]?.trim()));
+        const empty = fromStdin.find((s) => !s.value);
+        if (empty)
+          throw new TetherError(
+            ErrorCode.INVALID_ARGUMENT,
+            `no ${empty.what} was given on stdin (one a line: ${what.join(', ')})`,
+          );
+      }
       const { endpoint: added } = await call('endpoints/add', { name, endpoint });
       print(`added ${added.name} (${added.config.transport}) ${describeTarget(added.config)}`);
+      for (const s of oauthSecrets) {
+        await call('secrets/set', { endpoint: added.name, name: s.name, value: s.value! });
+        print(`stored its ${s.what} in the OS keychain (${added.name}/${s.name})`);
+      }
       if (added.config.ssh) print(`check its SSH host key with: mcp-tether hosts trust ${added.name}`);
       const auth = added.config.auth;
-      if (auth?.type === 'oauth') print(`sign in with: mcp-tether login ${added.name}`);
+      if (auth?.type === 'oauth' && !auth.grant) print(`sign in with: mcp-tether login ${added.name}`);
       else if (auth?.type === 'bearer')
         print(
           `store its token in the OS keychain: printf '%s' "$TOKEN" | mcp-tether secret set ${added.name}`,

@@ -173,8 +173,33 @@ export const AuthSchema = z.discriminatedUnion('type', [
       scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not an OAuth scope')).optional(),
       /** An HTTPS URL serving this client's Client ID Metadata Document, for servers that support it. */
       clientMetadataUrl: clientMetadataUrl.optional(),
+      /**
+       * How tokens are obtained (default `authorization-code`: a user signs in in the browser):
+       * `client-credentials` for machine-to-machine endpoints (OAuth 2.1 §4.2, MCP extension
+       * SEP-1046; the client secret or private key in the keychain), `jwt-bearer` for
+       * enterprise-managed authorization (MCP extension SEP-990: an ID-JAG from `idp`, RFC 7523).
+       */
+      grant: z.enum(['authorization-code', 'client-credentials', 'jwt-bearer']).optional(),
+      /** For `grant: jwt-bearer`: the enterprise IdP that issues ID-JAGs (RFC 8693 token exchange). */
+      idp: z
+        .object({
+          tokenEndpoint: z.url({
+            protocol: /^https?$/,
+            error: 'the IdP token endpoint must be an http(s):// URL',
+          }),
+          /** This client's id at the IdP. */
+          clientId: z.string().min(1).max(2048).optional(),
+        })
+        .strict()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => a.grant === undefined || a.grant === 'authorization-code' || a.clientId !== undefined, {
+      message: 'the client-credentials and jwt-bearer grants need a clientId',
+    })
+    .refine((a) => (a.grant === 'jwt-bearer') === (a.idp !== undefined), {
+      message: 'idp goes with grant jwt-bearer, and jwt-bearer needs it',
+    }),
 ]);
 /** One of {@link AuthSchema}'s shapes. */
 export type AuthConfig = z.output<typeof AuthSchema>;

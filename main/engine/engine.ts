@@ -82,6 +82,8 @@ export class Engine {
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private maxMessageBytes: number;
+  /** Engine-wide OAuth defaults (settings `oauth`), as of the last config read. */
+  private oauthSettings: ConfigFile['settings']['oauth'];
   private readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
 
@@ -257,6 +259,7 @@ export class Engine {
   private sync(): ConfigFile {
     const config = this.store.read();
     this.maxMessageBytes = config.settings.maxMessageBytes;
+    this.oauthSettings = config.settings.oauth;
     this.recorder.setLimits(config.settings.traffic);
     this.metrics
       .apply(config.settings.metrics)
@@ -301,6 +304,9 @@ export class Engine {
       auth,
       store: this.keychain,
       version: this.opts.version,
+      ...(this.oauthSettings?.clientMetadataUrl
+        ? { defaultClientMetadataUrl: this.oauthSettings.clientMetadataUrl }
+        : {}),
       openBrowser: (url) => openBrowser(url),
       learn: (value) => this.knownSecrets.add(value),
       event: (type, detail) => {

@@ -26,8 +26,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mcp-tether.js', import.meta.url));
+/** The Node that runs MCP Tether: the project's (suite.ts passes it), not this script's Node 22. */
+const TETHER_NODE = process.env['CONFORMANCE_TETHER_NODE'] ?? process.execPath;
 const SELF = fileURLToPath(import.meta.url);
-const NAME = 'conformance';
+/** The endpoint's name: the keychain is shared by the scenarios of a run, so one of its own. */
+const NAME = `conformance-${process.pid}`;
 /** The Client ID Metadata Document URL the suite's authorization servers expect (auth/basic-cimd). */
 const SUITE_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 
@@ -47,7 +50,7 @@ async function browse(url: string): Promise<void> {
 /** Runs `mcp-tether <args>` with `input` on stdin; rejects unless it exits 0. */
 function cli(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(TETHER_NODE, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -67,7 +70,11 @@ type Context = Record<string, string | undefined>;
  * The `add` options and the secrets (for stdin) a scenario's context calls for, and whether the
  * endpoint signs in with a browser (`mcp-tether login`) or gets its tokens by itself.
  */
-function oauthOptions(scenario: string, ctx: Context): { args: string[]; stdin: string[]; login: boolean } {
+function oauthOptions(
+  scenario: string,
+  ctx: Context,
+  home: string,
+): { args: string[]; stdin: string[]; login: boolean } {
   const args = ['--auth', 'oauth'];
   const stdin: string[] = [];
   if (ctx['client_id']) args.push('--client-id', ctx['client_id']);
@@ -79,8 +86,9 @@ function oauthOptions(scenario: string, ctx: Context): { args: string[]; stdin: 
     args.push('--id-token-stdin');
     stdin.push(ctx['idp_id_token']);
   } else if (ctx['private_key_pem']) {
-    args.push('--grant', 'client-credentials', '--private-key-stdin');
-    stdin.push(ctx['private_key_pem']);
+    const keyFile = join(home, 'client-key.pem');
+    writeFileSync(keyFile, ctx['private_key_pem'], { mode: 0o600 });
+    args.push('--grant', 'client-credentials', '--private-key-file', keyFile);
   } else if (/client-credentials/.test(scenario)) {
     args.push('--grant', 'client-credentials');
   }
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
   delete env['MCP_CONFORMANCE_CONTEXT'];
   try {
     if (scenario.startsWith('auth/')) {
-      const o = oauthOptions(scenario, ctx);
+      const o = oauthOptions(scenario, ctx, home);
       await cli(env, ['add', NAME, url, ...o.args], o.stdin.join('\n'));
       // A refused sign-in is for the scenario to judge (auth/resource-mismatch wants one).
       if (o.login) await cli(env, ['login', NAME, '--timeout', '20000']).catch(() => undefined);
@@ -142,7 +150,7 @@ async function main(): Promise<void> {
       await cli(env, ['add', NAME, url]);
     }
     const transport = new StdioClientTransport({
-      command: process.execPath,
+      command: TETHER_NODE,
       args: [BIN, 'shim', NAME],
       env: env as Record<string, string>,
       stderr: 'inherit',
@@ -160,6 +168,7 @@ async function main(): Promise<void> {
     }
     await client.close();
   } finally {
+    await cli(env, ['secret', 'delete', NAME, '--all']).catch(() => undefined);
     await cli(env, ['shutdown']).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }

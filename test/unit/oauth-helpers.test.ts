@@ -2,11 +2,18 @@
  * The small rules of the OAuth client: issuer comparison, when to refresh, how the browser is
  * started, and the loopback redirect listener.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TetherError } from '../../main/common/errors.js';
 import { browserCommand, checkAuthorizationUrl, openBrowser } from '../../main/engine/auth/browser.js';
 import { listenForRedirect } from '../../main/engine/auth/loopback.js';
-import { refreshMarginMs, sameIssuer } from '../../main/engine/auth/oauth.js';
+import {
+  OAuthCredentials,
+  refreshMarginMs,
+  sameIssuer,
+  type OAuthDeps,
+} from '../../main/engine/auth/oauth.js';
+import { ROOT } from '../helpers/processes.js';
 
 describe('sameIssuer', () => {
   it('is an exact comparison that forgives one trailing slash', () => {
@@ -124,5 +131,24 @@ describe('listenForRedirect', () => {
     } finally {
       again.close();
     }
+  });
+});
+
+describe('docs/oauth/client-metadata.json', () => {
+  it('says what MCP Tether registers with (RFC 7591), for any loopback port (RFC 8252 §7.3)', () => {
+    const doc = JSON.parse(readFileSync(`${ROOT}docs/oauth/client-metadata.json`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    // clientMetadata() reads only the version of its dependencies.
+    const creds = new OAuthCredentials({ url: 'https://mcp.example.com/mcp', version: '1.2.3' } as OAuthDeps);
+    const registered = creds.clientMetadata('http://127.0.0.1:49152/callback') as Record<string, unknown>;
+    const { client_id: id, ...rest } = doc;
+    expect(String(id)).toMatch(/^https:\/\/.+\/client-metadata\.json$/);
+    expect(rest).toEqual({
+      ...registered,
+      redirect_uris: ['http://127.0.0.1/callback'],
+      software_version: undefined,
+    });
   });
 });

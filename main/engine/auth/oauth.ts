@@ -7,8 +7,12 @@
  *   protected-resource metadata (required) → RFC 8414 / OpenID discovery, with the metadata's
  *   `issuer` checked against the authorization server it was fetched for (RFC 8414 §3.3);
  * - PKCE S256 required: an authorization server that does not advertise it is refused;
- * - registration: a pre-registered `clientId`, else a Client ID Metadata Document where the server
- *   supports it and one is configured, else RFC 7591 dynamic registration;
+ * - registration: a pre-registered `clientId` (with its client secret from the keychain for a
+ *   confidential client: `client_secret_basic` or `client_secret_post` as the server supports),
+ *   else a Client ID Metadata Document where the server supports it and one is configured (the
+ *   endpoint's, else the engine-wide default), else RFC 7591 dynamic registration;
+ * - grants without a user (`client-credentials`, `jwt-bearer`): tokens are fetched when needed,
+ *   never through a browser (see machine.ts);
  * - RFC 8707 `resource` in the authorization and token requests (the SDK sends it);
  * - the redirect arrives on a 127.0.0.1 loopback listener; its `state` must match and its `iss`
  *   (RFC 9207) must be the issuer's;
@@ -32,11 +36,18 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
-import { OAUTH_CLIENT_PREFIX, OAUTH_TOKENS_PREFIX } from '../secrets/names.js';
+import {
+  OAUTH_CLIENT_KEY,
+  OAUTH_CLIENT_PREFIX,
+  OAUTH_CLIENT_SECRET,
+  OAUTH_ID_TOKEN,
+  OAUTH_TOKENS_PREFIX,
+} from '../secrets/names.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { EndpointCredentials } from './credentials.js';
 import { checkAuthorizationUrl } from './browser.js';
 import { listenForRedirect } from './loopback.js';
+import { IdpError, machineTokens, type MachineGrant } from './machine.js';
 
 type OAuthConfig = Extract<AuthConfig, { type: 'oauth' }>;
 
@@ -47,7 +58,7 @@ export interface StoredTokens extends OAuthTokens {
   obtained_at: number;
   /** When the access token expires (ms since the epoch), when the server said. */
   expires_at?: number;
-  /** How the sign-in found its authorization server (for `doctor` and `status`). */
+  /** How the sign-in found its authorization server (for `doctor`). */
   discovery?: DiscoveryPath;
 }
 
@@ -61,7 +72,11 @@ const DISCOVERY_WORDS: Record<DiscoveryPath, string> = {
 };
 
 /** A client registration as kept in the keychain. */
-type StoredClient = OAuthClientInformationMixed & { issuer: string; redirect_uris?: string[] };
+type StoredClient = OAuthClientInformationMixed & {
+  issuer: string;
+  redirect_uris?: string[];
+  scope?: string;
+};
 
 /**
  * How discovery found the authorization server: RFC 9728 protected-resource metadata (MCP
@@ -104,7 +119,9 @@ export interface OAuthDeps {
   store: SecretStore;
   /** The engine's version (`software_version` in registrations). */
   version: string;
-  /** Opens the system browser (only ever from {@link OAuthCredentials.login}). */
+  /** The engine-wide default Client ID Metadata Document URL (settings `oauth.clientMetadataUrl`). */
+  defaultClientMetadataUrl?: string;
+  /** Opens the system browser ({@link OAuthCredentials.login} and step-up authorization). */
   openBrowser(url: string): Promise<void>;
   /** Tells the engine a token value, so it is redacted wherever it might appear. */
   learn(value: string): void;
@@ -189,11 +206,15 @@ export class OAuthCredentials implements EndpointCredentials {
   private loading: Promise<void> | undefined;
   private discovery: Discovery | undefined;
   private refreshing: Promise<void> | undefined;
+  private obtaining: Promise<StoredTokens> | undefined;
   private signingIn: SignIn | undefined;
   /** The token a refresh made because the server refused the one before (see {@link rejected}). */
   private reactivelyRefreshed: StoredTokens | undefined;
-  /** Scope sets (sorted, space-separated) a step-up sign-in was started for: never asked twice. */
-  private readonly steppedUp = new Set<string>();
+  /**
+   * Step-up sign-ins by scope set (sorted, space-separated): callers asking for a running one
+   * join it; one that ended is never started again (the retry limit).
+   */
+  private readonly steppedUp = new Map<string, { done: boolean; promise: Promise<unknown> }>();
   private readonly httpUrl: string;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
@@ -205,8 +226,16 @@ export class OAuthCredentials implements EndpointCredentials {
     this.fetchFn = deps.fetchFn ?? fetch;
   }
 
+  /** The grant without a user, if this endpoint uses one. */
+  private get machineGrant(): 'client-credentials' | 'jwt-bearer' | undefined {
+    const g = this.deps.auth.grant;
+    return g === 'client-credentials' || g === 'jwt-bearer' ? g : undefined;
+  }
+
   describe(): string {
     const t = this.tokens;
+    if (!t && this.machineGrant)
+      return `OAuth ${this.machineGrant} grant (client ${this.deps.auth.clientId}, credentials from the OS keychain)`;
     return t
       ? `OAuth access token from the OS keychain (issuer ${t.issuer}${t.discovery ? `, ${DISCOVERY_WORDS[t.discovery]}` : ''}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''})`
       : 'OAuth (mcp-tether login)';
@@ -274,7 +303,7 @@ export class OAuthCredentials implements EndpointCredentials {
 
   async headers(): Promise<Record<string, string>> {
     if (!this.tokens) await this.load();
-    let t = this.tokens;
+    let t = this.tokens ?? (this.machineGrant ? await this.obtain() : undefined);
     if (!t) throw this.notSignedIn();
     if (t.expires_at !== undefined && t.expires_at - this.now() <= refreshMarginMs(t)) {
       await this.refresh(t);
@@ -314,15 +343,28 @@ export class OAuthCredentials implements EndpointCredentials {
     ).scope;
     if (!requested) throw this.refused(status, www);
     const union = [...new Set([...scopeSet(t.scope), ...scopeSet(requested)])].sort().join(' ');
-    if (this.steppedUp.has(union)) throw this.refused(status, www);
-    this.steppedUp.add(union);
+    const known = this.steppedUp.get(union);
+    if (known?.done) throw this.refused(status, www);
+    if (known) {
+      await known.promise;
+      return;
+    }
     this.deps.event('auth', `the server asks for scope "${requested}": signing in again for "${union}"`);
-    await this.login({
-      openBrowser: true,
-      timeoutMs: STEP_UP_TIMEOUT_MS,
-      onUrl: () => undefined,
-      scope: union,
-    });
+    const entry = {
+      done: false,
+      promise: this.login({
+        openBrowser: true,
+        timeoutMs: STEP_UP_TIMEOUT_MS,
+        onUrl: () => undefined,
+        scope: union,
+      }),
+    };
+    this.steppedUp.set(union, entry);
+    try {
+      await entry.promise;
+    } finally {
+      entry.done = true;
+    }
   }
 
   refused(status: number, www?: string): TetherError {
@@ -351,7 +393,11 @@ export class OAuthCredentials implements EndpointCredentials {
       new TetherError(ErrorCode.AUTH_REQUIRED, `the sign-in of ${this.deps.endpoint} ${why}`, {
         hint: this.loginHint,
       });
-    if (!old.refresh_token) throw expired('expired (the server gave no refresh token)');
+    if (!old.refresh_token) {
+      if (!this.machineGrant) throw expired('expired (the server gave no refresh token)');
+      await this.obtain();
+      return;
+    }
     let d: Discovery;
     try {
       d = await this.discover();
@@ -388,6 +434,57 @@ export class OAuthCredentials implements EndpointCredentials {
     this.deps.event('auth', `access token refreshed at ${d.issuer}`);
   }
 
+  /**
+   * Gets a token set with the endpoint's grant without a user (once, however many callers ask),
+   * for `scope` (a step-up) or the discovered one.
+   * @throws TetherError AUTH_REQUIRED (a secret is missing), AUTH_FAILED (refused), UPSTREAM_UNREACHABLE
+   */
+  private obtain(scope?: string): Promise<StoredTokens> {
+    this.obtaining ??= this.doObtain(scope).finally(() => {
+      this.obtaining = undefined;
+    });
+    return this.obtaining;
+  }
+
+  private async doObtain(stepUpScope: string | undefined): Promise<StoredTokens> {
+    const grant = this.machineGrant!;
+    const { auth, endpoint } = this.deps;
+    const missing = (what: string, option: string) =>
+      new TetherError(ErrorCode.AUTH_REQUIRED, `no ${what} is stored for ${endpoint}`, {
+        hint: `Store it in the OS keychain: mcp-tether remove ${endpoint}, then add it again with ${option} (if it is stored already, the keychain may be locked: unlock it).`,
+      });
+    const d = await this.discover();
+    const g: MachineGrant = { grant, clientId: auth.clientId! };
+    const secret = await this.clientCredential(OAUTH_CLIENT_SECRET, d.issuer);
+    if (secret) g.clientSecret = secret;
+    const key =
+      grant === 'client-credentials' ? await this.clientCredential(OAUTH_CLIENT_KEY, d.issuer) : undefined;
+    if (key) g.privateKey = JSON.parse(key) as MachineGrant['privateKey'];
+    if (!g.clientSecret && !g.privateKey)
+      throw missing('client secret or private key', '--client-secret-stdin or --private-key-file FILE');
+    const scope = stepUpScope ?? d.scope;
+    if (scope) g.scope = scope;
+    if (grant === 'jwt-bearer') {
+      const idToken = await this.userSecret(OAUTH_ID_TOKEN);
+      if (!idToken) throw missing('ID token of the enterprise IdP', '--id-token-stdin');
+      g.idp = { tokenEndpoint: auth.idp!.tokenEndpoint, idToken };
+      if (auth.idp!.clientId) g.idp.clientId = auth.idp!.clientId;
+    }
+    let tokens: OAuthTokens;
+    try {
+      tokens = await machineTokens(g, d, this.fetchFn);
+    } catch (err) {
+      if (err instanceof IdpError)
+        throw new TetherError(ErrorCode.AUTH_FAILED, `cannot get tokens for ${endpoint}: ${err.message}`, {
+          hint: 'The enterprise IdP refused: check --idp-token-endpoint, --idp-client-id and the ID token (--id-token-stdin).',
+        });
+      throw this.failure(err, `cannot get tokens with the ${grant} grant`);
+    }
+    const stored = await this.saveTokens(tokens, d.issuer, d.how);
+    this.deps.event('auth', `access token obtained at ${d.issuer} with the ${grant} grant`);
+    return stored;
+  }
+
   /** An error of discovery or a token request, as a TetherError (network trouble stays retryable). */
   private failure(err: unknown, what: string): TetherError {
     if (err instanceof TetherError) return err;
@@ -405,9 +502,44 @@ export class OAuthCredentials implements EndpointCredentials {
     });
   }
 
-  /** The client registration to use with `issuer`: the configured id, or the stored one. */
+  /**
+   * A client credential of this endpoint (its secret or private key) for `issuer`. Bound on first
+   * use: once tokens were obtained from one authorization server, a server that names another
+   * does not get the credential (it could be harvesting it).
+   * @throws TetherError AUTH_FAILED when `issuer` is not the one the credential was used with
+   */
+  private async clientCredential(name: string, issuer: string): Promise<string | undefined> {
+    const value = await this.userSecret(name);
+    if (value === undefined) return undefined;
+    if (!this.tokens) await this.load().catch(() => undefined);
+    const bound = this.tokens?.issuer;
+    if (bound && !sameIssuer(bound, issuer))
+      throw new TetherError(
+        ErrorCode.AUTH_FAILED,
+        `${this.deps.endpoint}'s client credentials were used with ${bound}, but the server now names ${issuer}: they are not sent there`,
+        {
+          hint: `If the server really moved to ${issuer}, sign out first (mcp-tether secret delete ${this.deps.endpoint}), then sign in again.`,
+        },
+      );
+    return value;
+  }
+
+  /** A user-stored OAuth secret of this endpoint from the keychain (learned for redaction). */
+  private async userSecret(name: string): Promise<string | undefined> {
+    const v = await this.deps.store.get(this.deps.endpoint, name);
+    if (v) this.deps.learn(v);
+    return v;
+  }
+
+  /**
+   * The client registration to use with `issuer`: the configured id (with its client secret, when
+   * one is in the keychain), or the stored one.
+   */
   private async client(issuer: string): Promise<StoredClient | undefined> {
-    if (this.deps.auth.clientId) return { client_id: this.deps.auth.clientId, issuer };
+    if (this.deps.auth.clientId) {
+      const secret = await this.clientCredential(OAUTH_CLIENT_SECRET, issuer);
+      return { client_id: this.deps.auth.clientId, issuer, ...(secret ? { client_secret: secret } : {}) };
+    }
     const raw = await this.deps.store.get(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
     if (!raw) return undefined;
     try {
@@ -472,11 +604,11 @@ export class OAuthCredentials implements EndpointCredentials {
           how: 'protected-resource-metadata' as const,
         }
       : await this.legacyMetadata(fail);
-    if (!metadata.code_challenge_methods_supported?.includes('S256'))
+    if (!this.machineGrant && !metadata.code_challenge_methods_supported?.includes('S256'))
       throw fail(
         `${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), which MCP requires; MCP Tether does not sign in without it`,
       );
-    if (!metadata.response_types_supported.includes('code'))
+    if (!this.machineGrant && !metadata.response_types_supported.includes('code'))
       throw fail(`${metadata.issuer} does not support the authorization code flow`);
     const scope =
       this.deps.auth.scopes?.join(' ') ??
@@ -628,7 +760,16 @@ export class OAuthCredentials implements EndpointCredentials {
   ): Promise<LoginResult> {
     const d = await this.discover(true);
     const scope = stepUpScope ?? d.scope;
-    let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
+    if (this.machineGrant) {
+      const t = await this.obtain(stepUpScope);
+      return { endpoint: this.deps.endpoint, issuer: d.issuer, ...(t.scope ? { scope: t.scope } : {}) };
+    }
+    let stored = await this.client(d.issuer);
+    // A dynamic registration limited to scopes short of what is asked for now (a step-up) is
+    // made again for the larger scope: the authorization server would refuse it (invalid_scope).
+    const registered = scopeSet(stored?.scope);
+    if (!this.deps.auth.clientId && registered.size && [...scopeSet(scope)].some((x) => !registered.has(x)))
+      stored = undefined;
     const registeredPort = stored?.redirect_uris?.[0]
       ? Number(new URL(stored.redirect_uris[0]).port)
       : undefined;
@@ -745,7 +886,7 @@ export class OAuthCredentials implements EndpointCredentials {
 
   /** The configured Client ID Metadata Document URL, if any. */
   get clientMetadataUrl(): string | undefined {
-    return this.deps.auth.clientMetadataUrl;
+    return this.deps.auth.clientMetadataUrl ?? this.deps.defaultClientMetadataUrl;
   }
 
   /** The configured pre-registered client id, if any. */
@@ -785,8 +926,6 @@ class LoginProvider implements OAuthClientProvider {
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
-    const id = this.owner.clientId;
-    if (id) return { client_id: id, issuer: this.d.issuer } as OAuthClientInformationMixed;
     return this.client;
   }
 
@@ -831,7 +970,8 @@ class LoginProvider implements OAuthClientProvider {
   }
 
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
-    if (scope === 'all' || scope === 'client') {
+    // A pre-registered client cannot register again: it keeps its id (the error is reported).
+    if ((scope === 'all' || scope === 'client') && !this.owner.clientId) {
       this.client = undefined;
       await this.owner.forgetClient(this.d.issuer).catch(() => false);
     }

@@ -13,6 +13,14 @@ export const HEADER_SECRET_PREFIX = 'header:';
 export const OAUTH_TOKENS_PREFIX = 'oauth-tokens:';
 /** Prefix of an OAuth client registration, followed by the authorization server's issuer. */
 export const OAUTH_CLIENT_PREFIX = 'oauth-client:';
+/** The client secret of a pre-registered confidential OAuth client (`add --client-secret-stdin`). */
+export const OAUTH_CLIENT_SECRET = 'oauth-client-secret';
+/** The private key (a JWK, `alg` set) of an OAuth client that authenticates with private_key_jwt. */
+export const OAUTH_CLIENT_KEY = 'oauth-client-key';
+/** The enterprise IdP's ID token that a jwt-bearer (cross-app access) endpoint exchanges. */
+export const OAUTH_ID_TOKEN = 'oauth-id-token';
+/** The OAuth secrets a user stores (`secrets/set` by name), beside what sign-ins store. */
+const OAUTH_USER_SECRETS = [OAUTH_CLIENT_SECRET, OAUTH_CLIENT_KEY, OAUTH_ID_TOKEN];
 
 /** The secret a static auth config reads: `bearer` or `header:<Name>`. */
 export function staticSecretName(auth: Extract<AuthConfig, { type: 'bearer' | 'header' }>): string {
@@ -42,6 +50,7 @@ export function resolveSecretToSet(endpoint: string, auth: AuthConfig | undefine
     );
   }
   if (auth.type === 'oauth') {
+    if (given !== undefined && OAUTH_USER_SECRETS.includes(given)) return given;
     throw new TetherError(
       ErrorCode.INVALID_ARGUMENT,
       `${endpoint} signs in with OAuth: its tokens come from the sign-in, not from secret set`,
