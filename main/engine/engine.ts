@@ -70,6 +70,8 @@ export class Engine {
   private resolveStopped!: () => void;
 
   constructor(private readonly opts: EngineOptions) {
+    // engine.log gets what every other output gets: known secrets masked.
+    this.opts = { ...opts, log: (line) => opts.log(this.knownSecrets.redact(line)) };
     this.store = new ConfigStore(opts.paths.configFile);
     let settings: ConfigFile['settings'];
     try {
@@ -80,9 +82,14 @@ export class Engine {
     }
     this.maxMessageBytes = settings.maxMessageBytes;
     this.recorder = new TrafficRecorder(settings.traffic);
-    this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
+    this.knownSecrets.subscribe((patterns) => this.recorder.setSecrets(patterns));
     this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
-    this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
+    this.server = new ControlServer(
+      this.handlers(),
+      () => this.maxMessageBytes,
+      this.opts.log,
+      () => this.knownSecrets.patterns,
+    );
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }
 

@@ -374,11 +374,12 @@ export class RelaySession {
       endpoint: this.name,
     };
     const hint = err.data['hint'];
-    if (typeof hint === 'string') data.hint = hint;
+    const mask = (t: string) => this.deps.recorder.mask(t); // a server may echo a secret into an error
+    if (typeof hint === 'string') data.hint = mask(hint);
     const line = errorResponseLine(
       p.id,
       JsonRpcErrorCode.SERVER_ERROR,
-      `mcp-tether (${this.name}): ${err.message}`,
+      mask(`mcp-tether (${this.name}): ${err.message}`),
       data,
     );
     this.deps.write(line, p.id);
