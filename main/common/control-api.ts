@@ -160,6 +160,16 @@ export const controlMethods = {
     params: z.object({ endpoint: name, name: secretName.optional(), all: z.boolean().optional() }).strict(),
     result: result<{ deleted: string[] }>(),
   },
+  /**
+   * Binds an endpoint's stored credentials to its current URL (origin, and for OAuth the resource):
+   * the user confirmed that the server the URL now names may have them. Until then, after a URL
+   * change, requests get AUTH_REQUIRED (`data.reason: 'origin-changed'`) and nothing is sent.
+   * Errors: ENDPOINT_NOT_FOUND, INVALID_ARGUMENT (no credentials configured), CONFIG_INVALID.
+   */
+  'secrets/rebind': {
+    params: z.object({ endpoint: name }).strict(),
+    result: result<{ endpoint: string; origin: string; previous?: string }>(),
+  },
   /** The names of stored secrets (never their values), of one endpoint or all. */
   'secrets/list': {
     params: z.object({ endpoint: name.optional() }).strict().prefault({}),

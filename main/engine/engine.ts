@@ -14,7 +14,8 @@ import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
-import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
+import { CredentialBindings, credentialOrigin } from './auth/bindings.js';
+import { BoundCredentials, StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
 import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
@@ -54,6 +55,8 @@ export class Engine {
   private readonly knownSecrets = new KnownSecrets();
   /** The OS keychain: the only place secrets are kept. */
   private readonly keychain: SecretStore;
+  /** Which server each endpoint's credentials were stored for (no secrets). */
+  private readonly bindings: CredentialBindings;
   private readonly endpoints = new Map<string, Endpoint>();
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
@@ -84,6 +87,7 @@ export class Engine {
     this.recorder = new TrafficRecorder(settings.traffic);
     this.knownSecrets.subscribe((patterns) => this.recorder.setSecrets(patterns));
     this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
+    this.bindings = new CredentialBindings(join(opts.paths.stateDir, 'credential-bindings.json'));
     this.server = new ControlServer(
       this.handlers(),
       () => this.maxMessageBytes,
@@ -236,8 +240,13 @@ export class Engine {
     return config;
   }
 
-  /** The credentials of an endpoint with `auth`. */
+  /** The credentials of an endpoint with `auth`, sent only to the server they were stored for. */
   private credentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
+    const inner = this.unboundCredentials(name, config);
+    return inner && new BoundCredentials(inner, name, config, this.bindings);
+  }
+
+  private unboundCredentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
     const auth = config.auth;
     if (!auth) return undefined;
     if (auth.type !== 'oauth') return new StaticCredentials(name, auth, this.keychain);
@@ -360,6 +369,7 @@ export class Engine {
           delete c.endpoints[name];
         });
         this.sync();
+        if (deletedSecrets) this.bindings.forget(name);
         if (deletedSecrets?.length)
           this.opts.log(`endpoint ${name}: ${deletedSecrets.length} secret(s) deleted`);
         return deletedSecrets ? { deletedSecrets } : {};
@@ -368,6 +378,8 @@ export class Engine {
         const ep = this.endpoint(name);
         const secret = resolveSecretToSet(name, ep.config.auth, given);
         await this.keychain.set(name, secret, value);
+        // The user gave this value for the server the endpoint names now.
+        this.bindings.bind(name, { origin: credentialOrigin(ep.config) });
         ep.auth?.invalidate();
         this.opts.log(`secret ${name}/${secret} stored in the OS keychain`);
         return { endpoint: name, name: secret };
@@ -392,22 +404,50 @@ export class Engine {
           if (wanted(s.name) && (await this.keychain.delete(name, s.name))) deleted.push(s.name);
         }
         ep?.auth?.invalidate();
+        if (deleted.length && (all || given === undefined)) this.bindings.forget(name);
         if (deleted.length) this.opts.log(`secret(s) of ${name} deleted: ${deleted.join(', ')}`);
         return { deleted };
       },
       'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
       'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
         const ep = this.endpoint(name);
-        if (!(ep.auth instanceof OAuthCredentials)) {
+        const oauth = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
+        if (!(oauth instanceof OAuthCredentials)) {
           throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
             hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
           });
         }
-        return ep.auth.login({
+        const result = await oauth.login({
           openBrowser: open,
           timeoutMs,
           onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),
         });
+        // Signing in is consent: the tokens are for this server and their RFC 8707 resource.
+        this.bindings.bind(name, {
+          origin: credentialOrigin(ep.config),
+          ...(result.resource ? { resource: result.resource } : {}),
+        });
+        return result;
+      },
+      'secrets/rebind': ({ endpoint: name }) => {
+        const ep = this.endpoint(name);
+        if (!ep.config.auth)
+          throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} has no credentials configured`, {
+            hint: `Nothing to rebind; add credentials with mcp-tether add ${name} … --auth bearer|header:NAME|oauth.`,
+          });
+        const origin = credentialOrigin(ep.config);
+        const url = ep.config.url!.replace(/^ws(s?):/i, 'http$1:');
+        const previous = this.bindings.bind(name, {
+          origin,
+          ...(ep.config.auth.type === 'oauth' ? { resource: url } : {}),
+        });
+        ep.auth?.invalidate();
+        this.opts.log(`credentials of ${name} bound to ${origin} (were ${previous?.origin ?? 'unbound'})`);
+        return {
+          endpoint: name,
+          origin,
+          ...(previous ? { previous: previous.resource ?? previous.origin } : {}),
+        };
       },
       'endpoints/connect': ({ name }) => {
         const ep = this.endpoint(name);

@@ -3,9 +3,9 @@
  * bearer token (in an HTTP error body, in JSON-escaped spellings, in its server name) never gets it
  * into a client's error message, `status` (lastError), `doctor`, traffic, or any file of the home.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { useKeyring } from '../helpers/keyring.js';
 import {
   cli,
   cliOk,
@@ -20,21 +20,13 @@ import {
 const TOKEN = 'tok/5f0c1d2e+bearer/secret';
 const ESCAPED = ['tok\\/5f0c1d2e+bearer\\/secret', '\\u0074\\u006f\\u006b\\u002f'];
 
-let keyring: Keyring;
+const keyring = useKeyring();
 const homes: Home[] = [];
 const servers: HostileServer[] = [];
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
 
 afterEach(async () => {
   for (const h of homes.splice(0)) await h.cleanup();
   for (const s of servers.splice(0)) await s.close();
-});
-
-afterAll(async () => {
-  await keyring?.close();
 });
 
 function expectNoSecret(text: string): void {
@@ -49,7 +41,7 @@ describe('a server echoing the token', () => {
     servers.push(server);
     const home = makeHome();
     homes.push(home);
-    const env = keyring.env(home.env);
+    const env = keyring().env(home.env);
     await cliOk(env, ['add', 'echoer', server.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'echoer'], TOKEN)).code).toBe(0);
 
@@ -102,7 +94,7 @@ describe('a server echoing the token', () => {
     servers.push(server);
     const home = makeHome();
     homes.push(home);
-    const env = keyring.env(home.env);
+    const env = keyring().env(home.env);
     await cliOk(env, [
       'add',
       'short',
