@@ -529,6 +529,8 @@ export class Engine {
         ep.attach(session);
         this.opts.log(`session ${id} attached to ${name}`);
         const maxMessageBytes = this.maxMessageBytes;
+        const { maxQueuedBytes, stalledClientMs } = this.store.read().settings;
+        let stall: NodeJS.Timeout | undefined;
         return {
           result: { session: id, maxMessageBytes },
           relay: {
@@ -544,7 +546,27 @@ export class Engine {
                   },
                 ),
               ),
+            backpressure: {
+              maxQueuedBytes,
+              congested: (on) => {
+                session.setReadPaused(on);
+                clearTimeout(stall);
+                if (!on) return;
+                stall = setTimeout(() => {
+                  const e = new TetherError(
+                    ErrorCode.UPSTREAM_SESSION_LOST,
+                    `the client read nothing for ${stalledClientMs} ms while over ${maxQueuedBytes} bytes waited for it, so its upstream session was ended`,
+                    {
+                      hint: 'The next request opens a new session; raise settings.stalledClientMs if the client is just slow.',
+                    },
+                  );
+                  this.opts.log(`session ${id} of ${name}: ${e.message}`);
+                  session.endStalled(e);
+                }, stalledClientMs);
+              },
+            },
             closed: () => {
+              clearTimeout(stall);
               void session.close();
               ep.detach(session);
               this.opts.log(`session ${id} detached from ${name}`);

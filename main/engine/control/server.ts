@@ -26,6 +26,11 @@ export interface AttachedRelay {
   /** A line over the limit arrived; `id` was recovered from its start when possible. */
   oversized(bytes: number, id: JsonRpcId | undefined): void;
   closed(): void;
+  /**
+   * Backpressure: once more than `maxQueuedBytes` wait to be written to the shim, `congested(true)`;
+   * when they have been written, `congested(false)`.
+   */
+  backpressure?: { maxQueuedBytes: number; congested(on: boolean): void };
 }
 
 /** One client connection, as handlers see it. */
@@ -157,6 +162,18 @@ export class ControlServer {
     let relay: AttachedRelay | undefined;
     let attaching = false;
     const queued: Buffer[] = [];
+    let congested = false;
+    /** After a relay write: reports a shim that does not read fast enough (see AttachedRelay). */
+    const checkQueue = () => {
+      const bp = relay?.backpressure;
+      if (!bp || congested || socket.writableLength <= bp.maxQueuedBytes) return;
+      congested = true;
+      this.guard('relay', () => bp.congested(true));
+      socket.once('drain', () => {
+        congested = false;
+        this.guard('relay', () => bp.congested(false));
+      });
+    };
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
@@ -164,7 +181,10 @@ export class ControlServer {
           socket.write(this.serialize({ jsonrpc: '2.0', method, params }) + '\n'),
         );
       },
-      writeLine: (...lines) => writeLine(socket, ...lines),
+      writeLine: (...lines) => {
+        writeLine(socket, ...lines);
+        checkQueue();
+      },
       onClose: (cb) => closers.push(cb),
       end: () => socket.end(),
     };

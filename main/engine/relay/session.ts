@@ -251,6 +251,7 @@ export class RelaySession {
         }
         this.opening = undefined;
         this.upstream = conn;
+        if (this.readPaused) conn.pause();
         // The initialize answer may have come before the connection object existed.
         if (this.negotiated && !replay) conn.setProtocolVersion(this.negotiated);
         ep.noteTransport(conn.transport, this.negotiated);
@@ -456,6 +457,26 @@ export class RelaySession {
       };
     }
     this.everOpened = true;
+  }
+
+  /** Backpressure from the client: true while its shim has too much queued (see upstream/flow.ts). */
+  private readPaused = false;
+
+  /** Stops (or restarts) reading from the server while the client cannot keep up. */
+  setReadPaused(paused: boolean): void {
+    this.readPaused = paused;
+    if (paused) this.upstream?.pause();
+    else this.upstream?.resume();
+  }
+
+  /**
+   * The client has read nothing for too long: ends the upstream session (so nothing more piles up)
+   * and answers its pending requests with `err`; the next client message opens a new one.
+   */
+  endStalled(err: TetherError): void {
+    this.recordEvent('session-ended', `${err.code}: ${err.message}`);
+    for (const key of [...this.pending.keys()]) this.fail(key, err);
+    this.dropUpstream();
   }
 
   /** Forgets the upstream session (config changed, or a new `initialize`); the next message re-opens. */

@@ -6,6 +6,7 @@
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { ReadGate } from './flow.js';
 import { readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
@@ -48,6 +49,7 @@ export async function openSseUpstream(
       { status },
     );
   }
+  const gate = new ReadGate();
   return new Promise((resolve, reject) => {
     let upstream: SseUpstream | undefined;
     const timer = setTimeout(() => {
@@ -60,7 +62,7 @@ export async function openSseUpstream(
       );
     }, opts.config.connectTimeoutMs);
     void readSse(
-      res,
+      gate.track(res),
       (e) => {
         if (!upstream) {
           if (e.event !== 'endpoint') return;
@@ -88,7 +90,7 @@ export async function openSseUpstream(
             );
             return;
           }
-          upstream = new SseUpstream(opts, postUrl, abort);
+          upstream = new SseUpstream(opts, postUrl, abort, gate);
           resolve(upstream);
           return;
         }
@@ -118,7 +120,16 @@ class SseUpstream implements UpstreamConnection {
     private readonly opts: NetworkUpstreamOptions,
     private readonly postUrl: URL,
     private readonly abort: AbortController,
+    private readonly gate: ReadGate,
   ) {}
+
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
+  }
 
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;

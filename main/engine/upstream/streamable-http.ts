@@ -15,6 +15,7 @@ import { ErrorCode, TetherError } from '../../common/errors.js';
 import { toSingleLine } from '../../common/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { ReadGate } from './flow.js';
 import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
 
@@ -41,6 +42,8 @@ export function isUnknownSession(status: number, body: string): boolean {
 
 /** A Streamable HTTP MCP session. See the module comment. */
 export class StreamableHttpUpstream implements UpstreamConnection {
+  /** Backpressure: pauses the SSE streams this session reads. */
+  private readonly gate = new ReadGate();
   readonly transport = 'streamable-http' as const;
   private readonly url: URL;
   private sessionId: string | undefined;
@@ -52,6 +55,14 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   /** @param opts endpoint config, handlers, agents */
   constructor(private readonly opts: NetworkUpstreamOptions) {
     this.url = opts.url;
+  }
+
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
   }
 
   setProtocolVersion(version: string): void {
@@ -109,7 +120,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         if (this.deliver(data) === wantId && wantId !== undefined) answered = true;
       };
       let end = await readSse(
-        res,
+        this.gate.track(res),
         (e) => (e.event === undefined || e.event === 'message' ? onData(e.data, e.id) : undefined),
         this.opts.maxMessageBytes,
       );
@@ -129,7 +140,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
             'the response stream broke and cannot be resumed',
           );
         end = await readSse(
-          resumed,
+          this.gate.track(resumed),
           (e) => (e.event === undefined || e.event === 'message' ? onData(e.data, e.id) : undefined),
           this.opts.maxMessageBytes,
         );
@@ -271,7 +282,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         this.opts.handlers.event('stream-open', 'GET stream for server-initiated messages opened');
         delay = 500;
         const end = await readSse(
-          res,
+          this.gate.track(res),
           (e) => {
             if (e.id) lastEventId = e.id;
             if (e.data.length > 0 && (e.event === undefined || e.event === 'message')) this.deliver(e.data);
