@@ -80,10 +80,14 @@ export const controlMethods = {
     params: z.object({ name, endpoint: EndpointConfigSchema }).strict(),
     result: result<{ endpoint: EndpointSummary }>(),
   },
-  /** Replaces an endpoint's config; its live sessions reconnect on their next request. */
+  /**
+   * Replaces an endpoint's config; its live sessions reconnect on their next request. When its
+   * stored credentials were bound to another server than the new URL names, `credentialsMoved`
+   * says so: they are sent nowhere until `secrets/rebind` (ask the user).
+   */
   'endpoints/update': {
     params: z.object({ name, endpoint: EndpointConfigSchema }).strict(),
-    result: result<{ endpoint: EndpointSummary }>(),
+    result: result<{ endpoint: EndpointSummary; credentialsMoved?: { from: string; to: string } }>(),
   },
   /**
    * Removes an endpoint, ends its sessions and deletes its keychain secrets (unless `keepSecrets`).

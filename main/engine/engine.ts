@@ -12,9 +12,10 @@ import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
+import { credentialOrigin } from '../common/origin.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
-import { CredentialBindings, credentialOrigin } from './auth/bindings.js';
+import { CredentialBindings } from './auth/bindings.js';
 import { BoundCredentials, StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
 import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
@@ -345,7 +346,12 @@ export class Engine {
         this.store.update((c) => {
           c.endpoints[name] = endpoint;
         });
-        return { endpoint: this.summary(name) };
+        const bound = endpoint.auth && endpoint.url ? this.bindings.get(name) : undefined;
+        const to = bound && credentialOrigin(endpoint);
+        return {
+          endpoint: this.summary(name),
+          ...(bound && to !== bound.origin ? { credentialsMoved: { from: bound.origin, to: to! } } : {}),
+        };
       },
       'endpoints/remove': async ({ name, keepSecrets }) => {
         const { config } = this.endpoint(name);

@@ -6,7 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type * as ClientTypes from '../../main/common/control-client.js';
+import type * as PathsTypes from '../../main/common/paths.js';
 import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
+import { loadDist } from '../helpers/dist.js';
 import { useKeyring } from '../helpers/keyring.js';
 import { cli, cliOk, initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
 
@@ -102,6 +105,42 @@ describe('credential binding', () => {
     // Storing a value again is consent for the URL as it is now.
     expect((await cli(env, ['secret', 'set', 'old'], TOKEN)).code).toBe(0);
     expect((await initialize(env, 'old'))['result']).toBeDefined();
+    expect(b.seen.some((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  it('an update over the control API (what the UI sends) reports the move for the UI to ask', async () => {
+    const [a, b] = await Promise.all([startHostileServer(), startHostileServer()]);
+    servers.push(a, b);
+    const home = makeHome();
+    homes.push(home);
+    const env = keyring().env(home.env);
+    await cliOk(env, ['add', 'ui', a.url, '--transport', 'streamable-http', '--auth', 'bearer']);
+    expect((await cli(env, ['secret', 'set', 'ui'], TOKEN)).code).toBe(0);
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const control = await ControlClient.open(resolvePaths(env), { autostart: false });
+    try {
+      const same = await control.request('endpoints/update', {
+        name: 'ui',
+        endpoint: { url: `${a.url}?v=2`, transport: 'streamable-http', auth: { type: 'bearer' } },
+      });
+      expect(same.credentialsMoved).toBeUndefined();
+      const moved = await control.request('endpoints/update', {
+        name: 'ui',
+        endpoint: { url: b.url, transport: 'streamable-http', auth: { type: 'bearer' } },
+      });
+      expect(moved.credentialsMoved).toEqual({ from: a.origin, to: b.origin });
+      const err = (await initialize(env, 'ui')) as { error: { message: string } };
+      expect(err.error.message).toContain('nothing was sent');
+      expect(await control.request('secrets/rebind', { endpoint: 'ui' })).toEqual({
+        endpoint: 'ui',
+        origin: b.origin,
+        previous: a.origin,
+      });
+    } finally {
+      control.close();
+    }
+    expect((await initialize(env, 'ui'))['result']).toBeDefined();
     expect(b.seen.some((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CredentialBindings, credentialOrigin, resourceCovers } from '../../main/engine/auth/bindings.js';
+import { credentialOrigin } from '../../main/common/origin.js';
+import { CredentialBindings, resourceCovers } from '../../main/engine/auth/bindings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bindings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

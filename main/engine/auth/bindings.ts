@@ -6,32 +6,21 @@
  *
  * The bindings hold no secret: they live in `<state>/credential-bindings.json` (mode 0600, written
  * atomically, never overwritten when it does not parse), one entry per endpoint:
- * `{ origin, resource?, boundAt }`. `origin` is the URL's scheme, host and port (RFC 6454), plus
- * the SSH destination for an endpoint behind SSH (that host sees the requests in clear); `resource`
- * is the RFC 8707 resource OAuth tokens were issued for.
+ * `{ origin, resource?, boundAt }`. `origin` is `credentialOrigin` of `common/origin.ts`;
+ * `resource` is the RFC 8707 resource OAuth tokens were issued for.
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import type { EndpointConfig } from '../../common/schemas.js';
 import { writeFileAtomic } from '../config/store.js';
 
 /** What an endpoint's credentials are bound to. */
 export interface CredentialBinding {
-  /** See {@link credentialOrigin}. */
+  /** `credentialOrigin` (common/origin.ts) of the URL the credentials were stored for. */
   origin: string;
   /** OAuth: the RFC 8707 resource of the tokens. */
   resource?: string;
   /** When it was bound (ISO 8601). */
   boundAt: string;
-}
-
-/**
- * The origin credentials are bound to: the URL's scheme, host and port, and ` via ssh <destination>`
- * for an endpoint behind SSH.
- */
-export function credentialOrigin(config: Pick<EndpointConfig, 'url' | 'ssh'>): string {
-  const origin = new URL(config.url ?? '').origin;
-  return config.ssh ? `${origin} via ssh ${config.ssh.destination}` : origin;
 }
 
 /**

@@ -6,8 +6,9 @@
  * {@link BoundCredentials}: they are sent only to the server they were stored for.
  */
 import { ErrorCode, TetherError } from '../../common/errors.js';
+import { credentialOrigin } from '../../common/origin.js';
 import type { AuthConfig, EndpointConfig } from '../../common/schemas.js';
-import { credentialOrigin, resourceCovers, type CredentialBindings } from './bindings.js';
+import { resourceCovers, type CredentialBindings } from './bindings.js';
 import { secretSetCommand, staticSecretName } from '../secrets/names.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { UpstreamAuth } from '../upstream/types.js';
