@@ -605,6 +605,20 @@ secret
     );
     if (!deleted.length) process.exitCode = 1;
   });
+secret
+  .command('rebind')
+  .description("let an endpoint's stored credentials go to the server its URL names now")
+  .argument('<endpoint>')
+  .addHelpText(
+    'after',
+    "\nAfter an endpoint's URL changes, its credentials are sent nowhere until you run this (or secret set / login).",
+  )
+  .action(async (endpoint: string) => {
+    const r = await call('secrets/rebind', { endpoint });
+    print(
+      `credentials of ${r.endpoint} now go to ${r.origin}${r.previous ? ` (they were stored for ${r.previous})` : ''}`,
+    );
+  });
 
 program
   .command('login')

@@ -83,10 +83,14 @@ export const controlMethods = {
     params: z.object({ name, endpoint: EndpointConfigSchema }).strict(),
     result: result<{ endpoint: EndpointSummary }>(),
   },
-  /** Replaces an endpoint's config; its live sessions reconnect on their next request. */
+  /**
+   * Replaces an endpoint's config; its live sessions reconnect on their next request. When its
+   * stored credentials were bound to another server than the new URL names, `credentialsMoved`
+   * says so: they are sent nowhere until `secrets/rebind` (ask the user).
+   */
   'endpoints/update': {
     params: z.object({ name, endpoint: EndpointConfigSchema }).strict(),
-    result: result<{ endpoint: EndpointSummary }>(),
+    result: result<{ endpoint: EndpointSummary; credentialsMoved?: { from: string; to: string } }>(),
   },
   /**
    * Removes an endpoint, ends its sessions and deletes its keychain secrets (unless `keepSecrets`).
@@ -176,6 +180,16 @@ export const controlMethods = {
   'secrets/delete': {
     params: z.object({ endpoint: name, name: secretName.optional(), all: z.boolean().optional() }).strict(),
     result: result<{ deleted: string[] }>(),
+  },
+  /**
+   * Binds an endpoint's stored credentials to its current URL (origin, and for OAuth the resource):
+   * the user confirmed that the server the URL now names may have them. Until then, after a URL
+   * change, requests get AUTH_REQUIRED (`data.reason: 'origin-changed'`) and nothing is sent.
+   * Errors: ENDPOINT_NOT_FOUND, INVALID_ARGUMENT (no credentials configured), CONFIG_INVALID.
+   */
+  'secrets/rebind': {
+    params: z.object({ endpoint: name }).strict(),
+    result: result<{ endpoint: string; origin: string; previous?: string }>(),
   },
   /** The names of stored secrets (never their values), of one endpoint or all. */
   'secrets/list': {

@@ -40,6 +40,7 @@ export const WINDOW_METHODS = [
   'secrets/set',
   'secrets/delete',
   'secrets/list',
+  'secrets/rebind',
   'auth/login',
   'clients/install',
   'clients/uninstall',

@@ -430,6 +430,18 @@ export const SettingsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Bytes waiting to be written to one client's shim above which the engine stops reading that
+     * session's server (backpressure), until they are written.
+     */
+    maxQueuedBytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .max(1024 ** 3)
+      .default(8 * 1024 * 1024),
+    /** How long a session may stay above `maxQueuedBytes` before its upstream session is ended (ms). */
+    stalledClientMs: z.number().int().min(1000).max(3_600_000).default(60_000),
   })
   .strict();
 

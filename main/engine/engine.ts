@@ -13,9 +13,11 @@ import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
 import { refreshSessionEnvironment } from './environment.js';
+import { credentialOrigin } from '../common/origin.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
-import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
+import { CredentialBindings } from './auth/bindings.js';
+import { BoundCredentials, StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
 import { OAuthCredentials } from './auth/oauth.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
@@ -65,6 +67,8 @@ export class Engine {
   private readonly knownSecrets = new KnownSecrets();
   /** The OS keychain: the only place secrets are kept. */
   private readonly keychain: SecretStore;
+  /** Which server each endpoint's credentials were stored for (no secrets). */
+  private readonly bindings: CredentialBindings;
   private readonly endpoints = new Map<string, Endpoint>();
   /** The era of each endpoint's server, cached in the state directory. */
   private readonly eras: EraStore;
@@ -89,6 +93,8 @@ export class Engine {
 
   constructor(private readonly opts: EngineOptions) {
     this.eras = new EraStore(join(opts.paths.stateDir, 'eras.json'));
+    // engine.log gets what every other output gets: known secrets masked.
+    this.opts = { ...opts, log: (line) => opts.log(this.knownSecrets.redact(line)) };
     this.store = new ConfigStore(opts.paths.configFile);
     let settings: ConfigFile['settings'];
     try {
@@ -104,18 +110,24 @@ export class Engine {
         statuses: () => [...this.endpoints.values()].map((e) => e.health.status()),
         traffic: () => this.recorder.stats(),
       },
-      opts.log,
+      this.opts.log,
       opts.metrics,
     );
     this.recorder.observe((input) => this.metrics.observe(input));
-    this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
+    this.knownSecrets.subscribe((patterns) => this.recorder.setSecrets(patterns));
     this.keychain = new SecretStore({
       onValue: (v) => this.knownSecrets.addStored(v),
       // The tray app may have saved the session bus since we started (see environment.ts).
       prepare: refreshSessionEnvironment,
     });
     setProxyCredentialsSource((name) => this.keychain.get(name, PROXY_SECRET));
-    this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
+    this.bindings = new CredentialBindings(join(opts.paths.stateDir, 'credential-bindings.json'));
+    this.server = new ControlServer(
+      this.handlers(),
+      () => this.maxMessageBytes,
+      this.opts.log,
+      () => this.knownSecrets.patterns,
+    );
     this.stopped = new Promise((r) => (this.resolveStopped = r));
   }
 
@@ -293,8 +305,13 @@ export class Engine {
     return config;
   }
 
-  /** The credentials of an endpoint with `auth`. */
+  /** The credentials of an endpoint with `auth`, sent only to the server they were stored for. */
   private credentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
+    const inner = this.unboundCredentials(name, config);
+    return inner && new BoundCredentials(inner, name, config, this.bindings);
+  }
+
+  private unboundCredentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
     const auth = config.auth;
     if (!auth) return undefined;
     if (auth.type !== 'oauth') return new StaticCredentials(name, auth, this.keychain);
@@ -464,7 +481,12 @@ export class Engine {
         this.store.update((c) => {
           c.endpoints[name] = endpoint;
         });
-        return { endpoint: this.summary(name) };
+        const bound = endpoint.auth && endpoint.url ? this.bindings.get(name) : undefined;
+        const to = bound && credentialOrigin(endpoint);
+        return {
+          endpoint: this.summary(name),
+          ...(bound && to !== bound.origin ? { credentialsMoved: { from: bound.origin, to: to! } } : {}),
+        };
       },
       'endpoints/remove': async ({ name, keepSecrets }) => {
         const { config } = this.endpoint(name);
@@ -488,6 +510,7 @@ export class Engine {
           delete c.endpoints[name];
         });
         this.sync();
+        if (deletedSecrets) this.bindings.forget(name);
         if (deletedSecrets?.length)
           this.opts.log(`endpoint ${name}: ${deletedSecrets.length} secret(s) deleted`);
         return deletedSecrets ? { deletedSecrets } : {};
@@ -497,6 +520,8 @@ export class Engine {
         if (given === PROXY_SECRET) return this.setProxySecret(ep, value);
         const secret = resolveSecretToSet(name, ep.config.auth, given);
         await this.keychain.set(name, secret, value);
+        // The user gave this value for the server the endpoint names now.
+        this.bindings.bind(name, { origin: credentialOrigin(ep.config) });
         ep.auth?.invalidate();
         this.opts.log(`secret ${name}/${secret} stored in the OS keychain`);
         return { endpoint: name, name: secret };
@@ -521,22 +546,50 @@ export class Engine {
           if (wanted(s.name) && (await this.keychain.delete(name, s.name))) deleted.push(s.name);
         }
         ep?.auth?.invalidate();
+        if (deleted.length && (all || given === undefined)) this.bindings.forget(name);
         if (deleted.length) this.opts.log(`secret(s) of ${name} deleted: ${deleted.join(', ')}`);
         return { deleted };
       },
       'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
       'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
         const ep = this.endpoint(name);
-        if (!(ep.auth instanceof OAuthCredentials)) {
+        const oauth = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
+        if (!(oauth instanceof OAuthCredentials)) {
           throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
             hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
           });
         }
-        return ep.auth.login({
+        const result = await oauth.login({
           openBrowser: open,
           timeoutMs,
           onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),
         });
+        // Signing in is consent: the tokens are for this server and their RFC 8707 resource.
+        this.bindings.bind(name, {
+          origin: credentialOrigin(ep.config),
+          ...(result.resource ? { resource: result.resource } : {}),
+        });
+        return result;
+      },
+      'secrets/rebind': ({ endpoint: name }) => {
+        const ep = this.endpoint(name);
+        if (!ep.config.auth)
+          throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} has no credentials configured`, {
+            hint: `Nothing to rebind; add credentials with mcp-tether add ${name} … --auth bearer|header:NAME|oauth.`,
+          });
+        const origin = credentialOrigin(ep.config);
+        const url = ep.config.url!.replace(/^ws(s?):/i, 'http$1:');
+        const previous = this.bindings.bind(name, {
+          origin,
+          ...(ep.config.auth.type === 'oauth' ? { resource: url } : {}),
+        });
+        ep.auth?.invalidate();
+        this.opts.log(`credentials of ${name} bound to ${origin} (were ${previous?.origin ?? 'unbound'})`);
+        return {
+          endpoint: name,
+          origin,
+          ...(previous ? { previous: previous.resource ?? previous.origin } : {}),
+        };
       },
       'net/system-proxies': ({ proxies }) => {
         setSystemProxies(proxies);
@@ -633,6 +686,8 @@ export class Engine {
         ep.attach(session);
         this.opts.log(`session ${id} attached to ${name}`);
         const maxMessageBytes = this.maxMessageBytes;
+        const { maxQueuedBytes, stalledClientMs } = this.store.read().settings;
+        let stall: NodeJS.Timeout | undefined;
         return {
           result: { session: id, maxMessageBytes },
           relay: {
@@ -648,7 +703,27 @@ export class Engine {
                   },
                 ),
               ),
+            backpressure: {
+              maxQueuedBytes,
+              congested: (on) => {
+                session.setReadPaused(on);
+                clearTimeout(stall);
+                if (!on) return;
+                stall = setTimeout(() => {
+                  const e = new TetherError(
+                    ErrorCode.UPSTREAM_SESSION_LOST,
+                    `the client read nothing for ${stalledClientMs} ms while over ${maxQueuedBytes} bytes waited for it, so its upstream session was ended`,
+                    {
+                      hint: 'The next request opens a new session; raise settings.stalledClientMs if the client is just slow.',
+                    },
+                  );
+                  this.opts.log(`session ${id} of ${name}: ${e.message}`);
+                  session.endStalled(e);
+                }, stalledClientMs);
+              },
+            },
             closed: () => {
+              clearTimeout(stall);
               void session.close();
               ep.detach(session);
               this.opts.log(`session ${id} detached from ${name}`);

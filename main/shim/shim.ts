@@ -121,6 +121,13 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
       return;
     }
     writeLine(io.stdout, buf);
+    // Backpressure: a client that stops reading stops our reading of the engine (which then stops
+    // reading the server) instead of growing this process.
+    if (io.stdout.writableNeedDrain && socket && !socket.isPaused()) {
+      const s = socket;
+      s.pause();
+      io.stdout.once('drain', () => s.resume());
+    }
   };
 
   let reattaching = false;

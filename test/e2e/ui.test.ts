@@ -10,7 +10,7 @@
  * Screenshots of the main screens are taken on every run; with MCP_TETHER_SCREENSHOTS=<dir> they are
  * kept there (the README's come from `MCP_TETHER_SCREENSHOTS=docs/screenshots`).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,7 +21,7 @@ import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
-import { makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
 const WAIT = 30_000;
 /** Per test: a browser, a real engine and real servers on two busy cores. */
@@ -375,6 +375,31 @@ describe('the UI against a real engine, with real traffic', { timeout: TEST_TIME
     await expect
       .poll(async () => Number(await card.getByTestId('reconnects').textContent()))
       .toBeGreaterThan(0);
+  });
+
+  it('asks before an edited endpoint’s stored credentials go to the new server its URL names', async () => {
+    await cliOk(home.env, ['add', 'keyed', everything.url, '--auth', 'bearer']);
+    await page.reload();
+    await openScreen('Endpoints');
+    // Its credentials were stored for server-everything (no keychain here: the binding alone).
+    const bindings = join(home.dir, 'state', 'credential-bindings.json');
+    const from = new URL(everything.url).origin;
+    const bound = { origin: from, boundAt: new Date().toISOString() };
+    writeFileSync(bindings, JSON.stringify({ version: 1, endpoints: { keyed: bound } }));
+    await endpointRow('keyed').getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit keyed' });
+    const to = 'http://127.0.0.1:9';
+    await dialog.getByLabel('URL', { exact: true }).fill(`${to}/mcp`);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog
+      .getByRole('alert')
+      .filter({ hasText: `keyed now points at ${to}` })
+      .waitFor();
+    // Nothing moved yet; the user's yes rebinds them.
+    expect(JSON.parse(readFileSync(bindings, 'utf8')).endpoints.keyed.origin).toBe(from);
+    await dialog.getByRole('button', { name: `Send them to ${to}` }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(JSON.parse(readFileSync(bindings, 'utf8')).endpoints.keyed.origin).toBe(to);
   });
 
   it('raised no error in the page', () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exited } from './processes.js';
+import { afterAll, beforeAll } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -160,4 +161,19 @@ export async function startKeyring(): Promise<Keyring> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One keychain for the calling test file: started before its first test, stopped after its last.
+ * @returns the running keychain (call it inside tests and hooks)
+ */
+export function useKeyring(): () => Keyring {
+  let keyring: Keyring | undefined;
+  beforeAll(async () => {
+    keyring = await startKeyring();
+  });
+  afterAll(async () => {
+    await keyring?.close();
+  });
+  return () => keyring!;
 }

@@ -6,28 +6,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { useKeyring } from '../helpers/keyring.js';
 import { BIN, cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
 
-let keyring: Keyring;
+const keyring = useKeyring();
 const homes: Home[] = [];
 const servers: HostileServer[] = [];
 const dirs: string[] = [];
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
 
 afterEach(async () => {
   for (const h of homes.splice(0)) await h.cleanup();
   for (const s of servers.splice(0)) await s.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-afterAll(async () => {
-  await keyring?.close();
 });
 
 /** A home using the test keychain, whose browser opener only records what it was given. */
@@ -39,7 +31,7 @@ function home(): { env: NodeJS.ProcessEnv; opened: string } {
   const opener = join(dir, 'open.sh');
   const opened = join(dir, 'opened');
   writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
-  return { env: { ...keyring.env(h.env), MCP_TETHER_BROWSER: opener }, opened };
+  return { env: { ...keyring().env(h.env), MCP_TETHER_BROWSER: opener }, opened };
 }
 
 describe('authorization URL schemes', () => {

@@ -629,7 +629,7 @@ describe('refused sign-ins', () => {
     expect(as.registrations()).toEqual([]);
   });
 
-  it('a redirect with a wrong state is refused, and nothing is stored', async () => {
+  it('a redirect with a wrong state is refused and does not end the sign-in; nothing is stored', async () => {
     const { mcp, as } = await protectedServer();
     const env = home();
     await cliOk(env, ['add', 'csrf', mcp.mcpUrl, '--auth', 'oauth']);
@@ -641,9 +641,15 @@ describe('refused sign-ins', () => {
     );
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/wrong state/);
+    // Still waiting for this sign-in's own redirect: here the user's refusal ends it.
+    const state = url.searchParams.get('state')!;
+    const refusal = await fetch(
+      `${redirect}?error=access_denied&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(as.issuer)}`,
+    );
+    expect(refusal.status).toBe(400);
     const done = await login.done;
     expect(done.code).toBe(1);
-    expect(done.stderr).toMatch(/sign-in to csrf failed: the redirect carried a wrong state/);
+    expect(done.stderr).toMatch(/sign-in to csrf failed: the authorization server refused: access_denied/);
     expect(as.grants('authorization_code')).toEqual([]);
     expect(await storedTokens('csrf', as.issuer)).toBeUndefined();
   });
@@ -779,5 +785,30 @@ describe('Client ID Metadata Document', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('tokens are bound to their RFC 8707 resource', () => {
+  it('a URL outside the resource gets no token until a new login (or secret rebind)', async () => {
+    const { mcp, as } = await protectedServer();
+    const env = home();
+    await cliOk(env, ['add', 'bound', mcp.mcpUrl, '--auth', 'oauth', '--transport', 'streamable-http']);
+    await signIn(env, 'bound', as);
+    // Same origin, another path: not the resource the tokens were issued for.
+    const file = join(env['MCP_TETHER_HOME']!, 'endpoints.json');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, { url: string }> };
+    config.endpoints['bound']!.url = `${mcp.origin}/elsewhere/mcp`;
+    writeFileSync(file, JSON.stringify(config));
+    const raw = rawShim(env, 'bound');
+    try {
+      raw.send(initializeLine(1));
+      const answer = (await raw.next(20_000)) as { error: { message: string; data: { code: string } } };
+      expect(answer.error.data.code).toBe('AUTH_REQUIRED');
+      expect(answer.error.message).toContain(`stored for ${mcp.mcpUrl}`);
+      expect(answer.error.message).toContain('nothing was sent');
+    } finally {
+      await raw.close();
+    }
+    expect(mcp.seen.filter((s) => s.path === '/elsewhere/mcp' && s.authorization !== undefined)).toEqual([]);
   });
 });

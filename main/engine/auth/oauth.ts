@@ -107,6 +107,8 @@ export interface LoginResult {
   scope?: string;
   /** ISO 8601, when the server said. */
   expiresAt?: string;
+  /** The RFC 8707 resource the tokens were issued for. */
+  resource?: string;
 }
 
 /** Dependencies of {@link OAuthCredentials}. */
@@ -833,7 +835,7 @@ export class OAuthCredentials implements EndpointCredentials {
       if (!t) throw refuse('the authorization server returned no tokens');
       arrival.respond(true, `MCP Tether is signed in to ${this.deps.endpoint}. You can close this tab.`);
       this.deps.event('auth', `signed in at ${d.issuer}${t.scope ? ` (scope ${t.scope})` : ''}`);
-      const r: LoginResult = { endpoint: this.deps.endpoint, issuer: d.issuer };
+      const r: LoginResult = { endpoint: this.deps.endpoint, issuer: d.issuer, resource: d.resource };
       if (t.scope) r.scope = t.scope;
       if (t.expires_at !== undefined) r.expiresAt = new Date(t.expires_at).toISOString();
       return r;

@@ -230,6 +230,14 @@ class CommandsUpstream implements UpstreamConnection {
     // In-process: no per-message headers.
   }
 
+  /**
+   * No backpressure needed: the in-engine server's output per call is capped (`maxOutputBytes`) and
+   * it sends nothing unasked.
+   */
+  pause(): void {}
+
+  resume(): void {}
+
   /** Cancellation is the `notifications/cancelled` message here (MCP 2025-11-25 §Cancellation). */
   cancel(_id: JsonRpcId, notice: OutboundMessage): void {
     sendNotice(this, notice, this.handlers);

@@ -17,6 +17,7 @@ import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../c
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
 import { LineSplitter, sniffId, writeLine } from '../../common/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
+import { NO_SECRETS, redactSerialized, type SecretPatterns } from '../secrets/redact.js';
 
 /** A relay installed on a connection by `shim/attach`. */
 export interface AttachedRelay {
@@ -25,6 +26,11 @@ export interface AttachedRelay {
   /** A line over the limit arrived; `id` was recovered from its start when possible. */
   oversized(bytes: number, id: JsonRpcId | undefined): void;
   closed(): void;
+  /**
+   * Backpressure: once more than `maxQueuedBytes` wait to be written to the shim, `congested(true)`;
+   * when they have been written, `congested(false)`.
+   */
+  backpressure?: { maxQueuedBytes: number; congested(on: boolean): void };
 }
 
 /** One client connection, as handlers see it. */
@@ -68,11 +74,6 @@ export type ControlHandlers = {
 
 const MAX_QUEUED_NOTIFY_BYTES = 16 * 1024 * 1024;
 
-/** A push notification as one line; never throws (see common/safe-json). */
-function notificationLine(method: string, params: unknown): string {
-  return safeStringify({ jsonrpc: '2.0', method, params });
-}
-
 /** See the module comment. */
 export class ControlServer {
   private server: Server | undefined;
@@ -82,12 +83,23 @@ export class ControlServer {
    * @param handlers one per method
    * @param maxLineBytes longest accepted line (bytes)
    * @param log diagnostics sink
+   * @param secrets the known secrets, masked in everything this server sends but relayed messages
    */
   constructor(
     private readonly handlers: ControlHandlers,
     private readonly maxLineBytes: () => number,
     private readonly log: (line: string) => void,
+    private readonly secrets: () => SecretPatterns = () => NO_SECRETS,
   ) {}
+
+  /**
+   * One outgoing message (a result, an error, a notification) as a line: never throws (see
+   * common/safe-json), and known secrets are masked (a server's text in `lastError`, a doctor
+   * detail, an error message).
+   */
+  private serialize(message: unknown): string {
+    return redactSerialized(message, safeStringify(message), this.secrets());
+  }
 
   /**
    * Listens on the socket path (mode 0600) or pipe.
@@ -123,7 +135,7 @@ export class ControlServer {
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (peer.bufferedBytes() > MAX_QUEUED_NOTIFY_BYTES) return;
-        this.guard(`notify ${method}`, () => peer.send(notificationLine(method, params)));
+        this.guard(`notify ${method}`, () => peer.send(this.serialize({ jsonrpc: '2.0', method, params })));
       },
       writeLine: (...lines) => lines.forEach((l) => peer.send(l)),
       onClose: (cb) => closers.push(cb),
@@ -150,12 +162,29 @@ export class ControlServer {
     let relay: AttachedRelay | undefined;
     let attaching = false;
     const queued: Buffer[] = [];
+    let congested = false;
+    /** After a relay write: reports a shim that does not read fast enough (see AttachedRelay). */
+    const checkQueue = () => {
+      const bp = relay?.backpressure;
+      if (!bp || congested || socket.writableLength <= bp.maxQueuedBytes) return;
+      congested = true;
+      this.guard('relay', () => bp.congested(true));
+      socket.once('drain', () => {
+        congested = false;
+        this.guard('relay', () => bp.congested(false));
+      });
+    };
     const conn: ControlConnection = {
       notify: (method, params) => {
         if (socket.writableLength > MAX_QUEUED_NOTIFY_BYTES) return;
-        this.guard(`notify ${method}`, () => socket.write(notificationLine(method, params) + '\n'));
+        this.guard(`notify ${method}`, () =>
+          socket.write(this.serialize({ jsonrpc: '2.0', method, params }) + '\n'),
+        );
       },
-      writeLine: (...lines) => writeLine(socket, ...lines),
+      writeLine: (...lines) => {
+        writeLine(socket, ...lines);
+        checkQueue();
+      },
       onClose: (cb) => closers.push(cb),
       end: () => socket.end(),
     };
@@ -288,10 +317,10 @@ export class ControlServer {
       const out = await handler(parsed.data, conn);
       if (isAttach) {
         const { result, relay } = out as AttachOutcome;
-        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, result }));
+        conn.writeLine(this.serialize({ jsonrpc: '2.0', id, result }));
         installRelay(relay);
       } else if (id !== null) {
-        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, result: out ?? {} }));
+        conn.writeLine(this.serialize({ jsonrpc: '2.0', id, result: out ?? {} }));
       }
     } catch (err) {
       const e = toTetherError(err);
@@ -303,7 +332,7 @@ export class ControlServer {
             ? JsonRpcErrorCode.INVALID_PARAMS
             : JsonRpcErrorCode.SERVER_ERROR,
         );
-        conn.writeLine(safeStringify({ jsonrpc: '2.0', id, error: jr }));
+        conn.writeLine(this.serialize({ jsonrpc: '2.0', id, error: jr }));
       }
     } finally {
       if (isAttach) setAttaching(false);

@@ -4,6 +4,7 @@
  * makes requests of its own through {@link InternalCalls}.
  */
 import type { JsonRpcId, JsonRpcMessage } from '../../common/jsonrpc.js';
+import { safeStringify } from '../../common/safe-json.js';
 import type { InternalCalls } from '../relay/internal-calls.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 
@@ -30,9 +31,18 @@ export abstract class WrappedConnection implements UpstreamConnection {
     // The client's version is the wrapper's business; the inner connection keeps its own.
   }
 
+  /** Backpressure (upstream/flow.ts) goes to the inner connection, the one reading the server. */
+  pause(): void {
+    this.inner?.pause();
+  }
+
+  resume(): void {
+    this.inner?.resume();
+  }
+
   /** Sends one message to the client. */
   protected toClient(parsed: JsonRpcMessage): void {
-    this.handlers.message(JSON.stringify(parsed), parsed);
+    this.handlers.message(safeStringify(parsed), parsed);
   }
 
   abstract send(msg: OutboundMessage): Promise<void>;

@@ -358,6 +358,7 @@ export class RelaySession {
         }
         this.opening = undefined;
         this.upstream = conn;
+        if (this.readPaused) conn.pause();
         // The initialize answer may have come before the connection object existed.
         if (this.negotiated && !replay) conn.setProtocolVersion(this.negotiated);
         ep.noteTransport(conn.transport, this.negotiated);
@@ -528,11 +529,12 @@ export class RelaySession {
       endpoint: this.name,
     };
     const hint = err.data['hint'];
-    if (typeof hint === 'string') data.hint = hint;
+    const mask = (t: string) => this.deps.recorder.mask(t); // a server may echo a secret into an error
+    if (typeof hint === 'string') data.hint = mask(hint);
     const line = errorResponseLine(
       p.id,
       JsonRpcErrorCode.SERVER_ERROR,
-      `mcp-tether (${this.name}): ${err.message}`,
+      mask(`mcp-tether (${this.name}): ${err.message}`),
       data,
     );
     this.answer(p, line);
@@ -601,6 +603,26 @@ export class RelaySession {
     }
     this.init = { text: initializeLine, info, parsed };
     this.everOpened = true;
+  }
+
+  /** Backpressure from the client: true while its shim has too much queued (see upstream/flow.ts). */
+  private readPaused = false;
+
+  /** Stops (or restarts) reading from the server while the client cannot keep up. */
+  setReadPaused(paused: boolean): void {
+    this.readPaused = paused;
+    if (paused) this.upstream?.pause();
+    else this.upstream?.resume();
+  }
+
+  /**
+   * The client has read nothing for too long: ends the upstream session (so nothing more piles up)
+   * and answers its pending requests with `err`; the next client message opens a new one.
+   */
+  endStalled(err: TetherError): void {
+    this.recordEvent('session-ended', `${err.code}: ${err.message}`);
+    for (const key of [...this.pending.keys()]) this.fail(key, err);
+    this.dropUpstream();
   }
 
   /** Forgets the upstream session (config changed, or a new `initialize`); the next message re-opens. */

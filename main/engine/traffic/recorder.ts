@@ -11,7 +11,7 @@
  */
 import type { Direction, RecordKind, TrafficFilter, TrafficRecord } from '../../common/domain.js';
 import type { JsonRpcId } from '../../common/jsonrpc.js';
-import { redactJson, redactText } from '../secrets/redact.js';
+import { NO_SECRETS, redactJson, redactText, type SecretPatterns } from '../secrets/redact.js';
 
 /** What the relay hands the recorder for one message or event. */
 export interface RecordInput {
@@ -130,8 +130,8 @@ export class TrafficRecorder {
   private readonly interned = new Map<string, string>();
   private readonly listeners = new Set<Listener>();
   private readonly observers = new Set<(input: RecordInput) => void>();
-  /** Known secret values, longest first; empty unless the engine has read a secret. */
-  private secrets: readonly string[] = [];
+  /** Known secret values; none unless the engine has read a secret. */
+  private secrets: SecretPatterns = NO_SECRETS;
 
   /**
    * @param limits ring size (records and bytes)
@@ -163,8 +163,16 @@ export class TrafficRecorder {
   }
 
   /** Sets the secret values masked in every record from now on (see secrets/redact). */
-  setSecrets(secrets: readonly string[]): void {
+  setSecrets(secrets: SecretPatterns): void {
     this.secrets = secrets;
+  }
+
+  /**
+   * A text the engine makes and sends out (an error message for a client) with the known secrets
+   * masked, as records are.
+   */
+  mask(text: string): string {
+    return redactText(text, this.secrets);
   }
 
   /** `input` with known secrets masked in its text and event detail; the same object when none. */
@@ -186,7 +194,7 @@ export class TrafficRecorder {
 
   /** Records one message or event; returns its seq. */
   record(input: RecordInput): number {
-    if (this.secrets.length > 0) input = this.redact(input);
+    if (this.secrets !== NO_SECRETS) input = this.redact(input);
     const timeMs = this.now();
     this.push(input, timeMs);
     for (const o of this.observers) {

@@ -6,6 +6,7 @@
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { JsonRpcId } from '../../common/jsonrpc.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { ReadGate } from './flow.js';
 import { readBody, readSse, sendHttp } from './http.js';
 import { deliverText, ERROR_BODY_CHARS, ownErrorAnswer, sendNotice } from './messages.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamConnection } from './types.js';
@@ -49,6 +50,7 @@ export async function openSseUpstream(
       { status },
     );
   }
+  const gate = new ReadGate();
   return new Promise((resolve, reject) => {
     let upstream: SseUpstream | undefined;
     const timer = setTimeout(() => {
@@ -61,7 +63,7 @@ export async function openSseUpstream(
       );
     }, opts.config.connectTimeoutMs);
     void readSse(
-      res,
+      gate.track(res),
       (e) => {
         if (!upstream) {
           if (e.event !== 'endpoint') return;
@@ -89,7 +91,7 @@ export async function openSseUpstream(
             );
             return;
           }
-          upstream = new SseUpstream(opts, postUrl, abort);
+          upstream = new SseUpstream(opts, postUrl, abort, gate);
           resolve(upstream);
           return;
         }
@@ -119,7 +121,16 @@ class SseUpstream implements UpstreamConnection {
     private readonly opts: NetworkUpstreamOptions,
     private readonly postUrl: URL,
     private readonly abort: AbortController,
+    private readonly gate: ReadGate,
   ) {}
+
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
+  }
 
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;

@@ -121,6 +121,14 @@ class SshStdioUpstream implements UpstreamConnection {
     });
   }
 
+  pause(): void {
+    this.channel.pause();
+  }
+
+  resume(): void {
+    this.channel.resume();
+  }
+
   setProtocolVersion(): void {
     // stdio carries no per-message headers.
   }

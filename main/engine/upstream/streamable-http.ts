@@ -23,6 +23,7 @@ import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isModernVersion } from '../protocol/versions.js';
 import { protocolVersionFor } from './headers.js';
+import { ReadGate } from './flow.js';
 import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
 import { deliverText, ERROR_BODY_CHARS, ownErrorAnswer, sendNotice } from './messages.js';
 import { ToolParamHeaders } from './param-headers.js';
@@ -82,6 +83,8 @@ interface InFlight {
 
 /** A Streamable HTTP MCP session. See the module comment. */
 export class StreamableHttpUpstream implements UpstreamConnection {
+  /** Backpressure: pauses the SSE streams this session reads. */
+  private readonly gate = new ReadGate();
   readonly transport = 'streamable-http' as const;
   private readonly url: URL;
   private sessionId: string | undefined;
@@ -98,6 +101,14 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   constructor(private readonly opts: NetworkUpstreamOptions) {
     this.url = opts.url;
     this.toolHeaders = opts.toolHeaders ?? new ToolParamHeaders();
+  }
+
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
   }
 
   setProtocolVersion(version: string): void {
@@ -259,7 +270,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       }
     };
     const read = async (stream: IncomingMessage) => {
-      const end = await readSse(stream, onEvent, this.opts.maxMessageBytes);
+      const end = await readSse(this.gate.track(stream), onEvent, this.opts.maxMessageBytes);
       if (end.retryMs !== undefined) retryMs = end.retryMs;
     };
     await read(res);
@@ -491,7 +502,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
           this.opts.handlers.event('stream-open', 'GET stream for server-initiated messages opened');
           delay = 500;
           const end = await readSse(
-            res,
+            this.gate.track(res),
             (e) => {
               if (e.id) lastEventId = e.id;
               if (e.data.length > 0 && (e.event === undefined || e.event === 'message'))

@@ -66,6 +66,13 @@ export interface UpstreamConnection {
   setProtocolVersion(version: string): void;
   /** Ends the session (Streamable HTTP: DELETE with the session id) and frees its sockets. */
   close(): Promise<void>;
+  /**
+   * Stops reading from the server (its response streams, WebSocket, SSH channel) until
+   * {@link resume}: backpressure from a client that reads too slowly (see upstream/flow.ts).
+   */
+  pause(): void;
+  /** Reads from the server again. */
+  resume(): void;
 }
 
 /**

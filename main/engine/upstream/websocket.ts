@@ -104,6 +104,14 @@ class WebSocketUpstream implements UpstreamConnection {
     });
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   setProtocolVersion(): void {
     // WebSocket frames carry no per-message headers.
   }

@@ -37,6 +37,8 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
   const [errors, setErrors] = useState<FieldErrors>({ fields: {}, other: undefined });
   const [saving, setSaving] = useState(false);
   const [notice, setNotice] = useState<string>();
+  /** The new server of an edited endpoint whose stored credentials wait for the user's consent. */
+  const [moved, setMoved] = useState<string>();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
   const stdio = draft.transport === 'stdio';
   /** Runs something on the SSH server (a stdio server, or allow-listed commands): no URL. */
@@ -48,10 +50,19 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
     setNotice(undefined);
     try {
       const endpoint = configOf(draft);
-      const { endpoint: saved } = existing
+      const r = existing
         ? await transport.call('endpoints/update', { name: existing.name, endpoint })
         : await transport.call('endpoints/add', { name: draft.name.trim(), endpoint });
+      const saved = r.endpoint;
+      const credentialsMoved = 'credentialsMoved' in r ? r.credentialsMoved : undefined;
       setErrors({ fields: {}, other: undefined });
+      // Credentials follow the server they were stored for: a new one needs the user's yes.
+      if (credentialsMoved) {
+        setExisting(saved);
+        setMoved(credentialsMoved.to);
+        onSaved(saved, { trust: false });
+        return;
+      }
       const needsSecret = !existing && saved.config.auth !== undefined;
       if (needsSecret) {
         // Stay open on the new endpoint: its credentials are the next step.
@@ -91,6 +102,23 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
           </div>
         )}
         <ErrorNote error={errors.other} />
+        {moved && existing && (
+          <div className="notice" role="alert">
+            {existing.name} now points at <code>{moved}</code>. Its stored credentials are sent nowhere until
+            you confirm that this server may have them.{' '}
+            <button
+              type="button"
+              onClick={() =>
+                void transport.call('secrets/rebind', { endpoint: existing.name }).then(
+                  () => onClose(),
+                  (err: unknown) => setErrors(fieldErrors(toControlError(err))),
+                )
+              }
+            >
+              Send them to {moved}
+            </button>
+          </div>
+        )}
         <div className="form-grid">
           <Field label="Name" error={fe['name']} help="What MCP clients run: mcp-tether shim <name>">
             {(id) => (
