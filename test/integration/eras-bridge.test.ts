@@ -262,6 +262,18 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, { era: string }> };
     expect(stored.endpoints['modern']).toMatchObject({ era: 'modern' });
     // Detected once: one server/discover probe for the era, one per bridged session.
+    // The traffic log tells what the bridge did.
+    const bridged = (await cliOk(home.env, ['traffic', '--json', '--endpoint', 'modern', '--limit', '2000']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event?: { type: string; detail: string } })
+      .filter((r) => r.kind === 'event' && r.event?.type === 'bridge')
+      .map((r) => r.event!.detail);
+    expect(bridged.some((d) => d.includes('initialize answered by MCP Tether'))).toBe(true);
+    expect(bridged.some((d) => d.includes('input_required, asking the client (elicitation/create)'))).toBe(
+      true,
+    );
+    expect(bridged.some((d) => /sent again as mcp-tether:retry:\d+/.test(d))).toBe(true);
     const text = await cliOk(home.env, ['status']);
     expect(text).toMatch(/^modern\s+\w+ \([^)]*\)\s+modern \(2026-07-28\)/m);
   });

@@ -294,6 +294,10 @@ export class LegacyClientBridge extends WrappedConnection {
     const params: Json = { ...call.params, inputResponses: call.responses };
     if (call.requestState !== undefined) params['requestState'] = call.requestState;
     call.upstreamId = `mcp-tether:retry:${++this.n}`;
+    this.handlers.event(
+      'bridge',
+      `${call.method} ${String(call.clientId)} sent again as ${call.upstreamId} with the client's input`,
+    );
     call.responses = {};
     delete call.requestState;
     return this.sendUp(call, params).catch((err: unknown) => {
@@ -393,6 +397,10 @@ export class LegacyClientBridge extends WrappedConnection {
       void this.retry(call);
       return;
     }
+    this.handlers.event(
+      'bridge',
+      `${call.method} ${String(call.clientId)}: input_required, asking the client (${entries.map(([, r]) => r.method).join(', ')})`,
+    );
     for (const [key, r] of entries) {
       const id = `mcp-tether:input:${++this.n}`;
       this.inputs.set(idKey(id), { call, key, method: r.method! });
@@ -425,6 +433,7 @@ export class LegacyClientBridge extends WrappedConnection {
     if (Object.keys(notifications).length === 0) return;
     const id = `mcp-tether:listen:${++this.n}`;
     this.listen = { id, filter };
+    this.handlers.event('bridge', `subscriptions/listen ${id}: ${filter}`);
     const parsed: JsonRpcMessage = {
       jsonrpc: '2.0',
       id,
