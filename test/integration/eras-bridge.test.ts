@@ -262,6 +262,18 @@ describe('a 2025-11-25 client on a 2026-07-28-only server (the bridge)', () => {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: Record<string, { era: string }> };
     expect(stored.endpoints['modern']).toMatchObject({ era: 'modern' });
     // Detected once: one server/discover probe for the era, one per bridged session.
+    // The traffic log tells what the bridge did.
+    const bridged = (await cliOk(home.env, ['traffic', '--json', '--endpoint', 'modern', '--limit', '2000']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; event?: { type: string; detail: string } })
+      .filter((r) => r.kind === 'event' && r.event?.type === 'bridge')
+      .map((r) => r.event!.detail);
+    expect(bridged.some((d) => d.includes('initialize answered by MCP Tether'))).toBe(true);
+    expect(bridged.some((d) => d.includes('input_required, asking the client (elicitation/create)'))).toBe(
+      true,
+    );
+    expect(bridged.some((d) => /sent again as mcp-tether:retry:\d+/.test(d))).toBe(true);
     const text = await cliOk(home.env, ['status']);
     expect(text).toMatch(/^modern\s+\w+ \([^)]*\)\s+modern \(2026-07-28\)/m);
   });
@@ -404,7 +416,7 @@ describe('a 2026-07-28 client on a legacy server', () => {
     expect(await status('legacy')).toMatchObject({ era: 'legacy' });
   });
 
-  it('gets the server list changes on its subscriptions/listen, and a server elicitation is refused naming it', async () => {
+  it('gets the server list changes on its subscriptions/listen, and a server elicitation as input_required', async () => {
     const old = await startModernServer({ mode: 'legacy-only' });
     await cliOk(home.env, ['add', 'old', old.url]);
     const shim = rawShim(home.env, 'old');
@@ -453,6 +465,8 @@ describe('a 2026-07-28 client on a legacy server', () => {
         method: 'notifications/tools/list_changed',
         params: { _meta: { [META.subscriptionId]: 'l1' } },
       });
+      // The server's elicitation/create during a tools/call reaches the client as input_required;
+      // its retry (a new id) answers it, and the server's result comes back under the retry's id.
       shim.send(
         JSON.stringify({
           jsonrpc: '2.0',
@@ -461,9 +475,33 @@ describe('a 2026-07-28 client on a legacy server', () => {
           params: { name: 'ask_legacy', arguments: {}, _meta: meta },
         }),
       );
-      const answer = await shim.next(30_000);
-      expect(answer).toMatchObject({ id: 7, result: { isError: true } });
-      expect(JSON.stringify(answer)).toContain('elicitation/create');
+      const interim = await shim.next(30_000);
+      expect(interim).toMatchObject({ id: 7, result: { resultType: 'input_required' } });
+      const r = interim['result'] as {
+        inputRequests: Record<string, { method: string }>;
+        requestState: string;
+      };
+      const [key, request] = Object.entries(r.inputRequests)[0]!;
+      expect(request).toMatchObject({ method: 'elicitation/create', params: { message: 'Your name?' } });
+      shim.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 8,
+          method: 'tools/call',
+          params: {
+            name: 'ask_legacy',
+            arguments: {},
+            inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } },
+            requestState: r.requestState,
+            _meta: meta,
+          },
+        }),
+      );
+      const final = await shim.next(30_000);
+      expect(final).toMatchObject({ id: 8, result: { content: [{ type: 'text' }] } });
+      expect(JSON.stringify(final)).toContain('Ada');
+      // The retry went to the server as the answer to its request, not as a second tools/call.
+      expect(old.requests.filter((q) => q.body?.['method'] === 'tools/call')).toHaveLength(1);
     } finally {
       await shim.close();
       await old.close();

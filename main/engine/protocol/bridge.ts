@@ -30,6 +30,7 @@ import { WrappedConnection } from './wrapped.js';
 import type { ModernContext } from './handshake.js';
 import { withModernMeta } from './handshake.js';
 import {
+  INPUT_CAPABILITY,
   LATEST_LEGACY_VERSION,
   LEGACY_VERSIONS,
   META,
@@ -39,12 +40,6 @@ import {
 
 type Json = Record<string, unknown>;
 
-/** The server→client requests an `input_required` result may carry, and the capability each needs. */
-const INPUT_METHODS: Record<string, string> = {
-  'elicitation/create': 'elicitation',
-  'sampling/createMessage': 'sampling',
-  'roots/list': 'roots',
-};
 /** Retries of one request that may again answer `input_required` (a bound, not a protocol rule). */
 const MAX_INPUT_ROUNDS = 10;
 /** Resource subscriptions one client may hold through the bridge (they all go into one listen). */
@@ -294,6 +289,10 @@ export class LegacyClientBridge extends WrappedConnection {
     const params: Json = { ...call.params, inputResponses: call.responses };
     if (call.requestState !== undefined) params['requestState'] = call.requestState;
     call.upstreamId = `mcp-tether:retry:${++this.n}`;
+    this.handlers.event(
+      'bridge',
+      `${call.method} ${String(call.clientId)} sent again as ${call.upstreamId} with the client's input`,
+    );
     call.responses = {};
     delete call.requestState;
     return this.sendUp(call, params).catch((err: unknown) => {
@@ -375,7 +374,7 @@ export class LegacyClientBridge extends WrappedConnection {
     if (typeof result['requestState'] === 'string') call.requestState = result['requestState'];
     const entries = Object.entries(requests);
     for (const [, r] of entries) {
-      const cap = INPUT_METHODS[r?.method ?? ''];
+      const cap = INPUT_CAPABILITY[r?.method ?? ''];
       const why = !cap
         ? `the server asked for ${String(r?.method)}, which has no server→client request before 2026-07-28`
         : this.ctx.capabilities[cap] === undefined
@@ -393,6 +392,10 @@ export class LegacyClientBridge extends WrappedConnection {
       void this.retry(call);
       return;
     }
+    this.handlers.event(
+      'bridge',
+      `${call.method} ${String(call.clientId)}: input_required, asking the client (${entries.map(([, r]) => r.method).join(', ')})`,
+    );
     for (const [key, r] of entries) {
       const id = `mcp-tether:input:${++this.n}`;
       this.inputs.set(idKey(id), { call, key, method: r.method! });
@@ -425,6 +428,7 @@ export class LegacyClientBridge extends WrappedConnection {
     if (Object.keys(notifications).length === 0) return;
     const id = `mcp-tether:listen:${++this.n}`;
     this.listen = { id, filter };
+    this.handlers.event('bridge', `subscriptions/listen ${id}: ${filter}`);
     const parsed: JsonRpcMessage = {
       jsonrpc: '2.0',
       id,

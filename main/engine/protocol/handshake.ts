@@ -13,6 +13,7 @@
  */
 import { ErrorCode, TetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import { safeStringify } from '../../common/safe-json.js';
 import type { InternalCalls } from '../relay/internal-calls.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import {
@@ -139,7 +140,7 @@ export async function legacyHandshake(
   const conn = await o.open(out);
   try {
     const answer = await response;
-    o.record?.({ text: JSON.stringify(answer), parsed: answer }, 'server-to-client');
+    o.record?.({ text: safeStringify(answer), parsed: answer }, 'server-to-client');
     const version = negotiatedVersion(answer);
     conn.setProtocolVersion(version);
     const initialized = notification('notifications/initialized');
@@ -183,7 +184,7 @@ export async function discoverProbe(
   const conn = await o.open(out);
   try {
     const answer = await response;
-    o.record?.({ text: JSON.stringify(answer), parsed: answer }, 'server-to-client');
+    o.record?.({ text: safeStringify(answer), parsed: answer }, 'server-to-client');
     return {
       conn,
       verdict: classifyProbeAnswer(answer),
@@ -218,7 +219,7 @@ export async function liveness(
   await conn.send(out);
   const answer = await response;
   const rtt = Math.round((performance.now() - t0) * 100) / 100;
-  o.record?.({ text: JSON.stringify(answer), parsed: answer }, 'server-to-client');
+  o.record?.({ text: safeStringify(answer), parsed: answer }, 'server-to-client');
   if (answer.error)
     throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, `${method} failed: ${answer.error.message}`);
   return rtt;

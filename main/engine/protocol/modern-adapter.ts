@@ -16,15 +16,28 @@
  *   break the request: on HTTP it becomes the `MCP-Protocol-Version` header, which a legacy server
  *   refuses for a version it does not know;
  * - "resource not found" comes back as -32602 (2026-07-28) instead of -32002;
- * - `ping` from the server is answered here; other server→client requests (elicitation, sampling,
- *   roots) cannot reach a modern client outside MRTR and get a JSON-RPC error naming them.
+ * - `ping` from the server is answered here. Its `elicitation/create`, `sampling/createMessage` and
+ *   `roots/list` requests become MRTR (basic/patterns/mrtr): the client's one `tools/call`,
+ *   `prompts/get` or `resources/read` in flight is answered `input_required` with that request
+ *   and a `requestState`; the client's retry (a new id, `inputResponses`, the same `requestState`)
+ *   answers the server's request, and the server's final answer goes back under the retry's id.
+ *   When that cannot be expressed (no such request in flight, or more than one, or a capability
+ *   the client did not declare), or the client does not retry within 5 minutes, the server's
+ *   request gets a JSON-RPC error naming it.
  */
 import { ErrorCode, JsonRpcErrorCode } from '../../common/errors.js';
 import { idKey, inspectMessage, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import { WrappedConnection } from './wrapped.js';
 import type { ModernContext } from './handshake.js';
-import { META, MODERN_VERSION, RESOURCE_NOT_FOUND, requestMeta } from './versions.js';
+import {
+  INPUT_CAPABILITY,
+  META,
+  MODERN_VERSION,
+  MRTR_METHODS,
+  RESOURCE_NOT_FOUND,
+  requestMeta,
+} from './versions.js';
 
 type Json = Record<string, unknown>;
 
@@ -55,13 +68,31 @@ const LIST_CHANGED: Record<string, keyof Pick<Listen, 'tools' | 'prompts' | 'res
   'notifications/resources/list_changed': 'resources',
 };
 
+/** A client request in flight upstream. */
+interface InFlight {
+  upstreamId: JsonRpcId;
+  /** The id the client waits on (its retry's after `input_required`); none while it should retry. */
+  clientId: JsonRpcId | undefined;
+  method: string;
+}
+
+/** How long a server request waits for the client's retry (ms). */
+const INPUT_WAIT_MS = 5 * 60_000;
+
 /** See the module comment. */
 export class ModernClientAdapter extends WrappedConnection {
   private init: Json = {};
   private logLevel: string | undefined;
   private readonly listens = new Map<string, Listen>();
-  /** Methods of the client requests in flight (for error mapping). */
-  private readonly methods = new Map<string, string>();
+  /** The client requests in flight upstream, by upstream id (the client's own first id). */
+  private readonly inflight = new Map<string, InFlight>();
+  /** Server requests waiting for the client's retry, by `requestState`. */
+  private readonly waiting = new Map<
+    string,
+    { serverId: JsonRpcId; call: InFlight; timer: NodeJS.Timeout }
+  >();
+  private clientCaps: Json = {};
+  private n = 0;
 
   /** The handlers to open the inner (legacy) connection with. */
   override readonly innerHandlers: UpstreamHandlers = {
@@ -69,15 +100,20 @@ export class ModernClientAdapter extends WrappedConnection {
     closed: (err) => this.handlers.closed(err),
     event: (type, detail) => this.handlers.event(type, detail),
     requestFailed: (id, err) => {
-      this.methods.delete(idKey(id));
-      this.handlers.requestFailed?.(id, err);
+      const call = this.inflight.get(idKey(id));
+      this.inflight.delete(idKey(id));
+      if (call?.clientId !== undefined) this.handlers.requestFailed?.(call.clientId, err);
     },
   };
 
-  /** Starts using a legacy session whose `initialize` answered `result`. */
-  attach(inner: UpstreamConnection, result: Json, logLevel?: string): void {
+  /**
+   * Starts using a legacy session whose `initialize` answered `result`, opened for a client that
+   * declared `capabilities` (and asked for `logLevel`).
+   */
+  attach(inner: UpstreamConnection, result: Json, capabilities: Json, logLevel?: string): void {
     this.inner = inner;
     this.init = result;
+    this.clientCaps = capabilities;
     this.logLevel = logLevel;
   }
 
@@ -106,6 +142,8 @@ export class ModernClientAdapter extends WrappedConnection {
       return this.toClient({ jsonrpc: '2.0', id, result });
     }
     if (m.method === 'subscriptions/listen') return this.openListen(id, params);
+    const state = params['requestState'];
+    if (typeof state === 'string' && this.waiting.has(state)) return this.resumeWithInput(id, params, state);
     const level = contextOf(m).logLevel;
     if (
       level &&
@@ -116,8 +154,37 @@ export class ModernClientAdapter extends WrappedConnection {
       this.logLevel = level;
       await this.internalRequest('logging/setLevel', { level });
     }
-    this.methods.set(idKey(id), m.method!);
+    this.inflight.set(idKey(id), { upstreamId: id, clientId: id, method: m.method! });
     return this.inner!.send(withoutModernVersion(msg));
+  }
+
+  /** The client's retry after `input_required`: answer the server's request it was for. */
+  private resumeWithInput(id: JsonRpcId, params: Json, state: string): Promise<void> {
+    const w = this.waiting.get(state)!;
+    this.waiting.delete(state);
+    clearTimeout(w.timer);
+    w.call.clientId = id;
+    const answer = (params['inputResponses'] as Json | undefined)?.[state];
+    return this.replyToServer(
+      w.serverId,
+      answer === undefined
+        ? {
+            error: {
+              code: JsonRpcErrorCode.INVALID_PARAMS,
+              message: 'mcp-tether: the client gave no answer',
+            },
+          }
+        : { result: answer },
+    );
+  }
+
+  private replyToServer(id: JsonRpcId, body: Json): Promise<void> {
+    const parsed = { jsonrpc: '2.0', id, ...body } as JsonRpcMessage;
+    const info = inspectMessage(parsed);
+    if (typeof info === 'string' || !this.inner) return Promise.resolve();
+    return this.inner
+      .send({ text: JSON.stringify(parsed), info, parsed })
+      .catch((e: unknown) => this.handlers.event('adapter', `answering the server failed: ${String(e)}`));
   }
 
   private async openListen(id: JsonRpcId, params: Json): Promise<void> {
@@ -160,8 +227,12 @@ export class ModernClientAdapter extends WrappedConnection {
   cancel(id: JsonRpcId, notice: OutboundMessage): void {
     const l = this.listens.get(idKey(id));
     if (!l) {
-      this.methods.delete(idKey(id));
-      this.inner?.cancel(id, notice);
+      const call = [...this.inflight.values()].find((c) => c.clientId === id);
+      if (!call) return;
+      this.inflight.delete(idKey(call.upstreamId));
+      const params = { ...((notice.parsed.params as Json | undefined) ?? {}), requestId: call.upstreamId };
+      const parsed: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params };
+      this.inner?.cancel(call.upstreamId, { text: JSON.stringify(parsed), info: notice.info, parsed });
       return;
     }
     this.listens.delete(idKey(id));
@@ -175,16 +246,19 @@ export class ModernClientAdapter extends WrappedConnection {
     if (typeof info === 'string') return this.handlers.message(text, parsed);
     const m = parsed as JsonRpcMessage;
     if (this.internal.settle(info, m)) return;
-    if (info.kind === 'error' && info.id !== null) {
-      const method = this.methods.get(idKey(info.id as JsonRpcId));
-      this.methods.delete(idKey(info.id as JsonRpcId));
-      if (method === 'resources/read' && m.error?.code === RESOURCE_NOT_FOUND.legacy)
-        return this.toClient({ ...m, error: { ...m.error, code: RESOURCE_NOT_FOUND.modern } });
-      return this.handlers.message(text, parsed);
-    }
-    if (info.kind === 'response') {
-      this.methods.delete(idKey(info.id as JsonRpcId));
-      return this.handlers.message(text, parsed);
+    if ((info.kind === 'error' || info.kind === 'response') && info.id !== null) {
+      const call = this.inflight.get(idKey(info.id as JsonRpcId));
+      if (!call) return this.handlers.message(text, parsed);
+      this.inflight.delete(idKey(call.upstreamId));
+      if (call.clientId === undefined) {
+        this.handlers.event('adapter', `dropped the answer to ${call.method}: the client did not retry it`);
+        return;
+      }
+      let out = m;
+      if (call.method === 'resources/read' && m.error?.code === RESOURCE_NOT_FOUND.legacy)
+        out = { ...m, error: { ...m.error, code: RESOURCE_NOT_FOUND.modern } };
+      if (call.clientId !== call.upstreamId) out = { ...out, id: call.clientId };
+      return out === m ? this.handlers.message(text, parsed) : this.toClient(out);
     }
     if (info.kind === 'request') return this.serverRequest(info.id as JsonRpcId, m);
     const kind = LIST_CHANGED[info.method ?? ''];
@@ -202,28 +276,66 @@ export class ModernClientAdapter extends WrappedConnection {
   }
 
   private serverRequest(id: JsonRpcId, m: JsonRpcMessage): void {
-    const reply = (body: Json) => {
-      const parsed = { jsonrpc: '2.0', id, ...body } as JsonRpcMessage;
-      const info = inspectMessage(parsed);
-      if (typeof info === 'string' || !this.inner) return;
-      this.inner
-        .send({ text: JSON.stringify(parsed), info, parsed })
-        .catch((e: unknown) => this.handlers.event('adapter', `answering ${m.method} failed: ${String(e)}`));
-    };
-    if (m.method === 'ping') return reply({ result: {} });
-    const message = `mcp-tether: the client speaks ${MODERN_VERSION}, which has no server→client ${m.method ?? 'request'}; it cannot be relayed from this ${String(this.init['protocolVersion'] ?? 'legacy')} session`;
-    this.handlers.event('adapter', message);
-    reply({
-      error: {
-        code: JsonRpcErrorCode.METHOD_NOT_FOUND,
-        message,
-        data: { code: ErrorCode.UPSTREAM_PROTOCOL },
-      },
+    if (m.method === 'ping') {
+      void this.replyToServer(id, { result: {} });
+      return;
+    }
+    const cap = INPUT_CAPABILITY[m.method ?? ''];
+    const open = [...this.inflight.values()].filter(
+      (c) => c.clientId !== undefined && MRTR_METHODS.has(c.method),
+    );
+    const why = !cap
+      ? `the client speaks ${MODERN_VERSION}, which has no server→client ${m.method ?? 'request'}`
+      : this.clientCaps[cap] === undefined
+        ? `the client did not declare the "${cap}" capability`
+        : open.length !== 1
+          ? `${m.method} can reach a ${MODERN_VERSION} client only as input_required of its one tools/call, prompts/get or resources/read in flight (there are ${open.length})`
+          : undefined;
+    if (why) {
+      const message = `mcp-tether: ${why}`;
+      this.handlers.event('adapter', message);
+      void this.replyToServer(id, {
+        error: {
+          code: JsonRpcErrorCode.METHOD_NOT_FOUND,
+          message,
+          data: { code: ErrorCode.UPSTREAM_PROTOCOL },
+        },
+      });
+      return;
+    }
+    const call = open[0]!;
+    const state = `mcp-tether:input:${++this.n}`;
+    const timer = setTimeout(() => {
+      if (!this.waiting.delete(state)) return;
+      this.inflight.delete(idKey(call.upstreamId));
+      void this.replyToServer(id, {
+        error: {
+          code: JsonRpcErrorCode.SERVER_ERROR,
+          message: 'mcp-tether: the client did not retry with an answer',
+        },
+      });
+    }, INPUT_WAIT_MS);
+    timer.unref();
+    this.waiting.set(state, { serverId: id, call, timer });
+    const clientId = call.clientId!;
+    call.clientId = undefined;
+    this.handlers.event(
+      'adapter',
+      `${m.method} from the server: ${call.method} ${String(clientId)} answered input_required`,
+    );
+    const request: Json = { method: m.method };
+    if (m.params !== undefined) request['params'] = m.params;
+    this.toClient({
+      jsonrpc: '2.0',
+      id: clientId,
+      result: { resultType: 'input_required', inputRequests: { [state]: request }, requestState: state },
     });
   }
 
   async close(): Promise<void> {
     this.listens.clear();
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    this.waiting.clear();
     await this.inner?.close();
   }
 }

@@ -38,6 +38,19 @@ export const ModernErrorCode = {
 /** Resource not found: -32002 up to 2025-11-25, -32602 (Invalid Params) since 2026-07-28. */
 export const RESOURCE_NOT_FOUND = { legacy: -32002, modern: -32602 } as const;
 
+/**
+ * The server→client requests of the legacy revisions that MRTR carries as input requests, and the
+ * client capability each needs (MCP 2026-07-28 basic/patterns/mrtr).
+ */
+export const INPUT_CAPABILITY: Readonly<Record<string, string>> = {
+  'elicitation/create': 'elicitation',
+  'sampling/createMessage': 'sampling',
+  'roots/list': 'roots',
+};
+
+/** The requests a server may answer `input_required` (MCP 2026-07-28 basic/patterns/mrtr). */
+export const MRTR_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 /** True for a modern protocol version (2026-07-28 or later; versions are ISO dates). */
 export function isModernVersion(version: string | undefined): boolean {
   return version !== undefined && version >= MODERN_VERSION;

@@ -297,7 +297,7 @@ export class Endpoint {
         throw e;
       }
       this.noteTransport(session.conn.transport, session.version);
-      adapter.attach(session.conn, session.result, ctx.logLevel);
+      adapter.attach(session.conn, session.result, ctx.capabilities, ctx.logLevel);
       await adapter.send(first);
       return adapter;
     }
