@@ -50,11 +50,15 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
     setNotice(undefined);
     try {
       const endpoint = configOf(draft);
-      const r = existing
-        ? await transport.call('endpoints/update', { name: existing.name, endpoint })
-        : await transport.call('endpoints/add', { name: draft.name.trim(), endpoint });
-      const saved = r.endpoint;
-      const credentialsMoved = 'credentialsMoved' in r ? r.credentialsMoved : undefined;
+      let saved: EndpointSummary;
+      let credentialsMoved: { from: string; to: string } | undefined;
+      if (existing) {
+        const r = await transport.call('endpoints/update', { name: existing.name, endpoint });
+        saved = r.endpoint;
+        credentialsMoved = r.credentialsMoved;
+      } else {
+        saved = (await transport.call('endpoints/add', { name: draft.name.trim(), endpoint })).endpoint;
+      }
       setErrors({ fields: {}, other: undefined });
       // Credentials follow the server they were stored for: a new one needs the user's yes.
       if (credentialsMoved) {
