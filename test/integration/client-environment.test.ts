@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { linuxBootId } from '../../main/common/pid-lock.js';
 import { linuxUserRuntimeDir } from '../../main/common/paths.js';
 import { saveSessionEnvironment } from '../../main/engine/environment.js';
@@ -196,7 +196,8 @@ describe('an engine a minimal-environment shim started', () => {
     expect(set.code, set.stderr).toBe(0);
     await cliOk(full, ['add', 'tun', everything.url, '--ssh', `root@127.0.0.1:${sshd.port}`]);
     await cliOk(full, ['shutdown']);
-    expect(enginePidsForHome(h.dir)).toEqual([]);
+    // `shutdown` returns once the engine stopped serving; its process may take a moment to exit.
+    await vi.waitFor(() => expect(enginePidsForHome(h.dir)).toEqual([]), { timeout: 20_000 });
     return { h, user, minimal: { HOME: user, MCP_TETHER_HOME: h.dir } };
   }
 
