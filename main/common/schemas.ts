@@ -283,6 +283,21 @@ export const SettingsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * OpenTelemetry traces of relayed requests over OTLP/HTTP. The standard OTEL_EXPORTER_OTLP_*
+     * environment variables, when set, win over `otlpEndpoint`. Read when the engine starts.
+     */
+    telemetry: z
+      .object({
+        /** The OTLP/HTTP base URL (`/v1/traces` is appended), e.g. `http://127.0.0.1:4318`. */
+        otlpEndpoint: z
+          .url({ protocol: /^https?$/, error: 'the OTLP endpoint must be an http:// or https:// URL' })
+          .optional(),
+        /** `service.name` of the spans; default OTEL_SERVICE_NAME, else `mcp-tether`. */
+        serviceName: z.string().min(1).max(256).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Longest JSON-RPC line accepted from a client or the control socket (bytes). */
     maxMessageBytes: z
       .number()

@@ -24,6 +24,7 @@ import { InspectorServer } from './inspector/server.js';
 import { runSshDoctor } from './health/ssh-doctor.js';
 import { loadCommandsFile } from './commands/spec.js';
 import { MetricsService, type MetricsListen } from './metrics/service.js';
+import { RequestTracer, tracingWanted } from './telemetry/tracing.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -60,6 +61,8 @@ export class Engine {
   private readonly keychain: SecretStore;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly metrics: MetricsService;
+  /** OpenTelemetry spans of relayed requests, when enabled (see telemetry/tracing.ts). */
+  private tracer: RequestTracer | undefined;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
@@ -94,6 +97,7 @@ export class Engine {
       opts.metrics,
     );
     this.recorder.observe((input) => this.metrics.observe(input));
+    this.recorder.observe((input) => this.tracer?.observe(input));
     this.knownSecrets.subscribe((values) => this.recorder.setSecrets(values));
     this.keychain = new SecretStore({ onValue: (v) => this.knownSecrets.addStored(v) });
     this.server = new ControlServer(this.handlers(), () => this.maxMessageBytes, opts.log);
@@ -147,13 +151,22 @@ export class Engine {
       );
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
+    let telemetry = emptyConfig().settings.telemetry;
     try {
       const config = this.sync();
+      telemetry = config.settings.telemetry;
       // Learn the stored values up front, so traffic is redacted from the first message on.
       if (Object.values(config.endpoints).some((e) => e.auth))
         void this.keychain.list().catch(() => undefined);
     } catch (err) {
       log(`config: ${(err as Error).message}`);
+    }
+    if (tracingWanted(telemetry.otlpEndpoint)) {
+      try {
+        this.tracer = await RequestTracer.start({ ...telemetry, version: this.opts.version, log });
+      } catch (err) {
+        log(`tracing: ${(err as Error).message}`);
+      }
     }
     if (this.opts.metrics) {
       try {
@@ -210,6 +223,9 @@ export class Engine {
       await this.inspectorServer?.close();
       await this.metrics.close();
       await this.server.close();
+      await this.tracer
+        ?.shutdown()
+        .catch((err: unknown) => this.opts.log(`tracing: ${(err as Error).message}`));
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
       if (process.platform !== 'win32') {

@@ -135,6 +135,7 @@ describe('parseConfig: defaults', () => {
       traffic: { maxRecords: 20_000, maxBytes: 64 * 1024 * 1024 },
       maxMessageBytes: 16 * 1024 * 1024,
       metrics: { allowNonLoopback: false },
+      telemetry: {},
     });
     expect(c.endpoints['ev']).toMatchObject({
       url: 'http://127.0.0.1/mcp',

@@ -3,6 +3,7 @@
  * MCP 2026-07-28 / SEP-2243: Mcp-Method, Mcp-Name and their value encoding).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { traceHeaders } from '../telemetry/propagation.js';
 import type { OutboundMessage } from './types.js';
 
 /** The `_meta` key that carries a stateless request's protocol version (MCP 2026-07-28). */
@@ -57,6 +58,7 @@ export function addMessageHeaders(
   headers['mcp-method'] = encodeMcpHeaderValue(method);
   if (msg.info.kind !== 'request') return;
   const params = paramsOf(msg);
+  Object.assign(headers, traceHeaders(params?.['_meta']));
   const name =
     method === 'tools/call' || method === 'prompts/get'
       ? params?.['name']
