@@ -104,6 +104,24 @@ export const AuthSchema = z.discriminatedUnion('type', [
         .optional(),
     })
     .strict(),
+  /**
+   * OAuth 2.0 Token Exchange (RFC 8693): the user signs in as for `oauth` (`mcp-tether login`); the
+   * engine exchanges that token at `issuer` for the server's token. The client secret is the
+   * keychain secret `oauth-client-secret`.
+   */
+  z
+    .object({
+      type: z.literal('token-exchange'),
+      /** The authorization server that signs the user in and exchanges the token (RFC 8414 issuer). */
+      issuer: z.url({ protocol: /^https?$/, error: 'the issuer must be an https:// (or http://) URL' }),
+      /** The confidential client registered with `issuer` for the sign-in and the exchange. */
+      clientId: z.string().min(1).max(2048),
+      /** Scopes asked for in the exchange (RFC 8693 §2.1 `scope`). */
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not an OAuth scope')).optional(),
+      /** The service's name at `issuer` (RFC 8693 §2.1 `audience`); `resource` is always the URL. */
+      audience: z.string().min(1).max(2048).optional(),
+    })
+    .strict(),
 ]);
 /** One of {@link AuthSchema}'s shapes. */
 export type AuthConfig = z.output<typeof AuthSchema>;

@@ -15,7 +15,8 @@ import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
 import { StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
-import { OAuthCredentials } from './auth/oauth.js';
+import { OAuthCredentials, type OAuthDeps } from './auth/oauth.js';
+import { TokenExchangeCredentials } from './auth/token-exchange.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { ClientSetup } from './clients/index.js';
@@ -280,11 +281,11 @@ export class Engine {
   private credentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
     const auth = config.auth;
     if (!auth) return undefined;
-    if (auth.type !== 'oauth') return new StaticCredentials(name, auth, this.keychain);
-    return new OAuthCredentials({
+    if (auth.type === 'bearer' || auth.type === 'header')
+      return new StaticCredentials(name, auth, this.keychain);
+    const deps: Omit<OAuthDeps, 'auth'> = {
       endpoint: name,
       url: config.url ?? '',
-      auth,
       store: this.keychain,
       version: this.opts.version,
       openBrowser: (url) => openBrowser(url),
@@ -293,7 +294,10 @@ export class Engine {
         this.opts.log(`endpoint ${name}: ${detail}`);
         this.recorder.record({ endpoint: name, session: 'auth', kind: 'event', event: { type, detail } });
       },
-    });
+    };
+    return auth.type === 'oauth'
+      ? new OAuthCredentials({ ...deps, auth })
+      : new TokenExchangeCredentials({ ...deps, auth });
   }
 
   /** The user's known_hosts, then the app's own (where `hosts trust` records keys). */
@@ -425,7 +429,8 @@ export class Engine {
             throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} has no credentials configured`, {
               hint: `Name the secret (--name), or delete all of ${name}'s: mcp-tether secret delete ${name} --all`,
             });
-          const own = auth.type === 'oauth' ? undefined : staticSecretName(auth);
+          const own =
+            auth.type === 'oauth' || auth.type === 'token-exchange' ? undefined : staticSecretName(auth);
           // For OAuth, deleting the endpoint's secret means signing out: its tokens go.
           wanted = (stored) => (own ? stored === own : stored.startsWith(OAUTH_TOKENS_PREFIX));
         }
@@ -440,12 +445,13 @@ export class Engine {
       'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
       'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
         const ep = this.endpoint(name);
-        if (!(ep.auth instanceof OAuthCredentials)) {
+        const signIn = ep.auth instanceof TokenExchangeCredentials ? ep.auth.signIn : ep.auth;
+        if (!(signIn instanceof OAuthCredentials)) {
           throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
             hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
           });
         }
-        return ep.auth.login({
+        return signIn.login({
           openBrowser: open,
           timeoutMs,
           onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),

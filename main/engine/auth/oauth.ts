@@ -87,6 +87,11 @@ export interface OAuthDeps {
   event(type: string, detail: string): void;
   fetchFn?: typeof fetch;
   now?: () => number;
+  /**
+   * The secret of the configured `clientId`, for a confidential client (token exchange, see
+   * token-exchange.ts): sent with it in token requests.
+   */
+  clientSecret?(): Promise<string | undefined>;
 }
 
 /** RFC 8414 §3.3 compares issuers exactly; a lone trailing slash is forgiven (`new URL` adds one). */
@@ -340,7 +345,10 @@ export class OAuthCredentials implements EndpointCredentials {
 
   /** The client registration to use with `issuer`: the configured id, or the stored one. */
   private async client(issuer: string): Promise<StoredClient | undefined> {
-    if (this.deps.auth.clientId) return { client_id: this.deps.auth.clientId, issuer };
+    if (this.deps.auth.clientId) {
+      const secret = await this.deps.clientSecret?.();
+      return { client_id: this.deps.auth.clientId, issuer, ...(secret ? { client_secret: secret } : {}) };
+    }
     const raw = await this.deps.store.get(this.deps.endpoint, `${OAUTH_CLIENT_PREFIX}${issuer}`);
     if (!raw) return undefined;
     try {
@@ -492,7 +500,7 @@ export class OAuthCredentials implements EndpointCredentials {
 
   private async runLogin(timeoutMs: number, onUrl: (url: string) => void): Promise<LoginResult> {
     const d = await this.discover(true);
-    let stored = this.deps.auth.clientId ? undefined : await this.client(d.issuer);
+    let stored = this.deps.auth.clientId && !this.deps.clientSecret ? undefined : await this.client(d.issuer);
     const registeredPort = stored?.redirect_uris?.[0]
       ? Number(new URL(stored.redirect_uris[0]).port)
       : undefined;
@@ -641,7 +649,7 @@ class LoginProvider implements OAuthClientProvider {
 
   clientInformation(): OAuthClientInformationMixed | undefined {
     const id = this.owner.clientId;
-    if (id) return { client_id: id, issuer: this.d.issuer } as OAuthClientInformationMixed;
+    if (id) return this.client ?? ({ client_id: id, issuer: this.d.issuer } as OAuthClientInformationMixed);
     return this.client;
   }
 

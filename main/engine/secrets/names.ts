@@ -13,6 +13,8 @@ export const HEADER_SECRET_PREFIX = 'header:';
 export const OAUTH_TOKENS_PREFIX = 'oauth-tokens:';
 /** Prefix of an OAuth client registration, followed by the authorization server's issuer. */
 export const OAUTH_CLIENT_PREFIX = 'oauth-client:';
+/** The secret of a confidential OAuth client (`auth: { type: 'token-exchange' }`). */
+export const OAUTH_CLIENT_SECRET = 'oauth-client-secret';
 
 /** The secret a static auth config reads: `bearer` or `header:<Name>`. */
 export function staticSecretName(auth: Extract<AuthConfig, { type: 'bearer' | 'header' }>): string {
@@ -23,6 +25,8 @@ export function staticSecretName(auth: Extract<AuthConfig, { type: 'bearer' | 'h
 export function secretSetCommand(endpoint: string, auth: AuthConfig | undefined): string {
   if (auth?.type === 'header')
     return `printf '%s' "$KEY" | mcp-tether secret set ${endpoint} --header ${auth.name}`;
+  if (auth?.type === 'token-exchange')
+    return `printf '%s' "$CLIENT_SECRET" | mcp-tether secret set ${endpoint}`;
   return `printf '%s' "$TOKEN" | mcp-tether secret set ${endpoint}`;
 }
 
@@ -46,6 +50,14 @@ export function resolveSecretToSet(endpoint: string, auth: AuthConfig | undefine
       ErrorCode.INVALID_ARGUMENT,
       `${endpoint} signs in with OAuth: its tokens come from the sign-in, not from secret set`,
       { hint: `Run: mcp-tether login ${endpoint}` },
+    );
+  }
+  if (auth.type === 'token-exchange') {
+    if (given === undefined || given === OAUTH_CLIENT_SECRET) return OAUTH_CLIENT_SECRET;
+    throw new TetherError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${endpoint} keeps only its OAuth client secret (${OAUTH_CLIENT_SECRET}); its tokens come from the sign-in`,
+      { hint: `Run: ${secretSetCommand(endpoint, auth)}` },
     );
   }
   const own = staticSecretName(auth);

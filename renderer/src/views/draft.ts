@@ -15,7 +15,7 @@ export const TRANSPORT_CHOICES = [
   ['commands', 'Allow-listed commands over SSH (a commands file)'],
 ] as const satisfies readonly (readonly [TransportKind, string])[];
 
-export type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth';
+export type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth' | 'token-exchange';
 
 /** The form's state: strings as typed, turned into an endpoint only when saved. */
 export interface Draft {
@@ -40,6 +40,8 @@ export interface Draft {
   command: string;
   /** For the `commands` transport: the commands file's absolute path. */
   commandsFile: string;
+  /** A token-exchange `auth` as stored (set with the CLI; the form keeps it unchanged). */
+  tokenExchange?: Extract<EndpointConfig['auth'], { type: 'token-exchange' }>;
 }
 
 let rowKey = 0;
@@ -72,6 +74,7 @@ export function draftOf(name = '', c?: EndpointConfig): Draft {
     loginShell: c?.loginShell ?? false,
     command: c?.command ? joinWords(c.command) : '',
     commandsFile: c?.commandsFile ?? '',
+    ...(c?.auth?.type === 'token-exchange' ? { tokenExchange: c.auth } : {}),
   };
 }
 
@@ -139,6 +142,7 @@ export function configOf(d: Draft): EndpointConfigInput {
   c.headers = headers;
   if (d.auth === 'bearer') c.auth = { type: 'bearer' };
   else if (d.auth === 'header') c.auth = { type: 'header', name: d.authHeader.trim() };
+  else if (d.auth === 'token-exchange' && d.tokenExchange) c.auth = d.tokenExchange;
   else if (d.auth === 'oauth') {
     const oauth: EndpointConfigInput['auth'] = { type: 'oauth' };
     if (d.clientId.trim()) oauth.clientId = d.clientId.trim();
