@@ -24,9 +24,9 @@ import { OAuthCredentials, refreshMarginMs, sameIssuer, type OAuthDeps } from '.
 type TokenExchangeConfig = Extract<AuthConfig, { type: 'token-exchange' }>;
 
 /** RFC 8693 §2.1 `grant_type`. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 §3 token type identifier of an OAuth 2.0 access token. */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** A service token the exchange gave (memory only). */
 interface ServiceToken {
