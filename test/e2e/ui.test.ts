@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineLogs } from '../helpers/faults-procs.js';
 import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
-import { startEverything, type Everything } from '../helpers/processes.js';
+import { ROOT, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { makeHome, shimClient, type Home } from '../helpers/tether.js';
 
@@ -373,6 +373,41 @@ describe('the UI against a real engine, with real traffic', { timeout: TEST_TIME
     await expect
       .poll(async () => Number(await card.getByTestId('reconnects').textContent()))
       .toBeGreaterThan(0);
+  });
+
+  it('adds a command endpoint from the example commands file, and edits it', async () => {
+    await openScreen('Endpoints');
+    await page.getByRole('button', { name: 'Add endpoint' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
+    await dialog.getByLabel('Name', { exact: true }).fill('ops');
+    await dialog.getByLabel('Transport', { exact: true }).selectOption('commands');
+    expect(await dialog.getByLabel('URL', { exact: true }).count()).toBe(0);
+    const examples = join(ROOT, 'examples', 'commands.yaml');
+    await dialog.getByLabel('Commands file', { exact: true }).fill(examples);
+    await dialog.getByLabel('SSH destination', { exact: true }).fill(`root@127.0.0.1:${sshd.port}`);
+    await dialog.getByLabel('Identity file', { exact: true }).fill(key.privateKey);
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    // An SSH endpoint leads to its host keys: this one was trusted by an earlier test.
+    const trust = page.getByRole('dialog', { name: 'SSH host keys of ops' });
+    await trust.getByText('All host keys on the way are trusted.').waitFor({ timeout: WAIT });
+    await trust.getByRole('button', { name: 'Done' }).click();
+    await endpointRow('ops').waitFor();
+    expect(await endpointRow('ops').textContent()).toContain(`commands of ${examples}`);
+
+    await endpointRow('ops').getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit ops' });
+    expect(await edit.getByLabel('Commands file', { exact: true }).inputValue()).toBe(examples);
+    await edit.getByLabel(/through the remote login shell/).check();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached', timeout: WAIT });
+    const saved = JSON.parse(readFileSync(join(home.dir, 'endpoints.json'), 'utf8')) as {
+      endpoints: Record<string, unknown>;
+    };
+    expect(saved.endpoints['ops']).toMatchObject({
+      transport: 'commands',
+      commandsFile: examples,
+      loginShell: true,
+    });
   });
 
   it('raised no error in the page', () => {
