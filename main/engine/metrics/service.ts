@@ -17,7 +17,7 @@ export type MetricsListen = Settings['metrics'];
 export class MetricsService {
   private readonly metrics: EngineMetrics;
   private server: MetricsServer | undefined;
-  /** The listen setting the server runs with (JSON), to skip no-op changes. */
+  /** The listen setting last applied (JSON), served or not, to skip no-op changes. */
   private applied = JSON.stringify({});
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -57,16 +57,16 @@ export class MetricsService {
     const wanted = this.fixed ?? setting;
     const key = JSON.stringify(wanted.listen ? wanted : {});
     const run = this.queue.then(async () => {
+      // Tried already (served, or failed and logged): only a changed setting is tried again.
       if (key === this.applied) return;
       await this.server?.close();
       this.server = undefined;
-      this.applied = JSON.stringify({});
+      this.applied = key;
       if (!wanted.listen) return;
       this.server = await MetricsServer.listen(wanted.listen, {
         registry: this.metrics.registry,
         allowNonLoopback: wanted.allowNonLoopback,
       });
-      this.applied = key;
       this.log(`metrics served on ${this.url()}`);
     });
     this.queue = run.catch(() => undefined);
