@@ -171,7 +171,7 @@ export class Engine {
     }
     if (this.opts.metrics) {
       try {
-        await this.metrics.apply(this.opts.metrics);
+        await this.metrics.serveOption();
       } catch (err) {
         await this.stop();
         throw err;

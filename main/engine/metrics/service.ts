@@ -50,14 +50,25 @@ export class MetricsService {
   }
 
   /**
-   * Serves as `setting` says (the `--metrics` option wins over it); no-op when nothing changed.
+   * Serves as the `metrics` setting says; ignored when the `--metrics` option was given. No-op
+   * when the setting did not change since it was last tried (served or failed).
    * @throws TetherError INVALID_ARGUMENT, ENGINE_START_FAILED (see MetricsServer.listen)
    */
   apply(setting: MetricsListen): Promise<void> {
-    const wanted = this.fixed ?? setting;
+    return this.fixed ? Promise.resolve() : this.serve(setting);
+  }
+
+  /**
+   * Serves at the `--metrics` address (nothing without the option).
+   * @throws TetherError INVALID_ARGUMENT, ENGINE_START_FAILED (see MetricsServer.listen)
+   */
+  serveOption(): Promise<void> {
+    return this.fixed ? this.serve(this.fixed) : Promise.resolve();
+  }
+
+  private serve(wanted: MetricsListen): Promise<void> {
     const key = JSON.stringify(wanted.listen ? wanted : {});
     const run = this.queue.then(async () => {
-      // Tried already (served, or failed and logged): only a changed setting is tried again.
       if (key === this.applied) return;
       await this.server?.close();
       this.server = undefined;
