@@ -46,6 +46,8 @@ export const WINDOW_METHODS = [
   'clients/snippet',
   'clients/list',
   'doctor/run',
+  'settings/get',
+  'settings/update',
 ] as const satisfies readonly WindowMethod[];
 
 // Fails to compile when a control method is added without being listed above (or excluded).

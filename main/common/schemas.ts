@@ -274,6 +274,28 @@ export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command'
 /** An endpoint as given by a user (defaults optional). */
 export type EndpointConfigInput = z.input<typeof EndpointConfigSchema>;
 
+/** `settings.metrics`: where the engine serves Prometheus metrics. */
+export const MetricsSettingsSchema = z
+  .object({
+    /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
+    listen: z.string().min(1).optional(),
+    /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
+    allowNonLoopback: z.boolean().default(false),
+  })
+  .strict();
+
+/** `settings.telemetry`: where the engine exports OpenTelemetry traces. */
+export const TelemetrySettingsSchema = z
+  .object({
+    /** The OTLP/HTTP base URL (`/v1/traces` is appended), e.g. `http://127.0.0.1:4318`. */
+    otlpEndpoint: z
+      .url({ protocol: /^https?$/, error: 'the OTLP endpoint must be an http:// or https:// URL' })
+      .optional(),
+    /** `service.name` of the spans; default OTEL_SERVICE_NAME, else `mcp-tether`. */
+    serviceName: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+
 /** Engine-wide settings. */
 export const SettingsSchema = z
   .object({
@@ -292,30 +314,12 @@ export const SettingsSchema = z
       .strict()
       .prefault({}),
     /** The Prometheus scrape endpoint (`GET /metrics`); off unless `listen` is set. */
-    metrics: z
-      .object({
-        /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
-        listen: z.string().min(1).optional(),
-        /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
-        allowNonLoopback: z.boolean().default(false),
-      })
-      .strict()
-      .prefault({}),
+    metrics: MetricsSettingsSchema.prefault({}),
     /**
      * OpenTelemetry traces of relayed requests over OTLP/HTTP. The standard OTEL_EXPORTER_OTLP_*
      * environment variables, when set, win over `otlpEndpoint`. Read when the engine starts.
      */
-    telemetry: z
-      .object({
-        /** The OTLP/HTTP base URL (`/v1/traces` is appended), e.g. `http://127.0.0.1:4318`. */
-        otlpEndpoint: z
-          .url({ protocol: /^https?$/, error: 'the OTLP endpoint must be an http:// or https:// URL' })
-          .optional(),
-        /** `service.name` of the spans; default OTEL_SERVICE_NAME, else `mcp-tether`. */
-        serviceName: z.string().min(1).max(256).optional(),
-      })
-      .strict()
-      .prefault({}),
+    telemetry: TelemetrySettingsSchema.prefault({}),
     /** Longest JSON-RPC line accepted from a client or the control socket (bytes). */
     maxMessageBytes: z
       .number()

@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
+import type { ObservabilitySettings } from '../common/control-api.js';
 import { connectSocket } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
@@ -205,6 +206,12 @@ export class Engine {
       this.inspectorServer = server;
     }
     return this.inspector;
+  }
+
+  private observability(): ObservabilitySettings {
+    const { metrics, telemetry } = this.sync().settings;
+    const url = this.metrics.url();
+    return { metrics, telemetry, tracing: this.tracer !== undefined, ...(url ? { metricsUrl: url } : {}) };
   }
 
   /** The Prometheus scrape URL, while metrics are served. */
@@ -474,6 +481,17 @@ export class Engine {
         const requests = (await this.metrics.counters()).filter((c) => !endpoint || c.endpoint === endpoint);
         const url = this.metrics.url();
         return { engine: this.info(), endpoints: list, metrics: url ? { url, requests } : { requests } };
+      },
+      'settings/get': () => this.observability(),
+      'settings/update': async ({ metrics, telemetry }) => {
+        const config = this.store.update((c) => {
+          if (metrics) c.settings.metrics = metrics;
+          if (telemetry) c.settings.telemetry = telemetry;
+        });
+        // Served here, not by the next sync, so a failure reaches the caller.
+        await this.metrics.apply(config.settings.metrics);
+        this.sync();
+        return this.observability();
       },
       'status/subscribe': (_p, conn) => {
         this.statusSubscribers.add(conn);

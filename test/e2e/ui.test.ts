@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineLogs } from '../helpers/faults-procs.js';
 import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
-import { ROOT, startEverything, type Everything } from '../helpers/processes.js';
+import { ROOT, freePort, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { makeHome, shimClient, type Home } from '../helpers/tether.js';
 
@@ -408,6 +408,31 @@ describe('the UI against a real engine, with real traffic', { timeout: TEST_TIME
       commandsFile: examples,
       loginShell: true,
     });
+  });
+
+  it('sets the metrics address on the Health screen; the engine serves Prometheus metrics there', async () => {
+    await openScreen('Health');
+    const card = page.getByRole('article', { name: 'Observability', exact: true });
+    const address = card.getByLabel('Prometheus metrics address', { exact: true });
+    await address.fill('0.0.0.0:9');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.getByText(/not a loopback address/).waitFor({ timeout: WAIT });
+    const port = await freePort();
+    await address.fill(`127.0.0.1:${port}`);
+    await card.getByRole('button', { name: 'Save' }).click();
+    await poll(() => card.getByTestId('metrics-url').textContent()).toBe(
+      `Serving http://127.0.0.1:${port}/metrics`,
+    );
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(
+      /^mcp_remote_requests_total\{endpoint="ev",method="tools\/call"\} \d+$/m,
+    );
+    const saved = JSON.parse(readFileSync(join(home.dir, 'endpoints.json'), 'utf8')) as {
+      settings: { metrics: unknown };
+    };
+    expect(saved.settings.metrics).toEqual({ listen: `127.0.0.1:${port}`, allowNonLoopback: false });
+    await shot('observability');
   });
 
   it('raised no error in the page', () => {
