@@ -63,11 +63,12 @@ function parseHeader(value: string, previous: Record<string, string> = {}): Reco
   return { ...previous, [value.slice(0, i).trim()]: value.slice(i + 1).trim() };
 }
 
-function parseAuth(value: string): AuthConfig {
-  if (value === 'bearer' || value === 'oauth') return { type: value };
+function parseAuth(value: string): AuthConfig | { type: 'token-exchange' } {
+  if (value === 'bearer' || value === 'oauth' || value === 'token-exchange')
+    return { type: value } as AuthConfig;
   const m = /^header:(.+)$/i.exec(value);
   if (m) return { type: 'header', name: m[1]!.trim() };
-  throw new InvalidArgumentError('expected bearer, header:NAME or oauth');
+  throw new InvalidArgumentError('expected bearer, header:NAME, oauth or token-exchange');
 }
 
 /** Options of `mcp-tether engine`. */
@@ -186,9 +187,11 @@ program
   )
   .option(
     '--auth <kind>',
-    'credentials from the OS keychain: bearer, header:NAME (a secret header) or oauth (mcp-tether login)',
+    'credentials from the OS keychain: bearer, header:NAME (a secret header), oauth (mcp-tether login) or token-exchange (RFC 8693)',
     parseAuth,
   )
+  .option('--issuer <url>', 'with --auth token-exchange: the authorization server that exchanges the token')
+  .option('--audience <name>', 'with --auth token-exchange: the service token’s audience (RFC 8693 audience)')
   .option('--client-id <id>', 'with --auth oauth: a client id registered with the authorization server')
   .option(
     '--scope <scope>',
@@ -235,6 +238,8 @@ program
         transport: EndpointConfigInput['transport'];
         header?: Record<string, string>;
         auth?: AuthConfig;
+        issuer?: string;
+        audience?: string;
         connectTimeout?: number;
         requestTimeout?: number;
         pingInterval?: number;
@@ -276,6 +281,26 @@ program
         const o = oauthConfig(oauthOpts.options);
         endpoint.auth = o.auth;
         oauthSecrets = o.secrets;
+      } else if (opts.auth?.type === 'token-exchange') {
+        if (!opts.issuer || !opts.clientId)
+          throw new TetherError(
+            ErrorCode.INVALID_ARGUMENT,
+            '--auth token-exchange needs --issuer and --client-id',
+            {
+              hint: 'The issuer exchanges the token; the client id is the confidential client registered with it.',
+            },
+          );
+        const exchange: AuthConfig = { type: 'token-exchange', issuer: opts.issuer, clientId: opts.clientId };
+        if (opts.scope?.length) exchange.scopes = opts.scope;
+        if (opts.audience !== undefined) exchange.audience = opts.audience;
+        endpoint.auth = exchange;
+        if (opts.clientSecretStdin)
+          oauthSecrets = oauthConfig({ clientId: opts.clientId, clientSecretStdin: true }).secrets;
+      } else if (opts.issuer !== undefined || opts.audience !== undefined) {
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          '--issuer and --audience go with --auth token-exchange',
+        );
       } else if (oauthOpts.any) {
         throw new TetherError(
           ErrorCode.INVALID_ARGUMENT,
@@ -311,6 +336,13 @@ program
       if (added.config.ssh) print(`check its SSH host key with: mcp-tether hosts trust ${added.name}`);
       const auth = added.config.auth;
       if (auth?.type === 'oauth' && !auth.grant) print(`sign in with: mcp-tether login ${added.name}`);
+      else if (auth?.type === 'token-exchange')
+        print(
+          (oauthSecrets.length
+            ? ''
+            : `store its client secret in the OS keychain: printf '%s' "$CLIENT_SECRET" | mcp-tether secret set ${added.name}\n`) +
+            `sign in with: mcp-tether login ${added.name}`,
+        );
       else if (auth?.type === 'bearer')
         print(
           `store its token in the OS keychain: printf '%s' "$TOKEN" | mcp-tether secret set ${added.name}`,

@@ -17,7 +17,23 @@ import type {
 import type { DemoRunResult, DemoStep } from './demo.js';
 import type { SystemReport } from './system-doctor.js';
 import { MCP_CLIENTS, type ClientConfigChange, type ClientInfo, type ClientSnippet } from './clients.js';
-import { ENDPOINT_NAME_RE, EndpointConfigSchema } from './schemas.js';
+import {
+  ENDPOINT_NAME_RE,
+  EndpointConfigSchema,
+  MetricsSettingsSchema,
+  TelemetrySettingsSchema,
+  type Settings,
+} from './schemas.js';
+
+/** What `settings/get` and `settings/update` answer. */
+export interface ObservabilitySettings {
+  metrics: Settings['metrics'];
+  telemetry: Settings['telemetry'];
+  /** The Prometheus scrape URL, while served. */
+  metricsUrl?: string;
+  /** True when traces are exported now (settings or OTEL_EXPORTER_OTLP_* at engine start). */
+  tracing: boolean;
+}
 
 const name = z
   .string()
@@ -114,6 +130,18 @@ export const controlMethods = {
       /** Request counters per endpoint and method, and the Prometheus scrape URL when served. */
       metrics: { url?: string; requests: RequestCounters[] };
     }>(),
+  },
+  /** The observability settings of endpoints.json, and the scrape URL while metrics are served. */
+  'settings/get': { params: empty, result: result<ObservabilitySettings>() },
+  /**
+   * Changes the observability settings of endpoints.json. Metrics move at once; traces follow the
+   * next engine start. Errors: INVALID_ARGUMENT, ENGINE_START_FAILED (saved, but not served).
+   */
+  'settings/update': {
+    params: z
+      .object({ metrics: MetricsSettingsSchema.optional(), telemetry: TelemetrySettingsSchema.optional() })
+      .strict(),
+    result: result<ObservabilitySettings>(),
   },
   /** Starts `status/changed` notifications on this connection. */
   'status/subscribe': { params: empty, result: result<{ endpoints: EndpointStatus[] }>() },

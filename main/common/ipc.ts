@@ -50,6 +50,8 @@ export const WINDOW_METHODS = [
   'doctor/system',
   'demo/run',
   'demo/stop',
+  'settings/get',
+  'settings/update',
 ] as const satisfies readonly WindowMethod[];
 
 // Fails to compile when a control method is added without being listed above (or excluded).

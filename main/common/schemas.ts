@@ -200,6 +200,24 @@ export const AuthSchema = z.discriminatedUnion('type', [
     .refine((a) => (a.grant === 'jwt-bearer') === (a.idp !== undefined), {
       message: 'idp goes with grant jwt-bearer, and jwt-bearer needs it',
     }),
+  /**
+   * OAuth 2.0 Token Exchange (RFC 8693): the user signs in as for `oauth` (`mcp-tether login`); the
+   * engine exchanges that token at `issuer` for the server's token. The client secret is the
+   * keychain secret `oauth-client-secret`.
+   */
+  z
+    .object({
+      type: z.literal('token-exchange'),
+      /** The authorization server that signs the user in and exchanges the token (RFC 8414 issuer). */
+      issuer: z.url({ protocol: /^https?$/, error: 'the issuer must be an https:// (or http://) URL' }),
+      /** The confidential client registered with `issuer` for the sign-in and the exchange. */
+      clientId: z.string().min(1).max(2048),
+      /** Scopes asked for in the exchange (RFC 8693 §2.1 `scope`). */
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'not an OAuth scope')).optional(),
+      /** The service's name at `issuer` (RFC 8693 §2.1 `audience`); `resource` is always the URL. */
+      audience: z.string().min(1).max(2048).optional(),
+    })
+    .strict(),
 ]);
 /** One of {@link AuthSchema}'s shapes. */
 export type AuthConfig = z.output<typeof AuthSchema>;
@@ -384,6 +402,28 @@ export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command'
 /** An endpoint as given by a user (defaults optional). */
 export type EndpointConfigInput = z.input<typeof EndpointConfigSchema>;
 
+/** `settings.metrics`: where the engine serves Prometheus metrics. */
+export const MetricsSettingsSchema = z
+  .object({
+    /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
+    listen: z.string().min(1).optional(),
+    /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
+    allowNonLoopback: z.boolean().default(false),
+  })
+  .strict();
+
+/** `settings.telemetry`: where the engine exports OpenTelemetry traces. */
+export const TelemetrySettingsSchema = z
+  .object({
+    /** The OTLP/HTTP base URL (`/v1/traces` is appended), e.g. `http://127.0.0.1:4318`. */
+    otlpEndpoint: z
+      .url({ protocol: /^https?$/, error: 'the OTLP endpoint must be an http:// or https:// URL' })
+      .optional(),
+    /** `service.name` of the spans; default OTEL_SERVICE_NAME, else `mcp-tether`. */
+    serviceName: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+
 /** Engine-wide settings. */
 export const SettingsSchema = z
   .object({
@@ -402,15 +442,12 @@ export const SettingsSchema = z
       .strict()
       .prefault({}),
     /** The Prometheus scrape endpoint (`GET /metrics`); off unless `listen` is set. */
-    metrics: z
-      .object({
-        /** `host:port` to serve on, e.g. `127.0.0.1:9464`; loopback only unless `allowNonLoopback`. */
-        listen: z.string().min(1).optional(),
-        /** Serve on a non-loopback address too (anyone who reaches it sees your endpoint names). */
-        allowNonLoopback: z.boolean().default(false),
-      })
-      .strict()
-      .prefault({}),
+    metrics: MetricsSettingsSchema.prefault({}),
+    /**
+     * OpenTelemetry traces of relayed requests over OTLP/HTTP. The standard OTEL_EXPORTER_OTLP_*
+     * environment variables, when set, win over `otlpEndpoint`. Read when the engine starts.
+     */
+    telemetry: TelemetrySettingsSchema.prefault({}),
     /** Longest JSON-RPC line accepted from a client or the control socket (bytes). */
     maxMessageBytes: z
       .number()

@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
+import type { ObservabilitySettings } from '../common/control-api.js';
 import { connectSocket } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
@@ -18,7 +19,8 @@ import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
 import { CredentialBindings } from './auth/bindings.js';
 import { BoundCredentials, StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
-import { OAuthCredentials } from './auth/oauth.js';
+import { OAuthCredentials, type OAuthDeps } from './auth/oauth.js';
+import { TokenExchangeCredentials } from './auth/token-exchange.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
 import { ClientSetup } from './clients/index.js';
@@ -30,6 +32,7 @@ import { runSshDoctor } from './health/ssh-doctor.js';
 import { probeSystem } from './health/system-probe.js';
 import { loadCommandsFile } from './commands/spec.js';
 import { MetricsService, type MetricsListen } from './metrics/service.js';
+import { RequestTracer, tracingWanted } from './telemetry/tracing.js';
 import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
@@ -73,6 +76,8 @@ export class Engine {
   /** The era of each endpoint's server, cached in the state directory. */
   private readonly eras: EraStore;
   private readonly metrics: MetricsService;
+  /** OpenTelemetry spans of relayed requests, when enabled (see telemetry/tracing.ts). */
+  private tracer: RequestTracer | undefined;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
   private readonly statusSubscribers = new Set<ControlConnection>();
@@ -114,6 +119,7 @@ export class Engine {
       opts.metrics,
     );
     this.recorder.observe((input) => this.metrics.observe(input));
+    this.recorder.observe((input) => this.tracer?.observe(input));
     this.knownSecrets.subscribe((patterns) => this.recorder.setSecrets(patterns));
     this.keychain = new SecretStore({
       onValue: (v) => this.knownSecrets.addStored(v),
@@ -189,16 +195,25 @@ export class Engine {
       );
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
+    let telemetry = emptyConfig().settings.telemetry;
     try {
-      this.sync();
+      const config = this.sync();
+      telemetry = config.settings.telemetry;
       // The keychain is not read at start (a background engine must not make it prompt; macOS
       // asks per item): each value is read, and so learned for redaction, before it is first sent.
     } catch (err) {
       log(`config: ${(err as Error).message}`);
     }
+    if (tracingWanted(telemetry.otlpEndpoint)) {
+      try {
+        this.tracer = await RequestTracer.start({ ...telemetry, version: this.opts.version, log });
+      } catch (err) {
+        log(`tracing: ${(err as Error).message}`);
+      }
+    }
     if (this.opts.metrics) {
       try {
-        await this.metrics.apply(this.opts.metrics);
+        await this.metrics.serveOption();
       } catch (err) {
         await this.stop();
         throw err;
@@ -234,6 +249,12 @@ export class Engine {
     return this.inspector;
   }
 
+  private observability(): ObservabilitySettings {
+    const { metrics, telemetry } = this.sync().settings;
+    const url = this.metrics.url();
+    return { metrics, telemetry, tracing: this.tracer !== undefined, ...(url ? { metricsUrl: url } : {}) };
+  }
+
   /** The Prometheus scrape URL, while metrics are served. */
   metricsUrl(): string | undefined {
     return this.metrics.url();
@@ -252,6 +273,9 @@ export class Engine {
       await (await this.demo)?.close();
       await this.metrics.close();
       await this.server.close();
+      await this.tracer
+        ?.shutdown()
+        .catch((err: unknown) => this.opts.log(`tracing: ${(err as Error).message}`));
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
       if (process.platform !== 'win32') {
@@ -314,11 +338,11 @@ export class Engine {
   private unboundCredentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
     const auth = config.auth;
     if (!auth) return undefined;
-    if (auth.type !== 'oauth') return new StaticCredentials(name, auth, this.keychain);
-    return new OAuthCredentials({
+    if (auth.type === 'bearer' || auth.type === 'header')
+      return new StaticCredentials(name, auth, this.keychain);
+    const deps: Omit<OAuthDeps, 'auth'> = {
       endpoint: name,
       url: config.url ?? '',
-      auth,
       store: this.keychain,
       version: this.opts.version,
       ...(this.oauthSettings?.clientMetadataUrl
@@ -330,7 +354,10 @@ export class Engine {
         this.opts.log(`endpoint ${name}: ${detail}`);
         this.recorder.record({ endpoint: name, session: 'auth', kind: 'event', event: { type, detail } });
       },
-    });
+    };
+    return auth.type === 'oauth'
+      ? new OAuthCredentials({ ...deps, auth })
+      : new TokenExchangeCredentials({ ...deps, auth });
   }
 
   /** The demo host, made on first use. */
@@ -537,7 +564,8 @@ export class Engine {
             throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} has no credentials configured`, {
               hint: `Name the secret (--name), or delete all of ${name}'s: mcp-tether secret delete ${name} --all`,
             });
-          const own = auth.type === 'oauth' ? undefined : staticSecretName(auth);
+          const own =
+            auth.type === 'oauth' || auth.type === 'token-exchange' ? undefined : staticSecretName(auth);
           // For OAuth, deleting the endpoint's secret means signing out: its tokens go.
           wanted = (stored) => (own ? stored === own : stored.startsWith(OAUTH_TOKENS_PREFIX));
         }
@@ -553,7 +581,8 @@ export class Engine {
       'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
       'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
         const ep = this.endpoint(name);
-        const oauth = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
+        const unbound = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
+        const oauth = unbound instanceof TokenExchangeCredentials ? unbound.signIn : unbound;
         if (!(oauth instanceof OAuthCredentials)) {
           throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
             hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
@@ -612,6 +641,17 @@ export class Engine {
         const requests = (await this.metrics.counters()).filter((c) => !endpoint || c.endpoint === endpoint);
         const url = this.metrics.url();
         return { engine: this.info(), endpoints: list, metrics: url ? { url, requests } : { requests } };
+      },
+      'settings/get': () => this.observability(),
+      'settings/update': async ({ metrics, telemetry }) => {
+        const config = this.store.update((c) => {
+          if (metrics) c.settings.metrics = metrics;
+          if (telemetry) c.settings.telemetry = telemetry;
+        });
+        // Served here, not by the next sync, so a failure reaches the caller.
+        await this.metrics.apply(config.settings.metrics);
+        this.sync();
+        return this.observability();
       },
       'status/subscribe': (_p, conn) => {
         this.statusSubscribers.add(conn);

@@ -174,7 +174,9 @@ export function App({ transport }: { transport: Transport }) {
         {screen === 'traffic' && (
           <TrafficView store={traffic} endpoints={state.endpoints.map((e) => e.name)} />
         )}
-        {screen === 'health' && <HealthView endpoints={state.endpoints} engine={state.engine} />}
+        {screen === 'health' && (
+          <HealthView endpoints={state.endpoints} engine={state.engine} transport={transport} />
+        )}
       </main>
       {dialog?.kind === 'edit' && (
         <EndpointEditor

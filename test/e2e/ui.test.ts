@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineLogs } from '../helpers/faults-procs.js';
 import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
-import { startEverything, type Everything } from '../helpers/processes.js';
+import { ROOT, freePort, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
@@ -400,6 +400,66 @@ describe('the UI against a real engine, with real traffic', { timeout: TEST_TIME
     await dialog.getByRole('button', { name: `Send them to ${to}` }).click();
     await dialog.waitFor({ state: 'detached' });
     expect(JSON.parse(readFileSync(bindings, 'utf8')).endpoints.keyed.origin).toBe(to);
+  });
+
+  it('adds a command endpoint from the example commands file, and edits it', async () => {
+    await openScreen('Endpoints');
+    await page.getByRole('button', { name: 'Add endpoint' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
+    await dialog.getByLabel('Name', { exact: true }).fill('ops');
+    await dialog.getByLabel('Transport', { exact: true }).selectOption('commands');
+    expect(await dialog.getByLabel('URL', { exact: true }).count()).toBe(0);
+    const examples = join(ROOT, 'examples', 'commands.yaml');
+    await dialog.getByLabel('Commands file', { exact: true }).fill(examples);
+    await dialog.getByLabel('SSH destination', { exact: true }).fill(`root@127.0.0.1:${sshd.port}`);
+    await dialog.getByLabel('Identity file', { exact: true }).fill(key.privateKey);
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    // An SSH endpoint leads to its host keys: this one was trusted by an earlier test.
+    const trust = page.getByRole('dialog', { name: 'SSH host keys of ops' });
+    await trust.getByText('All host keys on the way are trusted.').waitFor({ timeout: WAIT });
+    await trust.getByRole('button', { name: 'Done' }).click();
+    await endpointRow('ops').waitFor();
+    expect(await endpointRow('ops').textContent()).toContain(`commands of ${examples}`);
+
+    await endpointRow('ops').getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit ops' });
+    expect(await edit.getByLabel('Commands file', { exact: true }).inputValue()).toBe(examples);
+    await edit.getByLabel(/through the remote login shell/).check();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached', timeout: WAIT });
+    const saved = JSON.parse(readFileSync(join(home.dir, 'endpoints.json'), 'utf8')) as {
+      endpoints: Record<string, unknown>;
+    };
+    expect(saved.endpoints['ops']).toMatchObject({
+      transport: 'commands',
+      commandsFile: examples,
+      loginShell: true,
+    });
+  });
+
+  it('sets the metrics address on the Health screen; the engine serves Prometheus metrics there', async () => {
+    await openScreen('Health');
+    const card = page.getByRole('article', { name: 'Observability', exact: true });
+    const address = card.getByLabel('Prometheus metrics address', { exact: true });
+    await address.fill('0.0.0.0:9');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.getByText(/not a loopback address/).waitFor({ timeout: WAIT });
+    const port = await freePort();
+    await address.fill(`127.0.0.1:${port}`);
+    await card.getByRole('button', { name: 'Save' }).click();
+    await poll(() => card.getByTestId('metrics-url').textContent()).toBe(
+      `Serving http://127.0.0.1:${port}/metrics`,
+    );
+    const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(
+      /^mcp_remote_requests_total\{endpoint="ev",method="tools\/call"\} \d+$/m,
+    );
+    const saved = JSON.parse(readFileSync(join(home.dir, 'endpoints.json'), 'utf8')) as {
+      settings: { metrics: unknown };
+    };
+    expect(saved.settings.metrics).toEqual({ listen: `127.0.0.1:${port}`, allowNonLoopback: false });
+    await shot('observability');
   });
 
   it('raised no error in the page', () => {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
+import { ROOT } from '../helpers/processes.js';
 import { cli, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
 let sshd: Sshd;
@@ -299,6 +300,41 @@ describe('a command endpoint', () => {
     const client = await connect();
     const ghost = await client.callTool({ name: 'ghost', arguments: {} });
     expect(ghost.structuredContent).toMatchObject({ exitCode: 127 });
+  });
+
+  it('serves examples/commands.yaml: its read-only checks run on the host', async () => {
+    await cliOk(home.env, [
+      'add',
+      'example',
+      ...sshArgs(),
+      '--commands',
+      join(ROOT, 'examples/commands.yaml'),
+    ]);
+    const client = await connect('example');
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'uptime',
+        'disk_usage',
+        'memory_usage',
+        'failed_services',
+        'service_status',
+        'service_logs',
+        'listening_ports',
+        'docker_ps',
+      ]),
+    );
+    expect(tools.find((t) => t.name === 'uptime')!.annotations).toMatchObject({ readOnlyHint: true });
+    const uptime = await client.callTool({ name: 'uptime', arguments: {} });
+    expect(uptime.structuredContent).toMatchObject({ exitCode: 0 });
+    expect((uptime.structuredContent as Outcome).stdout).toContain('load average');
+    const disk = await client.callTool({ name: 'disk_usage', arguments: {} });
+    expect((disk.structuredContent as Outcome).stdout).toMatch(/^Filesystem/);
+    const bad = await client.callTool({ name: 'service_status', arguments: { unit: 'nginx; reboot' } });
+    expect(bad.isError).toBe(true);
+    expect(await eventsOf('example', 'refused')).toEqual([
+      'service_status: unit: must match [A-Za-z0-9][A-Za-z0-9@._:-]{0,255}; nothing was sent to the SSH server',
+    ]);
   });
 
   it('refuses a commands file that does not validate, naming the line', async () => {

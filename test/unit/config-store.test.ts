@@ -137,6 +137,7 @@ describe('parseConfig: defaults', () => {
       metrics: { allowNonLoopback: false },
       maxQueuedBytes: 8 * 1024 * 1024,
       stalledClientMs: 60_000,
+      telemetry: {},
     });
     expect(c.endpoints['ev']).toMatchObject({
       url: 'http://127.0.0.1/mcp',

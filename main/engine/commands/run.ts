@@ -19,7 +19,7 @@ import { remoteCommandLine, shellQuote } from '../upstream/ssh-stdio.js';
  * made the session its own group). When the command ends first, the watcher is stopped and the
  * command's exit status is the wrapper's.
  */
-export const KILL_ON_EOF =
+const KILL_ON_EOF =
   'exec 3<&0; "$@" </dev/null 3<&- & c=$!; ' +
   '{ while read -r _; do :; done <&3; kill -KILL 0; } & w=$!; ' +
   'exec 3<&-; wait $c; s=$?; kill $w 2>/dev/null; exit $s';
@@ -60,7 +60,7 @@ export interface RunOptions {
   maxOutputBytes: number;
   /** Aborted when the client cancels the call: the process is killed. */
   signal?: AbortSignal;
-  /** Called with the argv as it will run (shell-quoted), before anything is sent. */
+  /** Called with the argv as it runs (shell-quoted), once the SSH server started it. */
   onExec?(line: string): void;
 }
 
@@ -87,7 +87,7 @@ class Capped {
 }
 
 /** The command line for the SSH server: the {@link KILL_ON_EOF} wrapper and argv, shell-quoted. */
-export function commandLine(argv: string[], loginShell: boolean): string {
+function commandLine(argv: string[], loginShell: boolean): string {
   return remoteCommandLine(['sh', '-c', KILL_ON_EOF, 'sh', ...argv], loginShell);
 }
 
@@ -97,9 +97,9 @@ export function commandLine(argv: string[], loginShell: boolean): string {
  *   command that runs and fails is an outcome, not an error
  */
 export async function runRemoteCommand(opts: RunOptions): Promise<CommandOutcome> {
-  opts.onExec?.(opts.argv.map(shellQuote).join(' ') + (opts.loginShell ? ' (through the login shell)' : ''));
   const started = performance.now();
   const channel: ClientChannel = await opts.link.exec(commandLine(opts.argv, opts.loginShell));
+  opts.onExec?.(opts.argv.map(shellQuote).join(' ') + (opts.loginShell ? ' (through the login shell)' : ''));
   const out = new Capped(opts.maxOutputBytes);
   const err = new Capped(opts.maxOutputBytes);
   channel.on('data', (c: Buffer) => out.push(c));

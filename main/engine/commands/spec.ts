@@ -29,9 +29,9 @@ export const LIST_COMMANDS = 'list_commands';
 const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Default per-command timeout (seconds). */
-export const DEFAULT_TIMEOUT_SECONDS = 30;
+const DEFAULT_TIMEOUT_SECONDS = 30;
 /** Default cap of each of stdout and stderr (bytes). */
-export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
+const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 
 /** Why an absolute POSIX path is not acceptable as given, if it is not. */
 function pathShapeProblem(value: string): string | undefined {
@@ -115,7 +115,7 @@ const PathParam = z
   .strict();
 
 /** One parameter of a command. */
-export const ParameterSchema = z.discriminatedUnion('type', [StringParam, IntegerParam, PathParam]);
+const ParameterSchema = z.discriminatedUnion('type', [StringParam, IntegerParam, PathParam]);
 /** See {@link ParameterSchema}. */
 export type Parameter = z.output<typeof ParameterSchema>;
 
@@ -194,7 +194,7 @@ const CommandSchema = z
 export type CommandSpec = z.output<typeof CommandSchema>;
 
 /** The whole commands file. */
-export const CommandsFileSchema = z
+const CommandsFileSchema = z
   .object({
     /** Defaults of every command's `timeoutSeconds` and `maxOutputBytes`. */
     defaults: z

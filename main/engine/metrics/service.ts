@@ -17,7 +17,7 @@ export type MetricsListen = Settings['metrics'];
 export class MetricsService {
   private readonly metrics: EngineMetrics;
   private server: MetricsServer | undefined;
-  /** The listen setting the server runs with (JSON), to skip no-op changes. */
+  /** The listen setting last applied (JSON), served or not, to skip no-op changes. */
   private applied = JSON.stringify({});
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -50,23 +50,34 @@ export class MetricsService {
   }
 
   /**
-   * Serves as `setting` says (the `--metrics` option wins over it); no-op when nothing changed.
+   * Serves as the `metrics` setting says; ignored when the `--metrics` option was given. No-op
+   * when the setting did not change since it was last tried (served or failed).
    * @throws TetherError INVALID_ARGUMENT, ENGINE_START_FAILED (see MetricsServer.listen)
    */
   apply(setting: MetricsListen): Promise<void> {
-    const wanted = this.fixed ?? setting;
+    return this.fixed ? Promise.resolve() : this.serve(setting);
+  }
+
+  /**
+   * Serves at the `--metrics` address (nothing without the option).
+   * @throws TetherError INVALID_ARGUMENT, ENGINE_START_FAILED (see MetricsServer.listen)
+   */
+  serveOption(): Promise<void> {
+    return this.fixed ? this.serve(this.fixed) : Promise.resolve();
+  }
+
+  private serve(wanted: MetricsListen): Promise<void> {
     const key = JSON.stringify(wanted.listen ? wanted : {});
     const run = this.queue.then(async () => {
       if (key === this.applied) return;
       await this.server?.close();
       this.server = undefined;
-      this.applied = JSON.stringify({});
+      this.applied = key;
       if (!wanted.listen) return;
       this.server = await MetricsServer.listen(wanted.listen, {
         registry: this.metrics.registry,
         allowNonLoopback: wanted.allowNonLoopback,
       });
-      this.applied = key;
       this.log(`metrics served on ${this.url()}`);
     });
     this.queue = run.catch(() => undefined);

@@ -31,6 +31,8 @@ export function staticSecretName(auth: Extract<AuthConfig, { type: 'bearer' | 'h
 export function secretSetCommand(endpoint: string, auth: AuthConfig | undefined): string {
   if (auth?.type === 'header')
     return `printf '%s' "$KEY" | mcp-tether secret set ${endpoint} --header ${auth.name}`;
+  if (auth?.type === 'token-exchange')
+    return `printf '%s' "$CLIENT_SECRET" | mcp-tether secret set ${endpoint}`;
   return `printf '%s' "$TOKEN" | mcp-tether secret set ${endpoint}`;
 }
 
@@ -55,6 +57,14 @@ export function resolveSecretToSet(endpoint: string, auth: AuthConfig | undefine
       ErrorCode.INVALID_ARGUMENT,
       `${endpoint} signs in with OAuth: its tokens come from the sign-in, not from secret set`,
       { hint: `Run: mcp-tether login ${endpoint}` },
+    );
+  }
+  if (auth.type === 'token-exchange') {
+    if (given === undefined || given === OAUTH_CLIENT_SECRET) return OAUTH_CLIENT_SECRET;
+    throw new TetherError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${endpoint} keeps only its OAuth client secret (${OAUTH_CLIENT_SECRET}); its tokens come from the sign-in`,
+      { hint: `Run: ${secretSetCommand(endpoint, auth)}` },
     );
   }
   const own = staticSecretName(auth);

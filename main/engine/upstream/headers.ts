@@ -4,6 +4,7 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { META } from '../protocol/versions.js';
+import { traceHeaders } from '../telemetry/propagation.js';
 import type { OutboundMessage } from './types.js';
 
 /**
@@ -55,6 +56,7 @@ export function addMessageHeaders(
   headers['mcp-method'] = encodeMcpHeaderValue(method);
   if (msg.info.kind !== 'request') return;
   const params = paramsOf(msg);
+  Object.assign(headers, traceHeaders(params?.['_meta']));
   const name =
     method === 'tools/call' || method === 'prompts/get'
       ? params?.['name']

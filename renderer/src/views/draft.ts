@@ -15,7 +15,7 @@ export const TRANSPORT_CHOICES = [
   ['commands', 'Allow-listed commands over SSH (a commands file)'],
 ] as const satisfies readonly (readonly [TransportKind, string])[];
 
-export type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth';
+export type AuthChoice = 'none' | 'bearer' | 'header' | 'oauth' | 'token-exchange';
 
 /** The form's state: strings as typed, turned into an endpoint only when saved. */
 export interface Draft {
@@ -42,6 +42,8 @@ export interface Draft {
   commandsFile: string;
   /** Network settings the form does not show (`--ca`, `--proxy`, `secret set --proxy`), kept as stored. */
   network?: Pick<EndpointConfig, 'ca' | 'proxy' | 'proxyAuth'>;
+  /** A token-exchange `auth` as stored (set with the CLI; the form keeps it unchanged). */
+  tokenExchange?: Extract<EndpointConfig['auth'], { type: 'token-exchange' }>;
 }
 
 let rowKey = 0;
@@ -77,6 +79,7 @@ export function draftOf(name = '', c?: EndpointConfig): Draft {
     network: Object.fromEntries(
       (['ca', 'proxy', 'proxyAuth'] as const).filter((k) => c?.[k] !== undefined).map((k) => [k, c![k]]),
     ),
+    ...(c?.auth?.type === 'token-exchange' ? { tokenExchange: c.auth } : {}),
   };
 }
 
@@ -144,6 +147,7 @@ export function configOf(d: Draft): EndpointConfigInput {
   c.headers = headers;
   if (d.auth === 'bearer') c.auth = { type: 'bearer' };
   else if (d.auth === 'header') c.auth = { type: 'header', name: d.authHeader.trim() };
+  else if (d.auth === 'token-exchange' && d.tokenExchange) c.auth = d.tokenExchange;
   else if (d.auth === 'oauth') {
     const oauth: EndpointConfigInput['auth'] = { type: 'oauth' };
     if (d.clientId.trim()) oauth.clientId = d.clientId.trim();

@@ -295,6 +295,9 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
                     <option value="bearer">Bearer token (Authorization header)</option>
                     <option value="header">A secret header (API key)</option>
                     <option value="oauth">OAuth sign-in</option>
+                    {draft.tokenExchange && (
+                      <option value="token-exchange">OAuth token exchange (set with the CLI)</option>
+                    )}
                   </select>
                 )}
               </Field>

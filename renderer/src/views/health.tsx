@@ -6,14 +6,18 @@ import type { EndpointSummary, EngineInfo } from '../../../main/common/domain.js
 import { Sparkline, StateBadge } from '../components/common.js';
 import { formatBytes, formatDuration, formatLatency } from '../components/format.js';
 import { useTick } from '../engine-state.js';
+import type { Transport } from '../transport/types.js';
+import { ObservabilityCard } from './observability.js';
 
 /** See the module comment. */
 export function HealthView({
   endpoints,
   engine,
+  transport,
 }: {
   endpoints: EndpointSummary[];
   engine: EngineInfo | undefined;
+  transport: Transport;
 }) {
   const now = useTick(1000);
   return (
@@ -115,6 +119,7 @@ export function HealthView({
           </dl>
         </article>
       )}
+      {engine && <ObservabilityCard transport={transport} />}
     </section>
   );
 }
