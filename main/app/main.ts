@@ -253,6 +253,11 @@ async function run(): Promise<void> {
         case 'quit':
           app.quit();
           return;
+        case 'quit-and-stop-engine':
+          // Running shims start it again on their next message (README "Stopping").
+          await supervisor.request('engine/shutdown', {}).catch(() => undefined);
+          app.quit();
+          return;
       }
     } catch (err) {
       fail('MCP Tether', err);

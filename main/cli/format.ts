@@ -58,7 +58,18 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
     String(s.reconnects),
     s.lastError ? `${s.lastError.code}: ${printable(s.lastError.message)}` : '-',
   ]);
-  return `${head}\n${table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
+  // Sessions answered from the last known state (relay/last-known.ts), with its age.
+  const cached = status.endpoints
+    .filter((s) => s.lastKnown)
+    .map(
+      (s) =>
+        `${s.name}: answered from its last known state, saved ${s.lastKnown!.savedAt} (${duration(s.lastKnown!.ageMs)} old)`,
+    );
+  return [
+    head,
+    table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows]),
+    ...cached,
+  ].join('\n');
 }
 
 /**

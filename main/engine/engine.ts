@@ -32,6 +32,7 @@ import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
 import { EraStore } from './protocol/era-store.js';
+import { DisconnectedStore } from './relay/disconnect.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
 import { PROXY_SECRET, proxySecretCommand } from '../common/net.js';
@@ -68,6 +69,8 @@ export class Engine {
   private readonly endpoints = new Map<string, Endpoint>();
   /** The era of each endpoint's server, cached in the state directory. */
   private readonly eras: EraStore;
+  /** The endpoints the user disconnected, kept across restarts. */
+  private readonly disconnected: DisconnectedStore;
   private readonly metrics: MetricsService;
   /** Writes MCP clients' config files (`clients/*`). */
   private readonly clients = new ClientSetup();
@@ -87,6 +90,7 @@ export class Engine {
 
   constructor(private readonly opts: EngineOptions) {
     this.eras = new EraStore(join(opts.paths.stateDir, 'eras.json'));
+    this.disconnected = new DisconnectedStore(join(opts.paths.stateDir, 'disconnected.json'), opts.log);
     this.store = new ConfigStore(opts.paths.configFile);
     let settings: ConfigFile['settings'];
     try {
@@ -267,6 +271,8 @@ export class Engine {
       if (!c) {
         this.endpoints.delete(name);
         this.opts.log(`endpoint ${name} removed`);
+        ep.lastKnown.forget();
+        this.disconnected.set(name, false);
         void ep.close();
       } else {
         ep.reconfigure(c);
@@ -283,6 +289,8 @@ export class Engine {
             knownHostsFiles: this.knownHostsFiles(),
             credentials: (n, ec) => this.credentials(n, ec),
             eras: this.eras,
+            stateDir: this.opts.paths.stateDir,
+            disconnected: this.disconnected.has(name),
           }),
         );
       }
@@ -536,12 +544,15 @@ export class Engine {
       },
       'endpoints/connect': ({ name }) => {
         const ep = this.endpoint(name);
+        this.disconnected.set(name, false);
+        ep.connect();
         ep.setPinned(true);
         return ep.health.status();
       },
-      'endpoints/disconnect': ({ name }) => {
+      'endpoints/disconnect': async ({ name }) => {
         const ep = this.endpoint(name);
-        ep.setPinned(false);
+        this.disconnected.set(name, true);
+        await ep.disconnect();
         return ep.health.status();
       },
       'status/get': async ({ endpoint }) => {

@@ -91,9 +91,11 @@ describe('menu', () => {
       'Open Inspector…',
       'Add endpoint…',
       'Start at login',
-      'Quit MCP Tether',
+      'Quit the app only (clients keep working)',
+      'Quit and stop the engine',
     ]);
     expect(findMenuItem(menu, 'quit')?.action).toEqual({ type: 'quit' });
+    expect(findMenuItem(menu, 'quit-and-stop-engine')?.action).toEqual({ type: 'quit-and-stop-engine' });
     expect(findMenuItem(menu, 'open-inspector')?.action).toEqual({ type: 'open-inspector' });
     expect(findMenuItem(menu, 'add-endpoint')).toMatchObject({
       enabled: true,
@@ -101,18 +103,24 @@ describe('menu', () => {
     });
   });
 
-  it('offers Connect for an endpoint not kept connected, Disconnect for one that is', () => {
+  it('offers Connect unless kept connected, Disconnect unless disconnected', () => {
     const menu = trayMenuModel({
       ...base,
-      endpoints: [status('a', 'idle'), status('b', 'ready', { pinned: true })],
+      endpoints: [status('a', 'idle'), status('b', 'ready', { pinned: true }), status('c', 'disconnected')],
     });
     expect(findMenuItem(menu, 'endpoint:a:connect')?.action).toEqual({ type: 'connect', endpoint: 'a' });
-    expect(findMenuItem(menu, 'endpoint:a:disconnect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:a:disconnect')?.action).toEqual({
+      type: 'disconnect',
+      endpoint: 'a',
+    });
     expect(findMenuItem(menu, 'endpoint:b:disconnect')?.action).toEqual({
       type: 'disconnect',
       endpoint: 'b',
     });
     expect(findMenuItem(menu, 'endpoint:b:connect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:c:connect')?.action).toEqual({ type: 'connect', endpoint: 'c' });
+    expect(findMenuItem(menu, 'endpoint:c:disconnect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:c')?.label).toBe('⊘ c — disconnected');
   });
 
   it('per endpoint: state, last error, client setup and "Copy client config" for each client', () => {

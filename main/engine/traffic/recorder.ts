@@ -167,6 +167,14 @@ export class TrafficRecorder {
     this.secrets = secrets;
   }
 
+  /**
+   * `text` (JSON) with every known secret masked, as records are: for what the engine keeps beside
+   * the ring (relay/last-known.ts).
+   */
+  mask(text: string): string {
+    return this.secrets.length > 0 ? redactJson(text, this.secrets) : text;
+  }
+
   /** `input` with known secrets masked in its text and event detail; the same object when none. */
   private redact(input: RecordInput): RecordInput {
     let out = input;
