@@ -65,6 +65,8 @@ export function trayTooltip(state: TrayState): string {
 export type MenuAction =
   | { type: 'connect'; endpoint: string }
   | { type: 'disconnect'; endpoint: string }
+  /** The OAuth sign-in of `mcp-tether login`, in the browser. */
+  | { type: 'sign-in'; endpoint: string }
   | { type: 'copy-client-config'; endpoint: string; client: McpClient }
   | { type: 'install-client'; endpoint: string; client: McpClient }
   | { type: 'open-inspector' }
@@ -139,6 +141,13 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
       enabled: false,
     });
   }
+  if (s.signInNeeded)
+    submenu.push({
+      id: `${id}:sign-in`,
+      type: 'normal',
+      label: literal(`Sign in to ${s.name}`),
+      action: { type: 'sign-in', endpoint: s.name },
+    });
   // Connect keeps it connected (and lifts a Disconnect); Disconnect closes every connection of it.
   if (!s.pinned)
     submenu.push({
@@ -261,6 +270,18 @@ export function trayMenuModel(state: TrayState): MenuItemModel[] {
     },
   );
   return items;
+}
+
+/**
+ * The endpoints that need a sign-in in `next` but did not in `prev`: the app shows a notification
+ * for each (clients without URL-mode elicitation only get AUTH_REQUIRED).
+ */
+export function newlyNeedingSignIn(
+  prev: readonly EndpointStatus[],
+  next: readonly EndpointStatus[],
+): string[] {
+  const before = new Set(prev.filter((s) => s.signInNeeded).map((s) => s.name));
+  return next.filter((s) => s.signInNeeded && !before.has(s.name)).map((s) => s.name);
 }
 
 /** Finds an item by id anywhere in a menu model. */

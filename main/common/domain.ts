@@ -64,6 +64,8 @@ export interface EndpointStatus {
    * its age then (ms).
    */
   lastKnown?: { savedAt: string; servedAt: string; ageMs: number };
+  /** True when an OAuth endpoint needs a sign-in (`mcp-tether login`; the tray offers "Sign in to"). */
+  signInNeeded?: boolean;
 }
 
 /** Message direction relative to the remote server (MCP's client and server roles). */

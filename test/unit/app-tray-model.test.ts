@@ -11,6 +11,7 @@ import type { EndpointStatus, HealthState } from '../../main/common/domain.js';
 import {
   aggregateState,
   findMenuItem,
+  newlyNeedingSignIn,
   trayIconFile,
   trayMenuModel,
   trayTooltip,
@@ -121,6 +122,19 @@ describe('menu', () => {
     expect(findMenuItem(menu, 'endpoint:c:connect')?.action).toEqual({ type: 'connect', endpoint: 'c' });
     expect(findMenuItem(menu, 'endpoint:c:disconnect')).toBeUndefined();
     expect(findMenuItem(menu, 'endpoint:c')?.label).toBe('⊘ c — disconnected');
+  });
+
+  it('offers "Sign in to <name>" for an OAuth endpoint that needs a sign-in, and tells which are new', () => {
+    const needs = status('linear', 'auth-required', { signInNeeded: true });
+    const menu = trayMenuModel({ ...base, endpoints: [needs, status('db', 'auth-required')] });
+    expect(findMenuItem(menu, 'endpoint:linear:sign-in')).toMatchObject({
+      label: 'Sign in to linear',
+      action: { type: 'sign-in', endpoint: 'linear' },
+    });
+    expect(findMenuItem(menu, 'endpoint:db:sign-in')).toBeUndefined();
+    expect(newlyNeedingSignIn([], [needs])).toEqual(['linear']);
+    expect(newlyNeedingSignIn([needs], [needs])).toEqual([]);
+    expect(newlyNeedingSignIn([needs], [status('linear', 'ready')])).toEqual([]);
   });
 
   it('per endpoint: state, last error, client setup and "Copy client config" for each client', () => {

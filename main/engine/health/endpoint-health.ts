@@ -38,6 +38,8 @@ export class EndpointHealth {
   sessions = 0;
   /** Kept connected by the user. */
   pinned = false;
+  /** The endpoint signs in with OAuth: `auth-required` then means a sign-in is needed. */
+  oauth = false;
   /** Disconnected by the user: the state stays `disconnected` until {@link setDisconnected}(false). */
   private held = false;
   /** While a session is answered from the last known state: when it was saved and served (ms). */
@@ -76,6 +78,7 @@ export class EndpointHealth {
     }
     if (this.rttMs !== undefined) s.rttMs = this.rttMs;
     if (this.lastError) s.lastError = this.lastError;
+    if (this.oauth && this.state === 'auth-required') s.signInNeeded = true;
     if (this.lastKnown)
       s.lastKnown = {
         savedAt: new Date(this.lastKnown.savedAtMs).toISOString(),

@@ -99,6 +99,7 @@ export class Endpoint {
     this.health = new EndpointHealth(name, deps.onStatus);
     this.agents = this.makeAgents();
     this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
+    this.health.oauth = config.auth?.type === 'oauth';
     const known = this.knownEra();
     if (known) this.health.era(known.era, known.versions);
     this.lastKnown = this.makeLastKnown();
@@ -412,6 +413,7 @@ export class Endpoint {
     this.detected = undefined;
     this.eraMemo = undefined;
     this.auth = config.auth ? this.deps.credentials?.(this.name, config) : undefined;
+    this.health.oauth = config.auth?.type === 'oauth';
     const old = this.agents;
     this.link?.close();
     this.link = undefined;

@@ -17,12 +17,23 @@
  *   again and, for each that changed, the client gets `notifications/{tools,prompts,resources}/
  *   list_changed` when the `initialize` result it got declared `listChanged` for that kind (a
  *   server may only send those then, MCP 2025-11-25 server/tools §List Changed Notification).
+ * - **Sign-in from the chat**: a request that fails with AUTH_REQUIRED on an OAuth endpoint, from a
+ *   client that declared URL-mode elicitation, waits for the endpoint's in-chat sign-in
+ *   (auth/in-chat-signin.ts) and is sent again once, when the tokens arrive.
  * - **Disconnected**: while the user has disconnected the endpoint, every request is answered at
  *   once (from the last known state, else ENDPOINT_DISCONNECTED); `mcp-tether connect` re-opens
  *   the session in the background the same way.
  */
-import { ErrorCode, TetherError } from '../../common/errors.js';
-import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
+import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
+import { idKey, type JsonRpcId, type JsonRpcMessage, type MessageInfo } from '../../common/jsonrpc.js';
+import {
+  declaresUrlElicitation,
+  IN_CHAT_SIGN_IN_TIMEOUT_MS,
+  InChatSignIn,
+  type SignInAsker,
+} from '../auth/in-chat-signin.js';
+import { OAuthCredentials } from '../auth/oauth.js';
+import { InternalCalls } from './internal-calls.js';
 import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
 import type { Endpoint } from './endpoint.js';
 import { CACHED_METHODS, type LastKnownEntry } from './last-known.js';
@@ -43,6 +54,10 @@ export interface ResilienceHost {
   isClosed(): boolean;
   /** True once the client's `initialize` is known (the session can be re-opened by replaying it). */
   hasInit(): boolean;
+  /** The params of the client's `initialize`, once known. */
+  initParams(): unknown;
+  /** Writes an engine-made message to the client, recorded as from the server. */
+  toClient(out: OutboundMessage): void;
   pending(key: string): PendingRequest | undefined;
   /** The open upstream session, or one re-opened by replaying the client's `initialize`. */
   reopen(): Promise<UpstreamConnection>;
@@ -106,6 +121,10 @@ function age(ms: number): string {
 export class SessionResilience {
   private readonly retries = new WeakMap<PendingRequest, Retry>();
   private offline: Offline | undefined;
+  /** Requests already sent again after an in-chat sign-in (never twice). */
+  private readonly signedInFor = new WeakSet<PendingRequest>();
+  /** The engine's own requests to the client (`elicitation/create`). */
+  private readonly toClient = new InternalCalls('signin');
 
   constructor(private readonly host: ResilienceHost) {}
 
@@ -119,6 +138,7 @@ export class SessionResilience {
    * @returns true when it was taken over (the caller must not fail it)
    */
   intercept(key: string, p: PendingRequest, err: TetherError): boolean {
+    if (err.code === ErrorCode.AUTH_REQUIRED) return this.signInFromChat(key, p);
     if (!isTransportFailure(err) || this.ep.disconnected) return false;
     const r = this.retries.get(p);
     if (r) {
@@ -145,6 +165,62 @@ export class SessionResilience {
       return true;
     }
     return this.fromCache(key, p, err);
+  }
+
+  /**
+   * Waits for the endpoint's in-chat sign-in (asking this session's client when none runs), then
+   * sends `p` again; false when the endpoint is not OAuth or the client cannot open a URL.
+   */
+  private signInFromChat(key: string, p: PendingRequest): boolean {
+    const auth = this.ep.auth;
+    if (
+      !(auth instanceof OAuthCredentials) ||
+      p.method === 'initialize' ||
+      this.signedInFor.has(p) ||
+      !declaresUrlElicitation(this.host.initParams())
+    )
+      return false;
+    this.signedInFor.add(p);
+    const asker: SignInAsker = {
+      elicit: (params) => {
+        const { out, response } = this.toClient.request(
+          'elicitation/create',
+          params,
+          IN_CHAT_SIGN_IN_TIMEOUT_MS,
+        );
+        this.host.toClient(out);
+        return response;
+      },
+      notify: (method, params) => {
+        const parsed: JsonRpcMessage = { jsonrpc: '2.0', method, params };
+        this.host.toClient({ text: JSON.stringify(parsed), info: { kind: 'notification', method }, parsed });
+      },
+      event: (type, detail) => this.host.event(type, detail),
+    };
+    InChatSignIn.of(this.ep, this.ep.name)
+      .signIn(
+        (onUrl) => auth.login({ openBrowser: false, timeoutMs: IN_CHAT_SIGN_IN_TIMEOUT_MS, onUrl }),
+        asker,
+      )
+      .then(
+        () => {
+          if (this.host.pending(key) === p) this.host.resend(p.msg);
+        },
+        (err: unknown) => {
+          if (this.host.pending(key) === p)
+            this.host.failFinal(key, toTetherError(err, ErrorCode.AUTH_REQUIRED));
+        },
+      );
+    return true;
+  }
+
+  /**
+   * A message from the client: the answer to one of the engine's own requests (an elicitation) is
+   * taken here.
+   * @returns true when it was one
+   */
+  clientAnswer(info: MessageInfo, parsed: JsonRpcMessage): boolean {
+    return this.toClient.settle(info, parsed);
   }
 
   /** Re-opens the session (after a pause from the second attempt on), then sends the request again. */
@@ -317,6 +393,7 @@ export class SessionResilience {
 
   /** The session ended: no more background work. */
   stop(): void {
+    this.toClient.failAll(new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'the client left'));
     clearTimeout(this.offline?.timer);
     this.offline = undefined;
   }

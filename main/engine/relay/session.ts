@@ -131,6 +131,11 @@ export class RelaySession {
       endpoint: deps.endpoint,
       isClosed: () => this.closed,
       hasInit: () => this.init !== undefined,
+      initParams: () => this.init?.parsed.params,
+      toClient: (out) => {
+        this.record('server-to-client', out.info, out.text);
+        this.deps.write(out.text);
+      },
       pending: (key) => this.pending.get(key),
       reopen: () => (this.upstream ? Promise.resolve(this.upstream) : (this.opening ?? this.open(REOPEN))),
       resend: (msg) => this.dispatch(msg),
@@ -222,6 +227,8 @@ export class RelaySession {
     const msg: OutboundMessage = { text, info, parsed: parsed as JsonRpcMessage };
     if (raw) msg.raw = raw;
     this.record('client-to-server', info, text, raw ? { raw, parsed: msg.parsed } : { parsed: msg.parsed });
+    // The client's answer to the engine's own elicitation (sign-in from the chat, resilience.ts).
+    if (this.resilience.clientAnswer(info, msg.parsed)) return undefined;
     if (info.kind === 'request') {
       const key = idKey(info.id as JsonRpcId);
       const timeoutMs = this.deps.endpoint.config.requestTimeoutMs;
