@@ -24,6 +24,7 @@
  *   once (from the last known state, else ENDPOINT_DISCONNECTED); `mcp-tether connect` re-opens
  *   the session in the background the same way.
  */
+import { duration } from '../../common/duration.js';
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage, type MessageInfo } from '../../common/jsonrpc.js';
 import {
@@ -110,11 +111,6 @@ export function disconnectedError(name: string): TetherError {
   return new TetherError(ErrorCode.ENDPOINT_DISCONNECTED, `the endpoint ${name} is disconnected`, {
     hint: `Connect it again: mcp-tether connect ${name} (or Connect in the tray); this session carries on by itself.`,
   });
-}
-
-function age(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
 }
 
 /** See the module comment. */
@@ -261,7 +257,7 @@ export class SessionResilience {
     const saved = new Date(hit.savedAtMs).toISOString();
     this.host.event(
       'cache',
-      `${p.method} answered from the last known state saved ${saved} (${age(Date.now() - hit.savedAtMs)} old): ${why}`,
+      `${p.method} answered from the last known state saved ${saved} (${duration(Date.now() - hit.savedAtMs)} old): ${why}`,
     );
     ep.health.servedFromCache(hit.savedAtMs);
     return true;

@@ -539,6 +539,10 @@ export class RelaySession {
       // Other requests may be sent again by the safe-retry rule (fail → resilience.ts).
       if (err.code === ErrorCode.UPSTREAM_SESSION_LOST && key === refusedKey && !p.retried) {
         p.retried = true;
+        this.recordEvent(
+          'retry',
+          `${p.method} (id ${String(p.id)}): the server refused it for its unknown session; sending it again`,
+        );
         this.dispatch(p.msg);
       } else {
         this.fail(key, err);
