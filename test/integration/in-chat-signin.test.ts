@@ -123,5 +123,18 @@ describe('sign-in from inside the chat', () => {
         content: [{ text: 'plain again' }],
       },
     );
+
+    // A client started while the sign-in is gone: initialize from the last known state, then asked.
+    as.revokeAll('AccessToken', 'RefreshToken', 'Grant');
+    const late = await urlClient();
+    expect(late.getServerVersion()?.name).toBeDefined();
+    const r = await late.callTool({ name: 'echo', arguments: { text: 'late' } }, undefined, {
+      timeout: 120_000,
+    });
+    expect(r.content).toEqual([{ type: 'text', text: 'late' }]);
+    expect(asked).toHaveLength(2);
+    expect(await browsing[1]).toContain('signed in to linear');
+    const traffic = await cliOk(env, ['traffic', '--json', '--endpoint', 'linear', '--limit', '5000']);
+    expect(traffic).toMatch(/initialize answered from the last known state .*a sign-in is needed first/);
   });
 });

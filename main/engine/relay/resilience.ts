@@ -19,7 +19,8 @@
  *   server may only send those then, MCP 2025-11-25 server/tools §List Changed Notification).
  * - **Sign-in from the chat**: a request that fails with AUTH_REQUIRED on an OAuth endpoint, from a
  *   client that declared URL-mode elicitation, waits for the endpoint's in-chat sign-in
- *   (auth/in-chat-signin.ts) and is sent again once, when the tokens arrive.
+ *   (auth/in-chat-signin.ts) and is sent again once, when the tokens arrive. Its `initialize` is
+ *   answered from the last known state (the client must be initialized before it can be asked).
  * - **Disconnected**: while the user has disconnected the endpoint, every request is answered at
  *   once (from the last known state, else ENDPOINT_DISCONNECTED); `mcp-tether connect` re-opens
  *   the session in the background the same way.
@@ -171,11 +172,13 @@ export class SessionResilience {
     const auth = this.ep.auth;
     if (
       !(auth instanceof OAuthCredentials) ||
-      p.method === 'initialize' ||
       this.signedInFor.has(p) ||
       !declaresUrlElicitation(this.host.initParams())
     )
       return false;
+    // No client may be asked anything before its initialize is answered: from the last known
+    // state, when there is one; the sign-in is then asked for by the next request that needs it.
+    if (p.method === 'initialize') return this.serve(key, p, 'a sign-in is needed first');
     this.signedInFor.add(p);
     const asker: SignInAsker = {
       elicit: (params) => {
