@@ -79,20 +79,34 @@ export class InChatSignIn {
             url,
             message: `${this.endpoint} needs you to sign in (MCP Tether). Open the page to sign in; the request goes on once you have.`,
           })
-          .then((answer) => {
-            const action = (answer.result as { action?: unknown } | undefined)?.action;
-            if (action === 'accept') return;
-            const what = answer.error ? `refused (${answer.error.message})` : `answered "${String(action)}"`;
-            reject(
-              new TetherError(
-                ErrorCode.AUTH_REQUIRED,
-                `the sign-in to ${this.endpoint} was ${what} in the client`,
-                {
-                  hint: `Sign in: mcp-tether login ${this.endpoint}`,
-                },
+          .then(
+            (answer) => {
+              const action = (answer.result as { action?: unknown } | undefined)?.action;
+              if (action === 'accept') return;
+              const what = answer.error
+                ? `refused (${answer.error.message})`
+                : `answered "${String(action)}"`;
+              reject(
+                new TetherError(
+                  ErrorCode.AUTH_REQUIRED,
+                  `the sign-in to ${this.endpoint} was ${what} in the client`,
+                  {
+                    hint: `Sign in: mcp-tether login ${this.endpoint}`,
+                  },
+                ),
+              );
+            },
+            (err: unknown) =>
+              reject(
+                new TetherError(
+                  ErrorCode.AUTH_REQUIRED,
+                  `the client asked to sign in to ${this.endpoint} did not answer (${(err as Error).message})`,
+                  {
+                    hint: `Sign in: mcp-tether login ${this.endpoint}`,
+                  },
+                ),
               ),
-            );
-          }, reject);
+          );
       });
       signedIn.then(() => {
         asker.notify('notifications/elicitation/complete', { elicitationId });

@@ -2,7 +2,7 @@
  * The last known state of one endpoint's server (issue 9 "offline start"): the last good
  * `initialize` result (or `server/discover` answer) and the last `tools/list`, `prompts/list`,
  * `resources/list` and `resources/templates/list` results, kept in the state directory
- * (`state/last-known/<endpoint>.json`, 0600 in a 0700 directory, written atomically) so a shim
+ * (`state/last-known/<endpoint>.json`, 0600 in a 0700 directory, written atomically on each result) so a shim
  * started while the server is unreachable can still be answered. Results are stored with every
  * known secret masked, as traffic records are ({@link TrafficRecorder.mask}); nothing else of the
  * session is kept. A file bound to another server (URL, SSH destination, command or transport
@@ -124,11 +124,9 @@ export class LastKnown implements ToolHints {
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) return;
     const text = this.deps.mask(JSON.stringify(result));
     if (Buffer.byteLength(text) > MAX_RESULT_BYTES) return;
-    const changed = this.entries.get(key)?.result !== text;
     this.entries.set(key, { result: text, savedAtMs: Date.now() });
     if (method === 'tools/list') this.hints = undefined;
-    // An unchanged result only refreshes its age; it is written with the next change.
-    if (changed) this.save();
+    this.save();
   }
 
   /** The last result of this request (same method, same cursor), if any. */

@@ -69,8 +69,6 @@ export interface ResilienceHost {
   answer(key: string, line: string): void;
   /** Answers a pending request with an error, without asking this module. */
   failFinal(key: string, err: TetherError): void;
-  /** Writes a notification to the client, recorded. */
-  notify(method: string): void;
   /** Sends an engine-made request on `conn` (recorded) and waits for its answer. */
   call(conn: UpstreamConnection, method: string, params: unknown): Promise<JsonRpcMessage>;
   event(type: string, detail: string): void;
@@ -190,10 +188,7 @@ export class SessionResilience {
         this.host.toClient(out);
         return response;
       },
-      notify: (method, params) => {
-        const parsed: JsonRpcMessage = { jsonrpc: '2.0', method, params };
-        this.host.toClient({ text: JSON.stringify(parsed), info: { kind: 'notification', method }, parsed });
-      },
+      notify: (method, params) => this.notify(method, params),
       event: (type, detail) => this.host.event(type, detail),
     };
     InChatSignIn.of(this.ep, this.ep.name)
@@ -381,13 +376,19 @@ export class SessionResilience {
     }
     for (const kind of changed) {
       const cap = o.capabilities[kind] as { listChanged?: unknown } | undefined;
-      if (cap?.listChanged === true) this.host.notify(`notifications/${kind}/list_changed`);
+      if (cap?.listChanged === true) this.notify(`notifications/${kind}/list_changed`);
       else
         this.host.event(
           'offline',
           `the ${kind} changed, but the server did not declare listChanged for them`,
         );
     }
+  }
+
+  /** Writes a notification of the engine's to the client. */
+  private notify(method: string, params?: Record<string, unknown>): void {
+    const parsed: JsonRpcMessage = params ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method };
+    this.host.toClient({ text: JSON.stringify(parsed), info: { kind: 'notification', method }, parsed });
   }
 
   /** The session ended: no more background work. */

@@ -141,11 +141,6 @@ export class RelaySession {
       resend: (msg) => this.dispatch(msg),
       answer: (key, line) => this.answerFromEngine(key, line),
       failFinal: (key, err) => this.fail(key, err, true),
-      notify: (method) => {
-        const text = JSON.stringify({ jsonrpc: '2.0', method });
-        this.record('server-to-client', { kind: 'notification', method }, text);
-        this.deps.write(text);
-      },
       call: (conn, method, params) => this.internalCall(conn, method, params),
       event: (type, detail) => this.recordEvent(type, detail),
     });
