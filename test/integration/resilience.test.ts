@@ -10,9 +10,17 @@ import type { Client, ClientOptions } from '@modelcontextprotocol/sdk/client/ind
 import { ToolListChangedNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnnotatedServer } from '../fixtures/annotated-server.js';
-import { engineLogs, settle, waitFor, type Settled } from '../helpers/faults-procs.js';
+import { engineLogs, isAlive, settle, waitFor, type Settled } from '../helpers/faults-procs.js';
 import { startKeyring } from '../helpers/keyring.js';
-import { cli, cliOk, filesContaining, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import {
+  cli,
+  cliOk,
+  enginePid,
+  filesContaining,
+  makeHome,
+  shimClient,
+  type Home,
+} from '../helpers/tether.js';
 
 const undo: (() => Promise<unknown>)[] = [];
 const homes: Home[] = [];
@@ -266,10 +274,17 @@ describe('disconnect', () => {
     expect((await statusOf(h, 'an')).state).toBe('disconnected');
 
     // Kept across an engine restart (the running shim starts the new engine).
+    const oldEngine = enginePid(h.dir);
     await cliOk(h.env, ['shutdown']);
+    await waitFor(() => !isAlive(oldEngine!), 'the engine to stop');
     const again = await settle(c.callTool({ name: 'lookup', arguments: {} }));
     if (again.ok) throw new Error('a call went through a disconnected endpoint');
     expect(['ENDPOINT_DISCONNECTED', 'ENGINE_UNAVAILABLE']).toContain(dataCode(again.error));
+    await waitFor(
+      () => (enginePid(h.dir) ?? oldEngine) !== oldEngine,
+      'the shim to start a new engine',
+      20_000,
+    );
     const afterRestart = await settle(c.callTool({ name: 'lookup', arguments: {} }));
     expect(dataCode(afterRestart.ok ? undefined : afterRestart.error)).toBe('ENDPOINT_DISCONNECTED');
     expect((await statusOf(h, 'an')).state).toBe('disconnected');
