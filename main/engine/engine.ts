@@ -271,8 +271,12 @@ export class Engine {
       if (!c) {
         this.endpoints.delete(name);
         this.opts.log(`endpoint ${name} removed`);
-        ep.lastKnown.forget();
-        this.disconnected.set(name, false);
+        try {
+          ep.lastKnown.forget();
+          this.disconnected.set(name, false);
+        } catch (err) {
+          this.opts.log(`endpoint ${name}: ${(err as Error).message}`);
+        }
         void ep.close();
       } else {
         ep.reconfigure(c);
