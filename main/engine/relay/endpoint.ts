@@ -96,7 +96,11 @@ export class Endpoint {
     public config: EndpointConfig,
     private readonly deps: EndpointDeps,
   ) {
-    this.health = new EndpointHealth(name, deps.onStatus);
+    this.health = new EndpointHealth(name, (status) => {
+      deps.onStatus(status);
+      // The server answers again (the probe, another session): offline sessions re-open now.
+      if (status.state === 'ready') for (const s of this.sessions) s.reconnect();
+    });
     this.agents = this.makeAgents();
     this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
     this.health.oauth = config.auth?.type === 'oauth';

@@ -325,9 +325,9 @@ export class SessionResilience {
     this.tick();
   }
 
-  /** The endpoint was connected again: re-open now (requests from now on wait for it). */
+  /** The endpoint was connected again or its server answers: re-open now (requests wait for it). */
   kick(): void {
-    if (!this.offline) return;
+    if (!this.offline || this.offline.attempting) return;
     clearTimeout(this.offline.timer);
     this.offline.n = 0;
     void this.attempt(this.offline);

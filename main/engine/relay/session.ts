@@ -706,7 +706,10 @@ export class RelaySession {
     if (conn) await conn.close();
   }
 
-  /** The endpoint was connected again: re-open in the background (see resilience.ts). */
+  /**
+   * The endpoint was connected again, or its server answers again: an offline session re-opens now
+   * (see resilience.ts); any other session is left as it is.
+   */
   reconnect(): void {
     this.resilience.kick();
   }
