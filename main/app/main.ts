@@ -35,6 +35,7 @@ import {
   type IpcReply,
 } from '../common/ipc.js';
 import { resolvePaths } from '../common/paths.js';
+import type { EndpointStatus } from '../common/domain.js';
 import { autostartLaunch } from '../engine/clients/autostart.js';
 import { saveSessionEnvironment } from '../engine/environment.js';
 import { EngineSupervisor } from './engine-supervisor.js';
@@ -44,6 +45,7 @@ import { APP_ID } from './roles.js';
 import {
   aggregateState,
   findMenuItem,
+  newlyNeedingSignIn,
   trayIconFile,
   trayMenuModel,
   trayTooltip,
@@ -209,6 +211,16 @@ async function run(): Promise<void> {
           await supervisor.request('endpoints/connect', { name: action.endpoint });
           await supervisor.refresh();
           return;
+        case 'sign-in': {
+          const r = await supervisor.request('auth/login', {
+            endpoint: action.endpoint,
+            openBrowser: true,
+            timeoutMs: 300_000,
+          });
+          notify('MCP Tether', `Signed in to ${r.endpoint} (${r.issuer})`);
+          await supervisor.refresh();
+          return;
+        }
         case 'disconnect':
           await supervisor.request('endpoints/disconnect', { name: action.endpoint });
           await supervisor.refresh();
@@ -260,6 +272,11 @@ async function run(): Promise<void> {
         case 'quit':
           app.quit();
           return;
+        case 'quit-and-stop-engine':
+          // Running shims start it again on their next message (README "Stopping").
+          await supervisor.request('engine/shutdown', {}).catch(() => undefined);
+          app.quit();
+          return;
       }
     } catch (err) {
       fail('MCP Tether', err);
@@ -301,8 +318,12 @@ async function run(): Promise<void> {
   }
 
   let wasRunning = false;
+  let lastStatuses: EndpointStatus[] = [];
   supervisor.onChange((s) => {
     scheduleRender();
+    for (const name of newlyNeedingSignIn(lastStatuses, s.endpoints))
+      notify('MCP Tether', `Sign in to ${name}: its server wants a sign-in (tray menu: Sign in to ${name})`);
+    lastStatuses = s.endpoints;
     const running = s.engine === 'running';
     if (running && !wasRunning) {
       // The engine (re)started: windows' connections are new, their subscriptions made again.

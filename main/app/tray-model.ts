@@ -65,6 +65,8 @@ export function trayTooltip(state: TrayState): string {
 export type MenuAction =
   | { type: 'connect'; endpoint: string }
   | { type: 'disconnect'; endpoint: string }
+  /** The OAuth sign-in of `mcp-tether login`, in the browser. */
+  | { type: 'sign-in'; endpoint: string }
   | { type: 'copy-client-config'; endpoint: string; client: McpClient }
   | { type: 'install-client'; endpoint: string; client: McpClient }
   | { type: 'open-inspector' }
@@ -72,7 +74,9 @@ export type MenuAction =
   | { type: 'try-demo' }
   | { type: 'toggle-login-item'; enabled: boolean }
   | { type: 'restart-engine' }
-  | { type: 'quit' };
+  | { type: 'quit' }
+  /** Stop the engine (`engine/shutdown`), then quit; a running shim starts it again. */
+  | { type: 'quit-and-stop-engine' };
 
 /** One menu item, as data (a subset of Electron's MenuItemConstructorOptions, plus an action). */
 export interface MenuItemModel {
@@ -94,6 +98,7 @@ const STATE_LABELS: Record<HealthState, string> = {
   down: 'down',
   'auth-required': 'sign-in needed',
   'host-untrusted': 'host key not trusted',
+  disconnected: 'disconnected',
 };
 
 /** A mark per state, so the menu is readable without colour. */
@@ -105,6 +110,7 @@ const STATE_MARKS: Record<HealthState, string> = {
   down: '✕',
   'auth-required': '✕',
   'host-untrusted': '✕',
+  disconnected: '⊘',
 };
 
 /**
@@ -145,20 +151,29 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
       enabled: false,
     });
   }
+  if (s.signInNeeded)
+    submenu.push({
+      id: `${id}:sign-in`,
+      type: 'normal',
+      label: literal(`Sign in to ${s.name}`),
+      action: { type: 'sign-in', endpoint: s.name },
+    });
+  // Connect keeps it connected (and lifts a Disconnect); Disconnect closes every connection of it.
+  if (!s.pinned)
+    submenu.push({
+      id: `${id}:connect`,
+      type: 'normal',
+      label: 'Connect',
+      action: { type: 'connect', endpoint: s.name },
+    });
+  if (s.state !== 'disconnected')
+    submenu.push({
+      id: `${id}:disconnect`,
+      type: 'normal',
+      label: 'Disconnect',
+      action: { type: 'disconnect', endpoint: s.name },
+    });
   submenu.push(
-    s.pinned
-      ? {
-          id: `${id}:disconnect`,
-          type: 'normal',
-          label: 'Disconnect',
-          action: { type: 'disconnect', endpoint: s.name },
-        }
-      : {
-          id: `${id}:connect`,
-          type: 'normal',
-          label: 'Connect',
-          action: { type: 'connect', endpoint: s.name },
-        },
     { id: `${id}:sep`, type: 'separator' },
     {
       id: `${id}:install`,
@@ -195,7 +210,8 @@ function endpointItem(s: EndpointStatus): MenuItemModel {
  * The tray menu: the engine's state when it is not running (with "Restart engine" once the app gave
  * up on it); "Try the demo" while there are no endpoints; each endpoint with its state and Connect/Disconnect, "Set up in" a client and "Copy
  * client config"; then "Open Inspector…", "Add endpoint…", the "Start at login"
- * checkbox (reflecting the real state) and "Quit".
+ * checkbox (reflecting the real state), "Quit the app only" (the engine keeps serving the clients)
+ * and "Quit and stop the engine".
  */
 export function trayMenuModel(state: TrayState): MenuItemModel[] {
   const items: MenuItemModel[] = [];
@@ -249,9 +265,33 @@ export function trayMenuModel(state: TrayState): MenuItemModel[] {
       action: { type: 'toggle-login-item', enabled: !state.loginItem.enabled },
     },
     { id: 'sep:quit', type: 'separator' },
-    { id: 'quit', type: 'normal', label: 'Quit MCP Tether', action: { type: 'quit' } },
+    {
+      id: 'quit',
+      type: 'normal',
+      label: 'Quit the app only (clients keep working)',
+      action: { type: 'quit' },
+    },
+    {
+      id: 'quit-and-stop-engine',
+      type: 'normal',
+      label: 'Quit and stop the engine',
+      enabled: running,
+      action: { type: 'quit-and-stop-engine' },
+    },
   );
   return items;
+}
+
+/**
+ * The endpoints that need a sign-in in `next` but did not in `prev`: the app shows a notification
+ * for each (clients without URL-mode elicitation only get AUTH_REQUIRED).
+ */
+export function newlyNeedingSignIn(
+  prev: readonly EndpointStatus[],
+  next: readonly EndpointStatus[],
+): string[] {
+  const before = new Set(prev.filter((s) => s.signInNeeded).map((s) => s.name));
+  return next.filter((s) => s.signInNeeded && !before.has(s.name)).map((s) => s.name);
 }
 
 /** Finds an item by id anywhere in a menu model. */

@@ -8,6 +8,7 @@ import type {
   EngineInfo,
   TrafficRecord,
 } from '../common/domain.js';
+import { duration } from '../common/duration.js';
 import { describeTarget } from '../common/schemas.js';
 import { safeStringify } from '../common/safe-json.js';
 
@@ -20,13 +21,7 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** A duration for people: 850 ms, 12 s, 3 min, 2 h. */
-export function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${Math.round(ms / 3_600_000)} h`;
-}
+export { duration };
 
 /** `mcp-tether list`. */
 export function formatEndpoints(endpoints: EndpointSummary[]): string {
@@ -58,7 +53,18 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
     String(s.reconnects),
     s.lastError ? `${s.lastError.code}: ${printable(s.lastError.message)}` : '-',
   ]);
-  return `${head}\n${table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows])}`;
+  // Sessions answered from the last known state (relay/last-known.ts), with its age.
+  const cached = status.endpoints
+    .filter((s) => s.lastKnown)
+    .map(
+      (s) =>
+        `${s.name}: answered from its last known state, saved ${s.lastKnown!.savedAt} (${duration(s.lastKnown!.ageMs)} old)`,
+    );
+  return [
+    head,
+    table([['NAME', 'STATE', 'ERA', 'RTT', 'SESSIONS', 'RECONNECTS', 'LAST ERROR'], ...rows]),
+    ...cached,
+  ].join('\n');
 }
 
 /**

@@ -230,6 +230,8 @@ program
   .option('--connect-timeout <ms>', 'time to connect and initialize', parseMs)
   .option('--request-timeout <ms>', 'time for one request before UPSTREAM_TIMEOUT', parseMs)
   .option('--ping-interval <ms>', 'health ping interval while in use (0: off)', parseMs)
+  .option('--no-offline-start', 'never answer initialize and lists from the last known state (none is kept)')
+  .option('--no-safe-retry', 'never send a request lost to a connection failure again')
   .action(
     async (
       name: string,
@@ -251,6 +253,8 @@ program
         commands?: string;
         ca?: string;
         proxy?: string;
+        offlineStart: boolean;
+        safeRetry: boolean;
       },
     ) => {
       const endpoint: EndpointConfigInput = { transport: opts.transport };
@@ -327,6 +331,8 @@ program
             `no ${empty.what} was given on stdin (one a line: ${what.join(', ')})`,
           );
       }
+      if (!opts.offlineStart) endpoint.offlineStart = false;
+      if (!opts.safeRetry) endpoint.safeRetry = false;
       const { endpoint: added } = await call('endpoints/add', { name, endpoint });
       print(`added ${added.name} (${added.config.transport}) ${describeTarget(added.config)}`);
       for (const s of oauthSecrets) {
@@ -392,7 +398,7 @@ program
 
 program
   .command('connect')
-  .description('keep an endpoint connected and health-checked with no client attached')
+  .description('keep an endpoint connected and health-checked with no client attached; undoes disconnect')
   .argument('<name>')
   .action(async (name: string) => {
     const s = await call('endpoints/connect', { name });
@@ -401,7 +407,7 @@ program
 
 program
   .command('disconnect')
-  .description('stop keeping an endpoint connected')
+  .description('close every connection of an endpoint; its clients get ENDPOINT_DISCONNECTED until connect')
   .argument('<name>')
   .action(async (name: string) => {
     const s = await call('endpoints/disconnect', { name });

@@ -117,9 +117,13 @@ export const controlMethods = {
     params: z.object({ name, keepSecrets: z.boolean().optional() }).strict(),
     result: result<{ deletedSecrets?: string[] }>(),
   },
-  /** Keeps an endpoint connected and probed even with no shim attached. */
+  /** Keeps an endpoint connected and probed even with no shim attached; lifts a disconnect. */
   'endpoints/connect': { params: z.object({ name }).strict(), result: result<EndpointStatus>() },
-  /** Drops the keep-connected flag and closes the probe session. */
+  /**
+   * Disconnects an endpoint until `endpoints/connect` (kept across engine restarts): every upstream
+   * connection and its SSH connection close, requests in flight get ENDPOINT_DISCONNECTED, and its
+   * shims are answered without network traffic.
+   */
   'endpoints/disconnect': { params: z.object({ name }).strict(), result: result<EndpointStatus>() },
   /** Engine facts and every endpoint's health (or one). */
   'status/get': {

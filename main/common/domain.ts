@@ -15,9 +15,11 @@ import type { EndpointConfig, TransportKind } from './schemas.js';
  * - `auth-required`: the remote answered 401/403, or its credentials are missing (not stored, not
  *   signed in, the keychain unavailable).
  * - `host-untrusted`: the SSH host key is unknown or changed.
+ * - `disconnected`: the user disconnected it (`mcp-tether disconnect`); nothing goes to the server
+ *   until `mcp-tether connect`. Kept across engine restarts.
  */
 export type HealthState =
-  'idle' | 'connecting' | 'ready' | 'degraded' | 'down' | 'auth-required' | 'host-untrusted';
+  'idle' | 'connecting' | 'ready' | 'degraded' | 'down' | 'auth-required' | 'host-untrusted' | 'disconnected';
 
 /** A failure as shown to people: stable code, message, when (ISO 8601). */
 export interface LastError {
@@ -56,6 +58,14 @@ export interface EndpointStatus {
   era?: 'legacy' | 'modern';
   /** The protocol versions a modern server said it supports (`server/discover`). */
   serverVersions?: string[];
+  /**
+   * Set while a session is answered from the last known state (the server unreachable or the
+   * endpoint disconnected): when that state was saved and when it was last served (ISO 8601), and
+   * its age then (ms).
+   */
+  lastKnown?: { savedAt: string; servedAt: string; ageMs: number };
+  /** True when an OAuth endpoint needs a sign-in (`mcp-tether login`; the tray offers "Sign in to"). */
+  signInNeeded?: boolean;
 }
 
 /** Message direction relative to the remote server (MCP's client and server roles). */

@@ -48,6 +48,11 @@ export const ErrorCode = {
   SSH_CHANNEL_FAILED: 'SSH_CHANNEL_FAILED',
   /** The remote command of a stdio-over-SSH endpoint was not found (exit 127) or exited. */
   REMOTE_COMMAND_FAILED: 'REMOTE_COMMAND_FAILED',
+  /**
+   * The user disconnected the endpoint (`mcp-tether disconnect`, the tray, the UI): nothing is sent
+   * to its server until `mcp-tether connect`.
+   */
+  ENDPOINT_DISCONNECTED: 'ENDPOINT_DISCONNECTED',
   /** The shim lost its engine while the request was in flight. */
   ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
   /** The engine could not be started or reached. */

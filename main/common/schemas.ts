@@ -282,6 +282,16 @@ export const EndpointConfigSchema = z
     proxy: proxyUrl.optional(),
     /** Send the keychain secret `proxy` (`user:password`, HTTP Basic) to the proxy; set by `secret set --proxy`. */
     proxyAuth: z.boolean().optional(),
+    /**
+     * `false` (`--no-offline-start`): keep no last known state of this server and never answer
+     * `initialize` or lists from it (relay/last-known.ts). Default: on.
+     */
+    offlineStart: z.boolean().optional(),
+    /**
+     * `false` (`--no-safe-retry`): never send a request lost to a transport failure again
+     * (relay/retry-policy.ts). Default: on.
+     */
+    safeRetry: z.boolean().optional(),
   })
   .strict()
   .superRefine((e, ctx) => {

@@ -19,7 +19,7 @@ import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
 import { openBrowser } from './auth/browser.js';
 import { CredentialBindings } from './auth/bindings.js';
 import { BoundCredentials, StaticCredentials, type EndpointCredentials } from './auth/credentials.js';
-import { OAuthCredentials, type OAuthDeps } from './auth/oauth.js';
+import { OAuthCredentials, type LoginResult, type OAuthDeps } from './auth/oauth.js';
 import { TokenExchangeCredentials } from './auth/token-exchange.js';
 import { ConfigStore, emptyConfig } from './config/store.js';
 import { ControlServer, type ControlConnection, type ControlHandlers } from './control/server.js';
@@ -37,6 +37,7 @@ import { trustHostKeys } from './ssh/trust.js';
 import type { Logger } from './log.js';
 import { Endpoint } from './relay/endpoint.js';
 import { EraStore } from './protocol/era-store.js';
+import { DisconnectedStore } from './relay/disconnect.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
 import { PROXY_SECRET, parsePemCertificates, proxySecretCommand } from '../common/net.js';
@@ -75,6 +76,8 @@ export class Engine {
   private readonly endpoints = new Map<string, Endpoint>();
   /** The era of each endpoint's server, cached in the state directory. */
   private readonly eras: EraStore;
+  /** The endpoints the user disconnected, kept across restarts. */
+  private readonly disconnected: DisconnectedStore;
   private readonly metrics: MetricsService;
   /** OpenTelemetry spans of relayed requests, when enabled (see telemetry/tracing.ts). */
   private tracer: RequestTracer | undefined;
@@ -100,6 +103,7 @@ export class Engine {
     this.eras = new EraStore(join(opts.paths.stateDir, 'eras.json'));
     // engine.log gets what every other output gets: known secrets masked.
     this.opts = { ...opts, log: (line) => opts.log(this.knownSecrets.redact(line)) };
+    this.disconnected = new DisconnectedStore(join(opts.paths.stateDir, 'disconnected.json'), opts.log);
     this.store = new ConfigStore(opts.paths.configFile);
     let settings: ConfigFile['settings'];
     try {
@@ -306,6 +310,12 @@ export class Engine {
         this.endpoints.delete(name);
         this.opts.log(`endpoint ${name} removed`);
         this.eras.forget(name);
+        try {
+          ep.lastKnown.forget();
+          this.disconnected.set(name, false);
+        } catch (err) {
+          this.opts.log(`endpoint ${name}: ${(err as Error).message}`);
+        }
         void ep.close();
       } else {
         ep.reconfigure(c);
@@ -322,11 +332,37 @@ export class Engine {
             knownHostsFiles: this.knownHostsFiles(),
             credentials: (n, ec) => this.credentials(n, ec),
             eras: this.eras,
+            stateDir: this.opts.paths.stateDir,
+            disconnected: this.disconnected.has(name),
+            signIn: (n) => this.signIn(n),
           }),
         );
       }
     }
     return config;
+  }
+
+  /**
+   * The OAuth sign-in of an endpoint (`login`, and the in-chat sign-in of relay/resilience.ts), or
+   * undefined when it does not sign in with OAuth. Signing in is consent: afterwards the endpoint's
+   * credentials are bound to its server and their RFC 8707 resource.
+   * @throws TetherError ENDPOINT_NOT_FOUND
+   */
+  private signIn(
+    name: string,
+  ): ((opts: Parameters<OAuthCredentials['login']>[0]) => Promise<LoginResult>) | undefined {
+    const ep = this.endpoint(name);
+    const unbound = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
+    const oauth = unbound instanceof TokenExchangeCredentials ? unbound.signIn : unbound;
+    if (!(oauth instanceof OAuthCredentials)) return undefined;
+    return async (opts) => {
+      const result = await oauth.login(opts);
+      this.bindings.bind(name, {
+        origin: credentialOrigin(ep.config),
+        ...(result.resource ? { resource: result.resource } : {}),
+      });
+      return result;
+    };
   }
 
   /** The credentials of an endpoint with `auth`, sent only to the server they were stored for. */
@@ -580,25 +616,17 @@ export class Engine {
       },
       'secrets/list': async ({ endpoint }) => ({ secrets: await this.keychain.list(endpoint) }),
       'auth/login': async ({ endpoint: name, openBrowser: open, timeoutMs }, conn) => {
-        const ep = this.endpoint(name);
-        const unbound = ep.auth instanceof BoundCredentials ? ep.auth.inner : ep.auth;
-        const oauth = unbound instanceof TokenExchangeCredentials ? unbound.signIn : unbound;
-        if (!(oauth instanceof OAuthCredentials)) {
+        const signIn = this.signIn(name);
+        if (!signIn) {
           throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${name} does not sign in with OAuth`, {
             hint: `Only endpoints added with --auth oauth sign in; for a token: mcp-tether secret set ${name}`,
           });
         }
-        const result = await oauth.login({
+        return signIn({
           openBrowser: open,
           timeoutMs,
           onUrl: (url) => conn.notify('auth/authorize', { endpoint: name, url }),
         });
-        // Signing in is consent: the tokens are for this server and their RFC 8707 resource.
-        this.bindings.bind(name, {
-          origin: credentialOrigin(ep.config),
-          ...(result.resource ? { resource: result.resource } : {}),
-        });
-        return result;
       },
       'secrets/rebind': ({ endpoint: name }) => {
         const ep = this.endpoint(name);
@@ -626,12 +654,15 @@ export class Engine {
       },
       'endpoints/connect': ({ name }) => {
         const ep = this.endpoint(name);
+        this.disconnected.set(name, false);
+        ep.connect();
         ep.setPinned(true);
         return ep.health.status();
       },
-      'endpoints/disconnect': ({ name }) => {
+      'endpoints/disconnect': async ({ name }) => {
         const ep = this.endpoint(name);
-        ep.setPinned(false);
+        this.disconnected.set(name, true);
+        await ep.disconnect();
         return ep.health.status();
       },
       'status/get': async ({ endpoint }) => {

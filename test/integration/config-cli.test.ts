@@ -299,9 +299,14 @@ describe('endpoint commands', () => {
       'UPSTREAM_UNREACHABLE',
     );
 
-    expect(await cliOk(h.env, ['disconnect', 'ev'])).toContain('ev: idle');
+    // Disconnect disconnects (held across restarts, see resilience.test.ts); connect lifts it.
+    expect(await cliOk(h.env, ['disconnect', 'ev'])).toContain('ev: disconnected');
     const after = (await status()).endpoints.find((e: { name: string }) => e.name === 'ev');
-    expect(after).toMatchObject({ state: 'idle', pinned: false });
+    expect(after).toMatchObject({ state: 'disconnected', pinned: false });
+    expect(await cliOk(h.env, ['connect', 'ev'])).toContain('kept connected');
+    expect((await status()).endpoints.find((e: { name: string }) => e.name === 'ev').state).not.toBe(
+      'disconnected',
+    );
 
     const unknown = await cli(h.env, ['connect', 'nope']);
     expect(unknown.code).toBe(1);

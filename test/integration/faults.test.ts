@@ -60,7 +60,9 @@ describe('faults', () => {
   it('a tools/call in flight when the server is SIGKILLed fails within 2 s; the shim lives on', async () => {
     const s = await server();
     const h = home();
-    await cliOk(h.env, ['add', 'ev', s.url, '--transport', 'streamable-http']);
+    // The long-running tool is read-only: without the opt-out it would wait for the server to come
+    // back and be sent again (safe retry, resilience.test.ts).
+    await cliOk(h.env, ['add', 'ev', s.url, '--transport', 'streamable-http', '--no-safe-retry']);
     const { client: c, transport } = await client(h, 'ev');
 
     const { settled: call } = await startLongCall(c);

@@ -130,6 +130,8 @@ describe('SSH faults', () => {
       key.privateKey,
       '--ping-interval',
       '0',
+      // The long-running tool is read-only: it would be sent again once SSH is back (safe retry).
+      '--no-safe-retry',
     ]);
     // The broken response stream cannot be resumed: the tunnel is gone, and the error says so.
     await killMidCall(home, sshd, 'fs', 'SSH_UNREACHABLE');
@@ -184,6 +186,7 @@ describe('SSH faults', () => {
       key.privateKey,
       '--ping-interval',
       '0',
+      '--no-safe-retry',
       '--',
       process.execPath,
       EVERYTHING,

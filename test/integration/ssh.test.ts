@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { answerTo, engineLogs } from '../helpers/faults-procs.js';
+import { answerTo, engineLogs, waitFor } from '../helpers/faults-procs.js';
 import { EVERYTHING, freePort, ROOT, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type SshAgent, type Sshd } from '../helpers/sshd.js';
 import {
@@ -282,6 +282,50 @@ describe('HTTP through an SSH tunnel', () => {
       expect(err.data.code).toBe('HOST_KEY_UNKNOWN');
       expect(err.message).toContain(jump.hostKey.fingerprint);
     }
+  });
+});
+
+/** ESTABLISHED TCP connections of process `pid` to 127.0.0.1:`port` (Linux: /proc/<pid>/fd, /proc/net/tcp). */
+function connectionsTo(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((row) => row.trim().split(/\s+/))
+    .filter((f) => f[2] === remote && f[3] === '01' && inodes.has(f[9]!)).length;
+}
+
+describe('disconnect', () => {
+  it('closes the SSH connection; clients get ENDPOINT_DISCONNECTED until connect', async () => {
+    const h = sshHome({ trust: [target] });
+    await cliOk(h.env, ['add', 'cut', everything.url, '--ssh', dest(target), '--identity', key.privateKey]);
+    const client = await echoThrough(h.env, 'cut', 'before');
+    const pid = enginePid(h.dir)!;
+    expect(connectionsTo(pid, target.port)).toBe(1);
+
+    await cliOk(h.env, ['disconnect', 'cut']);
+    await waitFor(() => connectionsTo(pid, target.port) === 0, 'the SSH connection to close');
+    const refused = await client
+      .callTool({ name: 'echo', arguments: { message: 'x' } })
+      .catch((e: unknown) => e);
+    expect((refused as { data?: { code?: string } }).data?.code).toBe('ENDPOINT_DISCONNECTED');
+    expect(connectionsTo(pid, target.port)).toBe(0);
+    expect(await status(h.env, 'cut')).toMatchObject({ state: 'disconnected' });
+
+    await cliOk(h.env, ['connect', 'cut']);
+    const r = await client.callTool({ name: 'echo', arguments: { message: 'after' } });
+    expect(r.content).toEqual([{ type: 'text', text: 'Echo: after' }]);
+    expect(connectionsTo(pid, target.port)).toBe(1);
   });
 });
 

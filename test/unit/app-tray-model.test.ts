@@ -12,6 +12,7 @@ import {
   aggregateState,
   findMenuItem,
   rttRange,
+  newlyNeedingSignIn,
   trayIconFile,
   trayMenuModel,
   trayTooltip,
@@ -92,9 +93,11 @@ describe('menu', () => {
       'Open Inspector…',
       'Add endpoint…',
       'Start at login',
-      'Quit MCP Tether',
+      'Quit the app only (clients keep working)',
+      'Quit and stop the engine',
     ]);
     expect(findMenuItem(menu, 'quit')?.action).toEqual({ type: 'quit' });
+    expect(findMenuItem(menu, 'quit-and-stop-engine')?.action).toEqual({ type: 'quit-and-stop-engine' });
     expect(findMenuItem(menu, 'open-inspector')?.action).toEqual({ type: 'open-inspector' });
     expect(findMenuItem(menu, 'add-endpoint')).toMatchObject({
       enabled: true,
@@ -102,18 +105,37 @@ describe('menu', () => {
     });
   });
 
-  it('offers Connect for an endpoint not kept connected, Disconnect for one that is', () => {
+  it('offers Connect unless kept connected, Disconnect unless disconnected', () => {
     const menu = trayMenuModel({
       ...base,
-      endpoints: [status('a', 'idle'), status('b', 'ready', { pinned: true })],
+      endpoints: [status('a', 'idle'), status('b', 'ready', { pinned: true }), status('c', 'disconnected')],
     });
     expect(findMenuItem(menu, 'endpoint:a:connect')?.action).toEqual({ type: 'connect', endpoint: 'a' });
-    expect(findMenuItem(menu, 'endpoint:a:disconnect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:a:disconnect')?.action).toEqual({
+      type: 'disconnect',
+      endpoint: 'a',
+    });
     expect(findMenuItem(menu, 'endpoint:b:disconnect')?.action).toEqual({
       type: 'disconnect',
       endpoint: 'b',
     });
     expect(findMenuItem(menu, 'endpoint:b:connect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:c:connect')?.action).toEqual({ type: 'connect', endpoint: 'c' });
+    expect(findMenuItem(menu, 'endpoint:c:disconnect')).toBeUndefined();
+    expect(findMenuItem(menu, 'endpoint:c')?.label).toBe('⊘ c — disconnected');
+  });
+
+  it('offers "Sign in to <name>" for an OAuth endpoint that needs a sign-in, and tells which are new', () => {
+    const needs = status('linear', 'auth-required', { signInNeeded: true });
+    const menu = trayMenuModel({ ...base, endpoints: [needs, status('db', 'auth-required')] });
+    expect(findMenuItem(menu, 'endpoint:linear:sign-in')).toMatchObject({
+      label: 'Sign in to linear',
+      action: { type: 'sign-in', endpoint: 'linear' },
+    });
+    expect(findMenuItem(menu, 'endpoint:db:sign-in')).toBeUndefined();
+    expect(newlyNeedingSignIn([], [needs])).toEqual(['linear']);
+    expect(newlyNeedingSignIn([needs], [needs])).toEqual([]);
+    expect(newlyNeedingSignIn([needs], [status('linear', 'ready')])).toEqual([]);
   });
 
   it('per endpoint: state, last error, client setup and "Copy client config" for each client', () => {

@@ -164,6 +164,28 @@ describe('formatStatus', () => {
     expect(out.split('\n')[1]).toBe('no endpoints');
   });
 
+  it('says which endpoints answer from their last known state, and its age', () => {
+    const out = formatStatus({
+      engine,
+      endpoints: [
+        ep({
+          name: 'an',
+          state: 'down',
+          lastKnown: {
+            savedAt: '2026-03-04T04:00:00.000Z',
+            servedAt: '2026-03-04T05:00:00.000Z',
+            ageMs: 3_600_000,
+          },
+        }),
+        ep({ name: 'live', state: 'ready' }),
+      ],
+    });
+    expect(out.split('\n').at(-1)).toBe(
+      'an: answered from its last known state, saved 2026-03-04T04:00:00.000Z (1 h old)',
+    );
+    expect(out).not.toMatch(/live: answered/);
+  });
+
   it('has one row per endpoint: state and time in it, RTT, sessions, reconnects, last error', () => {
     const out = formatStatus({
       engine,

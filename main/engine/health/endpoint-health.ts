@@ -38,6 +38,12 @@ export class EndpointHealth {
   sessions = 0;
   /** Kept connected by the user. */
   pinned = false;
+  /** The endpoint signs in with OAuth: `auth-required` then means a sign-in is needed. */
+  oauth = false;
+  /** Disconnected by the user: the state stays `disconnected` until {@link setDisconnected}(false). */
+  private held = false;
+  /** While a session is answered from the last known state: when it was saved and served (ms). */
+  private lastKnown: { savedAtMs: number; servedAtMs: number } | undefined;
 
   /**
    * @param name endpoint name
@@ -72,6 +78,13 @@ export class EndpointHealth {
     }
     if (this.rttMs !== undefined) s.rttMs = this.rttMs;
     if (this.lastError) s.lastError = this.lastError;
+    if (this.oauth && this.state === 'auth-required') s.signInNeeded = true;
+    if (this.lastKnown)
+      s.lastKnown = {
+        savedAt: new Date(this.lastKnown.savedAtMs).toISOString(),
+        servedAt: new Date(this.lastKnown.servedAtMs).toISOString(),
+        ageMs: this.lastKnown.servedAtMs - this.lastKnown.savedAtMs,
+      };
     return s;
   }
 
@@ -81,6 +94,8 @@ export class EndpointHealth {
   }
 
   private set(state: HealthState): void {
+    if (this.held && state !== 'disconnected') return;
+    if (state === 'ready') this.lastKnown = undefined;
     if (state !== this.state) {
       this.state = state;
       this.sinceMs = this.now();
@@ -145,6 +160,27 @@ export class EndpointHealth {
   /** Nothing uses the endpoint any more. */
   idle(): void {
     this.set('idle');
+  }
+
+  /**
+   * The user disconnected the endpoint (true) or connected it again (false): `disconnected` holds
+   * until then, whatever the relay reports.
+   */
+  setDisconnected(on: boolean): void {
+    if (on) {
+      this.held = false;
+      this.set('disconnected');
+      this.held = true;
+    } else if (this.held) {
+      this.held = false;
+      this.set('idle');
+    }
+  }
+
+  /** A session was answered from the last known state saved at `savedAtMs` (wall clock, ms). */
+  servedFromCache(savedAtMs: number): void {
+    this.lastKnown = { savedAtMs, servedAtMs: this.now() };
+    this.onChange(this.status());
   }
 
   /** Sessions or the pin changed: tell the owner. */

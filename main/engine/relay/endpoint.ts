@@ -42,6 +42,8 @@ import { ErrorCode, toTetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { InternalCalls } from './internal-calls.js';
 import type { RelaySession } from './session.js';
+import { LastKnown, lastKnownFile } from './last-known.js';
+import { targetOf } from '../protocol/era-store.js';
 
 /** Who the engine says it is on requests of its own. */
 export const ENGINE_CONTEXT: ModernContext = {
@@ -62,7 +64,23 @@ export interface EndpointDeps {
   credentials?(name: string, config: EndpointConfig): EndpointCredentials | undefined;
   /** Where the era of each endpoint's server is cached (in memory only when absent). */
   eras?: EraStore;
+  /** The state directory, for the last known state (relay/last-known.ts); in memory when absent. */
+  stateDir?: string;
+  /** Starts disconnected (the user's choice, kept across engine restarts: relay/disconnect.ts). */
+  disconnected?: boolean;
+  /**
+   * Signs an OAuth endpoint in, as `mcp-tether login` does (and binds its credentials to the
+   * endpoint's server); undefined when the endpoint does not sign in with OAuth.
+   */
+  signIn?(name: string): SignIn | undefined;
 }
+
+/** Starts (or joins) an endpoint's OAuth sign-in; `onUrl` gets the authorization URL. */
+export type SignIn = (opts: {
+  openBrowser: boolean;
+  timeoutMs: number;
+  onUrl(url: string): void;
+}) => Promise<unknown>;
 
 /** See the module comment. */
 export class Endpoint {
@@ -80,17 +98,75 @@ export class Endpoint {
   private detecting: Promise<EraRecord> | undefined;
   /** The `x-mcp-header` annotations learned from `tools/list`, shared by the endpoint's connections. */
   private toolHeaders = new ToolParamHeaders();
+  /** The last known state of the server: offline start and the tools' annotations (last-known.ts). */
+  lastKnown: LastKnown;
+  /** Disconnected by the user: nothing is sent to the server (see {@link disconnect}). */
+  disconnected = false;
 
   constructor(
     readonly name: string,
     public config: EndpointConfig,
     private readonly deps: EndpointDeps,
   ) {
-    this.health = new EndpointHealth(name, deps.onStatus);
+    this.health = new EndpointHealth(name, (status) => {
+      deps.onStatus(status);
+      // The server answers again (the probe, another session): offline sessions re-open now.
+      if (status.state === 'ready') for (const s of this.sessions) s.reconnect();
+    });
     this.agents = this.makeAgents();
     this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
+    this.health.oauth = config.auth?.type === 'oauth';
     const known = this.knownEra();
     if (known) this.health.era(known.era, known.versions);
+    this.lastKnown = this.makeLastKnown();
+    if (deps.disconnected) {
+      this.disconnected = true;
+      this.health.setDisconnected(true);
+    }
+  }
+
+  /** The last known state, in the state directory unless the config opts out (`offlineStart: false`). */
+  private makeLastKnown(): LastKnown {
+    const dir = this.config.offlineStart === false ? undefined : this.deps.stateDir;
+    return new LastKnown(this.config, {
+      file: dir ? lastKnownFile(dir, this.name) : undefined,
+      mask: (text) => this.deps.recorder.mask(text),
+      problem: (detail) => this.event('last-known', detail),
+    });
+  }
+
+  /**
+   * Disconnects the endpoint (issue 9 "Disconnect means disconnected"): its sessions' requests in
+   * flight get ENDPOINT_DISCONNECTED and their upstream sessions end, the probe stops, the SSH
+   * connection closes and the keep-alive sockets are destroyed; from then on its sessions answer
+   * every request themselves (relay/resilience.ts). Health: `disconnected`.
+   */
+  async disconnect(): Promise<void> {
+    this.disconnected = true;
+    this.health.pinned = false;
+    this.health.setDisconnected(true);
+    this.updateProbe();
+    await Promise.all([...this.sessions].map((s) => s.disconnect()));
+    this.link?.close();
+    this.link = undefined;
+    const old = this.agents;
+    this.agents = this.makeAgents();
+    old.http.destroy();
+    old.https.destroy();
+  }
+
+  /** Lifts {@link disconnect}: sessions re-open in the background and carry on. */
+  connect(): void {
+    if (!this.disconnected) return;
+    this.disconnected = false;
+    this.health.setDisconnected(false);
+    for (const s of this.sessions) s.reconnect();
+    this.updateProbe();
+  }
+
+  /** The endpoint's OAuth sign-in (what `mcp-tether login` runs), if it signs in with OAuth. */
+  signIn(): SignIn | undefined {
+    return this.deps.signIn?.(this.name);
   }
 
   /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
@@ -371,10 +447,14 @@ export class Endpoint {
   /** Applies a changed config: sessions re-open on their next message, detection starts over. */
   reconfigure(config: EndpointConfig): void {
     if (JSON.stringify(config) === JSON.stringify(this.config)) return;
+    // Another server, or the opt-out: what was known of the old one goes (last-known.ts).
+    if (targetOf(config) !== targetOf(this.config) || config.offlineStart === false) this.lastKnown.forget();
     this.config = config;
+    this.lastKnown = this.makeLastKnown();
     this.detected = undefined;
     this.eraMemo = undefined;
     this.auth = config.auth ? this.deps.credentials?.(this.name, config) : undefined;
+    this.health.oauth = config.auth?.type === 'oauth';
     const old = this.agents;
     this.link?.close();
     this.link = undefined;
@@ -390,7 +470,8 @@ export class Endpoint {
   }
 
   private updateProbe(): void {
-    const wanted = (this.sessions.size > 0 || this.health.pinned) && this.config.pingIntervalMs > 0;
+    const wanted =
+      (this.sessions.size > 0 || this.health.pinned) && this.config.pingIntervalMs > 0 && !this.disconnected;
     if (wanted && !this.probe) {
       this.probe = new HealthProbe(this, this.deps.recorder);
       this.probe.start();

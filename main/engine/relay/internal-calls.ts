@@ -42,6 +42,8 @@ export class InternalCalls {
       }, timeoutMs);
       this.waiters.set(key, { resolve, reject, timer });
     });
+    // A caller whose send failed never awaits it: its later timeout must not be an unhandled rejection.
+    response.catch(() => undefined);
     return { out: { text: JSON.stringify(parsed), info: { kind: 'request', id, method }, parsed }, response };
   }
 

@@ -18,8 +18,10 @@
  *   next request re-opens the session, replaying the client's `initialize` and
  *   `notifications/initialized`, then its `resources/subscribe`s and last `logging/setLevel`
  *   (a subscription that cannot be replayed becomes `notifications/resources/list_changed` so the
- *   client re-syncs). Only `ping` and `…/list` requests are retried, and a request the server
- *   refused for its unknown session (it never ran); never a `tools/call` that may have run.
+ *   client re-syncs). A request the server refused for its unknown session (it never ran) is sent
+ *   again; other lost requests only when safe (reads, tools annotated read-only or idempotent:
+ *   retry-policy.ts), never a `tools/call` that may have run.
+ * - Offline start and Disconnect: resilience.ts answers from the last known state (last-known.ts).
  */
 import { ErrorCode, JsonRpcErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import {
@@ -36,6 +38,7 @@ import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../u
 import type { Endpoint } from './endpoint.js';
 import { legacyHandshake } from '../protocol/handshake.js';
 import { InternalCalls } from './internal-calls.js';
+import { disconnectedError, SessionResilience } from './resilience.js';
 
 interface Pending {
   id: JsonRpcId;
@@ -71,10 +74,15 @@ const MAX_REMEMBERED_SUBSCRIPTIONS = 10_000;
 /** Failures of an endpoint's credentials (its health becomes `auth-required`). */
 const CREDENTIAL_FAILURES = new Set<string>([ErrorCode.AUTH_REQUIRED, ErrorCode.KEYCHAIN_UNAVAILABLE]);
 
-/** Methods safe to send again after a session loss (they change nothing). */
-function isRetryable(method: string): boolean {
-  return method === 'ping' || method.endsWith('/list');
-}
+/**
+ * The trigger of a background re-open (resilience.ts): never sent, since a re-open replays the
+ * client's `initialize` first.
+ */
+const REOPEN: OutboundMessage = {
+  text: '',
+  info: { kind: 'notification', method: 'notifications/initialized' },
+  parsed: { jsonrpc: '2.0', method: 'notifications/initialized' },
+};
 
 /** Dependencies of a {@link RelaySession}. */
 export interface RelaySessionDeps {
@@ -112,10 +120,29 @@ export class RelaySession {
   private subscriptionsOverflow = false;
   /** The params of the client's last `logging/setLevel`, replayed on a re-opened session. */
   private logLevel: unknown;
+  /** Safe retry, offline start and disconnect (issue 9): see resilience.ts. */
+  private readonly resilience: SessionResilience;
 
   /** @param deps endpoint, recorder, writer */
   constructor(private readonly deps: RelaySessionDeps) {
     this.clock = deps.clock ?? (() => performance.now());
+    this.resilience = new SessionResilience({
+      endpoint: deps.endpoint,
+      isClosed: () => this.closed,
+      hasInit: () => this.init !== undefined,
+      initParams: () => this.init?.parsed.params,
+      toClient: (out) => {
+        this.record('server-to-client', out.info, out.text);
+        this.deps.write(out.text);
+      },
+      pending: (key) => this.pending.get(key),
+      reopen: () => (this.upstream ? Promise.resolve(this.upstream) : (this.opening ?? this.open(REOPEN))),
+      resend: (msg) => this.dispatch(msg),
+      answer: (key, line) => this.answerFromEngine(key, line),
+      failFinal: (key, err) => this.fail(key, err, true),
+      call: (conn, method, params) => this.internalCall(conn, method, params),
+      event: (type, detail) => this.recordEvent(type, detail),
+    });
   }
 
   private get name(): string {
@@ -194,6 +221,8 @@ export class RelaySession {
     const msg: OutboundMessage = { text, info, parsed: parsed as JsonRpcMessage };
     if (raw) msg.raw = raw;
     this.record('client-to-server', info, text, raw ? { raw, parsed: msg.parsed } : { parsed: msg.parsed });
+    // The client's answer to the engine's own elicitation (sign-in from the chat, resilience.ts).
+    if (this.resilience.clientAnswer(info, msg.parsed)) return undefined;
     if (info.kind === 'request') {
       const key = idKey(info.id as JsonRpcId);
       const timeoutMs = this.deps.endpoint.config.requestTimeoutMs;
@@ -227,6 +256,8 @@ export class RelaySession {
         return undefined;
       }
     }
+    // Disconnected endpoint or offline session: answered here, nothing goes up (resilience.ts).
+    if (this.resilience.gate(msg)) return undefined;
     this.dispatch(msg);
     return undefined;
   }
@@ -325,7 +356,8 @@ export class RelaySession {
       let conn: UpstreamConnection;
       if (replay) {
         let version: string;
-        ({ conn, version } = await legacyHandshake({
+        let result: Record<string, unknown>;
+        ({ conn, version, result } = await legacyHandshake({
           calls: this.internal,
           timeoutMs: ep.config.connectTimeoutMs,
           params: this.init!.parsed.params,
@@ -338,6 +370,7 @@ export class RelaySession {
           },
         }));
         this.negotiated = version;
+        this.resilience.noteAnswer('initialize', this.init!.parsed.params, { jsonrpc: '2.0', result });
         await this.replayState(conn);
         ep.health.reconnected();
         this.recordEvent(
@@ -414,6 +447,7 @@ export class RelaySession {
       }
       // The client gets its answer first: nothing the recorder does can keep it from arriving.
       this.answer(p, text);
+      if (info.kind === 'response') this.resilience.noteAnswer(p.method, p.msg.parsed.params, msg);
       this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
       this.deps.endpoint.health.ok(p.sentAtMs);
       return;
@@ -437,7 +471,6 @@ export class RelaySession {
    * re-syncs (MCP 2025-11-25 server/resources).
    */
   private async replayState(conn: UpstreamConnection): Promise<void> {
-    const ep = this.deps.endpoint;
     const replays: { method: string; params: unknown }[] = [...this.subscriptions.values()].map((params) => ({
       method: 'resources/subscribe',
       params,
@@ -445,11 +478,8 @@ export class RelaySession {
     if (this.logLevel !== undefined) replays.push({ method: 'logging/setLevel', params: this.logLevel });
     const answers = await Promise.all(
       replays.map(async ({ method, params }) => {
-        const { out, response } = this.internal.request(method, params, ep.config.requestTimeoutMs);
-        this.record('client-to-server', out.info, out.text);
         try {
-          await conn.send(out);
-          const res = await response;
+          const res = await this.internalCall(conn, method, params);
           return method !== 'resources/subscribe' || res.error === undefined;
         } catch {
           return method !== 'resources/subscribe';
@@ -468,6 +498,26 @@ export class RelaySession {
     }
   }
 
+  /**
+   * Sends a request of the engine's own on `conn` (recorded; its answer is recorded as it comes)
+   * and waits for the answer.
+   * @throws TetherError from the send, or UPSTREAM_TIMEOUT after the endpoint's requestTimeoutMs
+   */
+  private async internalCall(
+    conn: UpstreamConnection,
+    method: string,
+    params: unknown,
+  ): Promise<JsonRpcMessage> {
+    const { out, response } = this.internal.request(
+      method,
+      params,
+      this.deps.endpoint.config.requestTimeoutMs,
+    );
+    this.record('client-to-server', out.info, out.text);
+    await conn.send(out);
+    return response;
+  }
+
   private onUpstreamClosed(err: TetherError): void {
     this.upstream = undefined;
     this.internal.failAll(err);
@@ -478,12 +528,13 @@ export class RelaySession {
     const refusedKey =
       typeof refused === 'string' || typeof refused === 'number' ? idKey(refused) : undefined;
     for (const [key, p] of [...this.pending]) {
-      if (
-        err.code === ErrorCode.UPSTREAM_SESSION_LOST &&
-        (isRetryable(p.method) || key === refusedKey) &&
-        !p.retried
-      ) {
+      // Other requests may be sent again by the safe-retry rule (fail → resilience.ts).
+      if (err.code === ErrorCode.UPSTREAM_SESSION_LOST && key === refusedKey && !p.retried) {
         p.retried = true;
+        this.recordEvent(
+          'retry',
+          `${p.method} (id ${String(p.id)}): the server refused it for its unknown session; sending it again`,
+        );
         this.dispatch(p.msg);
       } else {
         this.fail(key, err);
@@ -518,10 +569,14 @@ export class RelaySession {
     }
   }
 
-  /** Answers a pending client request with a JSON-RPC error carrying `data.code`. */
-  private fail(key: string, err: TetherError): void {
+  /**
+   * Answers a pending client request with a JSON-RPC error carrying `data.code`, unless (not
+   * `final`) the safe-retry or offline-start rule takes it over (resilience.ts).
+   */
+  private fail(key: string, err: TetherError, final = false): void {
     const p = this.pending.get(key);
     if (!p) return;
+    if (!final && this.resilience.intercept(key, p, err)) return;
     this.pending.delete(key);
     clearTimeout(p.timer);
     const data: { code: ErrorCode; hint?: string; endpoint: string } = {
@@ -549,6 +604,18 @@ export class RelaySession {
       latencyMs: Math.round((this.clock() - p.startMs) * 1000) / 1000,
       errorCode: JsonRpcErrorCode.SERVER_ERROR,
       errorDataCode: err.code,
+    });
+  }
+
+  /** Answers a pending client request with a response the engine made (the last known state). */
+  private answerFromEngine(key: string, line: string): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    clearTimeout(p.timer);
+    this.answer(p, line);
+    this.record('server-to-client', { kind: 'response', id: p.id, method: p.method }, line, {
+      latencyMs: Math.round((this.clock() - p.startMs) * 1000) / 1000,
     });
   }
 
@@ -634,10 +701,34 @@ export class RelaySession {
     if (conn) void conn.close();
   }
 
+  /**
+   * The user disconnected the endpoint: requests in flight get ENDPOINT_DISCONNECTED, the upstream
+   * session ends (DELETE), and the session answers from here until {@link reconnect}.
+   */
+  async disconnect(): Promise<void> {
+    const err = disconnectedError(this.name);
+    for (const key of [...this.pending.keys()]) this.fail(key, err, true);
+    this.internal.failAll(err);
+    const conn = this.upstream;
+    this.upstream = undefined; // closed below, awaited: the endpoint frees its sockets after
+    this.dropUpstream();
+    this.resilience.goOffline();
+    if (conn) await conn.close();
+  }
+
+  /**
+   * The endpoint was connected again, or its server answers again: an offline session re-opens now
+   * (see resilience.ts); any other session is left as it is.
+   */
+  reconnect(): void {
+    this.resilience.kick();
+  }
+
   /** The shim went away: end the upstream session (DELETE) and stop timers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.resilience.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     this.internal.failAll(new TetherError(ErrorCode.UPSTREAM_SESSION_LOST, 'session closed'));

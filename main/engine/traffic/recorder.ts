@@ -168,8 +168,8 @@ export class TrafficRecorder {
   }
 
   /**
-   * A text the engine makes and sends out (an error message for a client) with the known secrets
-   * masked, as records are.
+   * A text the engine makes and sends out, or keeps beside the ring (an error message for a
+   * client, relay/last-known.ts), with the known secrets masked, as records are.
    */
   mask(text: string): string {
     return redactText(text, this.secrets);

@@ -12,6 +12,7 @@ export const STATE_HELP: Record<HealthState, string> = {
   down: 'Cannot be reached; retrying with backoff.',
   'auth-required': 'The server wants credentials, or none are stored.',
   'host-untrusted': 'The SSH host key is unknown or changed.',
+  disconnected: 'Disconnected by you: no connection is open; clients get answers from its last known state.',
 };
 
 /** A coloured dot and the state's name. */

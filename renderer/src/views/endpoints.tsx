@@ -30,6 +30,11 @@ export interface EndpointsViewProps {
 }
 
 /** See the module comment. */
+/** True when Disconnect is what the button offers: kept connected or in use, not disconnected. */
+function connected(s: EndpointSummary['status']): boolean {
+  return s.state !== 'disconnected' && (s.pinned || s.sessions > 0);
+}
+
 export function EndpointsView({
   transport,
   endpoints,
@@ -135,13 +140,13 @@ export function EndpointsView({
                       disabled={busy === e.name}
                       onClick={() =>
                         void act(e.name, () =>
-                          transport.call(s.pinned ? 'endpoints/disconnect' : 'endpoints/connect', {
+                          transport.call(connected(s) ? 'endpoints/disconnect' : 'endpoints/connect', {
                             name: e.name,
                           }),
                         )
                       }
                     >
-                      {s.pinned ? 'Disconnect' : 'Connect'}
+                      {connected(s) ? 'Disconnect' : 'Connect'}
                     </button>
                     <button type="button" className="small" onClick={() => onSetUp(e)}>
                       Set up…
