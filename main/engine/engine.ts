@@ -330,7 +330,7 @@ export class Engine {
             maxMessageBytes: config.settings.maxMessageBytes,
             onStatus: (s) => this.broadcastStatus(s),
             knownHostsFiles: this.knownHostsFiles(),
-            credentials: (n, ec) => this.credentials(n, ec),
+            credentials: (n, ec, f) => this.credentials(n, ec, f),
             eras: this.eras,
             stateDir: this.opts.paths.stateDir,
             disconnected: this.disconnected.has(name),
@@ -366,12 +366,20 @@ export class Engine {
   }
 
   /** The credentials of an endpoint with `auth`, sent only to the server they were stored for. */
-  private credentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
-    const inner = this.unboundCredentials(name, config);
+  private credentials(
+    name: string,
+    config: EndpointConfig,
+    fetchFn: typeof fetch,
+  ): EndpointCredentials | undefined {
+    const inner = this.unboundCredentials(name, config, fetchFn);
     return inner && new BoundCredentials(inner, name, config, this.bindings);
   }
 
-  private unboundCredentials(name: string, config: EndpointConfig): EndpointCredentials | undefined {
+  private unboundCredentials(
+    name: string,
+    config: EndpointConfig,
+    fetchFn: typeof fetch,
+  ): EndpointCredentials | undefined {
     const auth = config.auth;
     if (!auth) return undefined;
     if (auth.type === 'bearer' || auth.type === 'header')
@@ -381,6 +389,7 @@ export class Engine {
       url: config.url ?? '',
       store: this.keychain,
       version: this.opts.version,
+      fetchFn,
       ...(this.oauthSettings?.clientMetadataUrl
         ? { defaultClientMetadataUrl: this.oauthSettings.clientMetadataUrl }
         : {}),

@@ -24,6 +24,7 @@ import {
 } from '../fixtures/auth-server.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { freePort } from '../helpers/processes.js';
+import { startConnectProxy } from '../fixtures/connect-proxy.js';
 import {
   BIN,
   cli,
@@ -122,6 +123,24 @@ async function storedTokens(
 }
 
 describe('sign-in', () => {
+  it("discovery and token requests go the endpoint's way: through its --proxy", async () => {
+    const { mcp, as } = await protectedServer();
+    const proxy = await startConnectProxy();
+    closers.push(() => proxy.close());
+    const env = home();
+    await cliOk(env, ['add', 'proxied', mcp.mcpUrl, '--auth', 'oauth', '--proxy', proxy.url]);
+    const login = startLogin(env, ['proxied', '--no-browser']);
+    await signInWithBrowser(await login.url); // the browser goes its own way
+    const done = await login.done;
+    expect(done.code, done.stderr).toBe(0);
+    // Protected-resource metadata from the MCP server, then the authorization server's metadata,
+    // registration and token requests: every one through the proxy.
+    const tunnels = new Set(proxy.tunnels);
+    expect(tunnels).toContain(new URL(mcp.mcpUrl).host);
+    expect(tunnels).toContain(new URL(as.issuer).host);
+    expect(as.grants('authorization_code')).toHaveLength(1);
+  });
+
   it('one browser tab: discovery, dynamic registration, PKCE S256, resource and iss; tokens in the keychain', async () => {
     const { mcp, as } = await protectedServer();
     const env = home();

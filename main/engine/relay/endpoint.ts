@@ -10,6 +10,7 @@ import type { EndpointCredentials } from '../auth/credentials.js';
 import { EndpointHealth } from '../health/endpoint-health.js';
 import { HealthProbe } from '../health/probe.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
+import { agentFetch } from '../net/agent-fetch.js';
 import { createAgents, type Agents } from '../upstream/http.js';
 import { openUpstream, type OpenUpstreamOptions } from '../upstream/open.js';
 import { ToolParamHeaders } from '../upstream/param-headers.js';
@@ -60,8 +61,12 @@ export interface EndpointDeps {
   onStatus(status: EndpointStatus): void;
   /** known_hosts files for SSH endpoints: the user's, then the app's own (where trust adds keys). */
   knownHostsFiles: string[];
-  /** Makes the credentials of an endpoint whose config has `auth` (keychain secrets, OAuth). */
-  credentials?(name: string, config: EndpointConfig): EndpointCredentials | undefined;
+  /**
+   * Makes the credentials of an endpoint whose config has `auth` (keychain secrets, OAuth);
+   * `fetchFn` goes the endpoint's way (its CAs, proxy and SSH tunnel: net/agent-fetch.ts), for the
+   * requests OAuth makes outside MCP sessions.
+   */
+  credentials?(name: string, config: EndpointConfig, fetchFn: typeof fetch): EndpointCredentials | undefined;
   /** Where the era of each endpoint's server is cached (in memory only when absent). */
   eras?: EraStore;
   /** The state directory, for the last known state (relay/last-known.ts); in memory when absent. */
@@ -114,7 +119,7 @@ export class Endpoint {
       if (status.state === 'ready') for (const s of this.sessions) s.reconnect();
     });
     this.agents = this.makeAgents();
-    this.auth = config.auth ? deps.credentials?.(name, config) : undefined;
+    this.auth = config.auth ? deps.credentials?.(name, config, this.authFetch(config)) : undefined;
     this.health.oauth = config.auth?.type === 'oauth';
     const known = this.knownEra();
     if (known) this.health.era(known.era, known.versions);
@@ -167,6 +172,11 @@ export class Endpoint {
   /** The endpoint's OAuth sign-in (what `mcp-tether login` runs), if it signs in with OAuth. */
   signIn(): SignIn | undefined {
     return this.deps.signIn?.(this.name);
+  }
+
+  /** A `fetch` over this endpoint's agents (its CAs, proxy and SSH tunnel), for OAuth requests. */
+  private authFetch(config: EndpointConfig): typeof fetch {
+    return agentFetch(() => this.agents, config.connectTimeoutMs);
   }
 
   /** Keep-alive agents; for an SSH endpoint their connections are channels of its SSH link. */
@@ -453,7 +463,7 @@ export class Endpoint {
     this.lastKnown = this.makeLastKnown();
     this.detected = undefined;
     this.eraMemo = undefined;
-    this.auth = config.auth ? this.deps.credentials?.(this.name, config) : undefined;
+    this.auth = config.auth ? this.deps.credentials?.(this.name, config, this.authFetch(config)) : undefined;
     this.health.oauth = config.auth?.type === 'oauth';
     const old = this.agents;
     this.link?.close();
