@@ -35,7 +35,7 @@ import {
 import { sniffId, splitJsonArray } from '../../common/ndjson.js';
 import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
-import type { Endpoint } from './endpoint.js';
+import type { SessionEndpoint } from './endpoint-ports.js';
 import { legacyHandshake } from '../protocol/handshake.js';
 import { InternalCalls } from './internal-calls.js';
 import { disconnectedError, SessionResilience } from './resilience.js';
@@ -86,7 +86,7 @@ const REOPEN: OutboundMessage = {
 
 /** Dependencies of a {@link RelaySession}. */
 export interface RelaySessionDeps {
-  endpoint: Endpoint;
+  endpoint: SessionEndpoint;
   /** Session id, shown in traffic and status. */
   session: string;
   recorder: TrafficRecorder;
