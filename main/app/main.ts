@@ -63,6 +63,7 @@ import {
   securityHeaders,
   windowOptions,
 } from './window-options.js';
+import { errorMessage } from '../common/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RESOURCES = join(ROOT, 'resources');
@@ -129,7 +130,7 @@ async function run(): Promise<void> {
     try {
       enabled = login.isEnabled();
     } catch (err) {
-      log((err as Error).message);
+      log(errorMessage(err));
     }
     return { ...s, loginItem: { supported: login.supported, enabled } };
   };
@@ -138,8 +139,7 @@ async function run(): Promise<void> {
     if (Notification.isSupported()) new Notification({ title, body, silent: true }).show();
     else log(`${title}: ${body}`);
   };
-  const fail = (title: string, err: unknown) =>
-    dialog.showErrorBox(title, (err as Error).message ?? String(err));
+  const fail = (title: string, err: unknown) => dialog.showErrorBox(title, errorMessage(err));
 
   const toTemplate = (item: MenuItemModel): MenuItemConstructorOptions => {
     const { action } = item;

@@ -34,7 +34,7 @@ import type {
   OAuthProtectedResourceMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
 import {
   OAUTH_CLIENT_KEY,
@@ -150,7 +150,8 @@ function isRefusal(err: unknown): boolean {
 
 function reason(err: unknown): string {
   const code = oauthErrorCode(err);
-  if (code) return `${code}${(err as Error).message ? `: ${(err as Error).message}` : ''}`;
+  const message = errorMessage(err);
+  if (code) return `${code}${message ? `: ${message}` : ''}`;
   if (err instanceof Error) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ? `${err.message} (${cause.code})` : err.message;

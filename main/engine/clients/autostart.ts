@@ -6,7 +6,7 @@
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { writeFileAtomic } from '../config/store.js';
 
 /** The entry's file name: one per user, whatever the install. */
@@ -88,7 +88,7 @@ export function isAutostartEnabled(file: string): boolean {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${(err as Error).message}`, {
+    throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${errorMessage(err)}`, {
       path: file,
     });
   }
@@ -113,7 +113,7 @@ export function disableAutostart(file: string): void {
     unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot remove ${file}: ${(err as Error).message}`, {
+      throw new TetherError(ErrorCode.CONFIG_IO, `cannot remove ${file}: ${errorMessage(err)}`, {
         path: file,
       });
     }

@@ -26,7 +26,7 @@
  *   the session in the background the same way.
  */
 import { duration } from '../../common/duration.js';
-import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, toTetherError, errorMessage } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage, type MessageInfo } from '../../common/jsonrpc.js';
 import {
   declaresUrlElicitation,
@@ -351,7 +351,7 @@ export class SessionResilience {
     this.offline = undefined;
     this.host.event('online', 'the session is re-opened: requests go to the server again');
     await this.refreshLists(conn, o).catch((err: unknown) =>
-      this.host.event('offline', `the lists could not be read again: ${(err as Error).message}`),
+      this.host.event('offline', `the lists could not be read again: ${errorMessage(err)}`),
     );
   }
 

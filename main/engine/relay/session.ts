@@ -583,9 +583,9 @@ export class RelaySession {
       code: err.code,
       endpoint: this.name,
     };
-    const hint = err.data['hint'];
+    const hint = err.hint;
     const mask = (t: string) => this.deps.recorder.mask(t); // a server may echo a secret into an error
-    if (typeof hint === 'string') data.hint = mask(hint);
+    if (hint !== undefined) data.hint = mask(hint);
     const line = errorResponseLine(
       p.id,
       JsonRpcErrorCode.SERVER_ERROR,
