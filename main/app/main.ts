@@ -1,10 +1,10 @@
 /**
- * The tray app's Electron main process (DESIGN §1): a single instance that starts or attaches to the
- * engine and restarts it when it dies, draws the tray from the engine's state, opens hardened
- * windows on the app's own `mcp-tether://app/` pages, and answers their IPC per main/common/ipc.ts.
- * With entry.ts (which loads it for the tray role), the only module of main/ that imports
- * Electron; the logic lives in the Electron-free modules beside it (tray-model, engine-supervisor,
- * window-bridge, window-options, login-item, roles).
+ * The tray app's Electron main process (docs/architecture.md "Processes"): a single instance that
+ * starts or attaches to the engine and restarts it when it dies, draws the tray from the engine's
+ * state, opens hardened windows on the app's own `mcp-tether://app/` pages, and answers their IPC
+ * per main/common/ipc.ts. With entry.ts (which loads it for the tray role), the only module of
+ * main/ that imports Electron; the logic lives in the Electron-free modules beside it (tray-model,
+ * engine-supervisor, window-bridge, window-options, login-item, roles).
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';

@@ -1,6 +1,7 @@
 /**
- * The engine (DESIGN §1): one process per user that owns the config, every upstream connection, the
- * traffic recorder and health, and serves the control socket. Electron-free.
+ * The engine (docs/architecture.md "Processes"): one process per user that owns the config, every
+ * upstream connection, the traffic recorder and health, and serves the control socket.
+ * Electron-free.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * One shim session ⇄ one upstream MCP session (DESIGN §4).
+ * One shim session ⇄ one upstream MCP session (docs/architecture.md "The relay").
  *
  * - Messages pass verbatim: the client's text is what the server gets, and back.
  * - Every client request gets an answer: the server's, or a JSON-RPC error with a stable
