@@ -54,9 +54,8 @@ export function privateKeyJwk(file: string): string {
     throw new TetherError(
       ErrorCode.INVALID_ARGUMENT,
       `cannot read a private key from ${file}: ${errorMessage(err)}`,
-      {
-        hint: 'Give a PEM private key (PKCS#8, or PKCS#1/SEC1), unencrypted.',
-      },
+      { hint: 'Give a PEM private key (PKCS#8, or PKCS#1/SEC1), unencrypted.' },
+      { cause: err },
     );
   }
   return JSON.stringify({ ...jwk, alg: algorithmOf(jwk) });

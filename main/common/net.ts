@@ -42,6 +42,7 @@ export function parsePemCertificates(text: string, source: string): { pem: strin
         ErrorCode.INVALID_ARGUMENT,
         `certificate ${i + 1} of ${source} is not a valid X.509 certificate: ${errorMessage(err)}`,
         { hint: 'check the file with: openssl x509 -in FILE -noout -text' },
+        { cause: err },
       );
     }
   });
@@ -59,6 +60,8 @@ export function readCaFile(path: string): string {
     throw new TetherError(
       ErrorCode.INVALID_ARGUMENT,
       `cannot read the CA file ${path}: ${errorMessage(err)}`,
+      {},
+      { cause: err },
     );
   }
   return `${parsePemCertificates(text, path)

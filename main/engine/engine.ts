@@ -197,6 +197,8 @@ export class Engine {
       throw new TetherError(
         ErrorCode.ENGINE_START_FAILED,
         `cannot listen on ${paths.socketPath}: ${errorMessage(err)}`,
+        {},
+        { cause: err },
       );
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);

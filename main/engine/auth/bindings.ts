@@ -65,6 +65,7 @@ export class CredentialBindings {
         ErrorCode.CONFIG_INVALID,
         `${this.file} does not parse (${errorMessage(err)}); no credential is sent until it does`,
         { hint: `Fix or delete it (deleting binds each endpoint's credentials to its URL on next use).` },
+        { cause: err },
       );
     }
   }

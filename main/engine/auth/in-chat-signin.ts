@@ -101,9 +101,8 @@ export class InChatSignIn {
                 new TetherError(
                   ErrorCode.AUTH_REQUIRED,
                   `the client asked to sign in to ${this.endpoint} did not answer (${errorMessage(err)})`,
-                  {
-                    hint: `Sign in: mcp-tether login ${this.endpoint}`,
-                  },
+                  { hint: `Sign in: mcp-tether login ${this.endpoint}` },
+                  { cause: err },
                 ),
               ),
           );

@@ -88,9 +88,12 @@ export function isAutostartEnabled(file: string): boolean {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${errorMessage(err)}`, {
-      path: file,
-    });
+    throw new TetherError(
+      ErrorCode.CONFIG_IO,
+      `cannot read ${file}: ${errorMessage(err)}`,
+      { path: file },
+      { cause: err },
+    );
   }
   const value = (key: string) => new RegExp(`^${key}\\s*=\\s*(.*?)\\s*$`, 'm').exec(text)?.[1]?.toLowerCase();
   return value('Hidden') !== 'true' && value('X-GNOME-Autostart-enabled') !== 'false';
@@ -113,9 +116,12 @@ export function disableAutostart(file: string): void {
     unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot remove ${file}: ${errorMessage(err)}`, {
-        path: file,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot remove ${file}: ${errorMessage(err)}`,
+        { path: file },
+        { cause: err },
+      );
     }
   }
 }

@@ -54,9 +54,12 @@ function readClientFile(client: McpClient, file: string): ClientFile {
     mode = statSync(path).mode & 0o777;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${errorMessage(err)}`, {
-        path: file,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot read ${file}: ${errorMessage(err)}`,
+        { path: file },
+        { cause: err },
+      );
     }
   }
   const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;

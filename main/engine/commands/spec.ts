@@ -385,6 +385,7 @@ export function loadCommandsFile(path: string): CommandsFile {
         path,
         hint: 'Check the path (an absolute path; the engine reads it when a session opens).',
       },
+      { cause: err },
     );
   }
   return parseCommandsFile(text, path);

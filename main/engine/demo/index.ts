@@ -245,9 +245,12 @@ export class DemoHost {
       const e =
         err instanceof TetherError
           ? err
-          : new TetherError(ErrorCode.INTERNAL, `no browser could be started: ${errorMessage(err)}`, {
-              hint: 'Open the URL yourself; MCP_TETHER_BROWSER names a program to open URLs with.',
-            });
+          : new TetherError(
+              ErrorCode.INTERNAL,
+              `no browser could be started: ${errorMessage(err)}`,
+              { hint: 'Open the URL yourself; MCP_TETHER_BROWSER names a program to open URLs with.' },
+              { cause: err },
+            );
       fail('open the inspector', e, t0);
     }
   }

@@ -93,6 +93,8 @@ export class MetricsServer {
           new TetherError(
             ErrorCode.ENGINE_START_FAILED,
             `cannot serve metrics on ${listen}: ${errorMessage(err)}`,
+            {},
+            { cause: err },
           ),
         ),
       );

@@ -123,6 +123,7 @@ async function loadKeytar(): Promise<KeychainBackend> {
             ? 'Install libsecret-1-dev and a C++ toolchain (g++, make, python3), then run `npm rebuild keytar` in the MCP Tether folder.'
             : 'Reinstall MCP Tether (npm install), then try again.',
       },
+      { cause: err },
     );
   }
   return mod.default ?? mod;

@@ -67,6 +67,8 @@ function loadConfig(file: string | undefined): SSHConfig | undefined {
       throw new TetherError(
         ErrorCode.INVALID_ARGUMENT,
         `cannot read the ssh config ${file}: ${errorMessage(err)}`,
+        {},
+        { cause: err },
       );
     return undefined;
   }
@@ -76,6 +78,8 @@ function loadConfig(file: string | undefined): SSHConfig | undefined {
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
       `cannot parse the ssh config ${path}: ${errorMessage(err)}`,
+      {},
+      { cause: err },
     );
   }
 }

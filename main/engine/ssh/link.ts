@@ -152,6 +152,8 @@ export class SshLink {
         throw new TetherError(
           ErrorCode.INVALID_ARGUMENT,
           `cannot read the identity file ${file}: ${errorMessage(err)}`,
+          {},
+          { cause: err },
         );
       return undefined;
     }
