@@ -1,5 +1,6 @@
-// ESLint flat config: typescript-eslint's recommended rules, plus the layering of DESIGN §2 —
-// app → engine → common; cli and shim → common; nothing outside main/app imports electron.
+// ESLint flat config: typescript-eslint's recommended rules, plus the layering of
+// docs/architecture.md "Source layout" — app → engine → common; cli and shim → common; nothing
+// outside main/app imports electron.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
 import { ControlClient, connectEngine } from '../common/control-client.js';
 import type { EndpointStatus } from '../common/domain.js';
-import { ErrorCode, TetherError } from '../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../common/errors.js';
 import type { TetherPaths } from '../common/paths.js';
 import { DEFAULT_RESTART_POLICY, restartDecision, type RestartPolicy } from './supervision.js';
 import type { EngineState } from './tray-model.js';
@@ -155,7 +155,7 @@ export class EngineSupervisor {
       this.client = client;
       this.statuses = endpoints.map((e) => e.status);
     } catch (err) {
-      if (generation === this.generation) this.died((err as Error).message);
+      if (generation === this.generation) this.died(errorMessage(err));
       return;
     }
     this.log('engine connected');

@@ -1,10 +1,10 @@
 /**
- * The tray app's Electron main process (DESIGN §1): a single instance that starts or attaches to the
- * engine and restarts it when it dies, draws the tray from the engine's state, opens hardened
- * windows on the app's own `mcp-tether://app/` pages, and answers their IPC per main/common/ipc.ts.
- * With entry.ts (which loads it for the tray role), the only module of main/ that imports
- * Electron; the logic lives in the Electron-free modules beside it (tray-model, engine-supervisor,
- * window-bridge, window-options, login-item, roles).
+ * The tray app's Electron main process (docs/architecture.md "Processes"): a single instance that
+ * starts or attaches to the engine and restarts it when it dies, draws the tray from the engine's
+ * state, opens hardened windows on the app's own `mcp-tether://app/` pages, and answers their IPC
+ * per main/common/ipc.ts. With entry.ts (which loads it for the tray role), the only module of
+ * main/ that imports Electron; the logic lives in the Electron-free modules beside it (tray-model,
+ * engine-supervisor, window-bridge, window-options, login-item, roles).
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -63,6 +63,7 @@ import {
   securityHeaders,
   windowOptions,
 } from './window-options.js';
+import { errorMessage } from '../common/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RESOURCES = join(ROOT, 'resources');
@@ -129,7 +130,7 @@ async function run(): Promise<void> {
     try {
       enabled = login.isEnabled();
     } catch (err) {
-      log((err as Error).message);
+      log(errorMessage(err));
     }
     return { ...s, loginItem: { supported: login.supported, enabled } };
   };
@@ -138,8 +139,7 @@ async function run(): Promise<void> {
     if (Notification.isSupported()) new Notification({ title, body, silent: true }).show();
     else log(`${title}: ${body}`);
   };
-  const fail = (title: string, err: unknown) =>
-    dialog.showErrorBox(title, (err as Error).message ?? String(err));
+  const fail = (title: string, err: unknown) => dialog.showErrorBox(title, errorMessage(err));
 
   const toTemplate = (item: MenuItemModel): MenuItemConstructorOptions => {
     const { action } = item;

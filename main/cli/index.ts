@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, connectEngine } from '../common/control-client.js';
 import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
 import type { TrafficFilter, TrafficRecord } from '../common/domain.js';
-import { ErrorCode, TetherError } from '../common/errors.js';
+import { ErrorCode, TetherError, toTetherError } from '../common/errors.js';
 import { MCP_CLIENTS, MCP_CLIENT_FORMATS, clientConfigPath, type McpClient } from '../common/clients.js';
 import { PROXY_SECRET, proxySecretCommand, readCaFile } from '../common/net.js';
 import { resolvePaths } from '../common/paths.js';
@@ -802,8 +802,8 @@ async function confirm(question: string): Promise<boolean> {
 try {
   await program.parseAsync(argv);
 } catch (err) {
-  const e = err instanceof TetherError ? err : new TetherError(ErrorCode.INTERNAL, (err as Error).message);
+  const e = toTetherError(err);
   process.stderr.write(`mcp-tether: ${e.message}\n`);
-  if (typeof e.data['hint'] === 'string') process.stderr.write(`  ${e.data['hint']}\n`);
+  if (e.hint !== undefined) process.stderr.write(`  ${e.hint}\n`);
   process.exitCode = e.code === ErrorCode.INTERNAL ? 70 : 1;
 }

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TetherError } from '../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../common/errors.js';
 import type { AuthConfig } from '../common/schemas.js';
 
 /** The OAuth options as commander parses them. */
@@ -53,10 +53,9 @@ export function privateKeyJwk(file: string): string {
   } catch (err) {
     throw new TetherError(
       ErrorCode.INVALID_ARGUMENT,
-      `cannot read a private key from ${file}: ${(err as Error).message}`,
-      {
-        hint: 'Give a PEM private key (PKCS#8, or PKCS#1/SEC1), unencrypted.',
-      },
+      `cannot read a private key from ${file}: ${errorMessage(err)}`,
+      { hint: 'Give a PEM private key (PKCS#8, or PKCS#1/SEC1), unencrypted.' },
+      { cause: err },
     );
   }
   return JSON.stringify({ ...jwk, alg: algorithmOf(jwk) });

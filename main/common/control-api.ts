@@ -1,7 +1,7 @@
 /**
- * The control API contract (DESIGN §3): JSON-RPC 2.0 over the engine's control socket, one JSON
- * object per line. Written once here; the engine validates params with these schemas, the CLI, shim
- * and UI derive their types from them.
+ * The control API contract (docs/architecture.md "Processes"): JSON-RPC 2.0 over the engine's
+ * control socket, one JSON object per line. Written once here; the engine validates params with
+ * these schemas, the CLI, shim and UI derive their types from them.
  */
 import { z } from 'zod';
 import type {

@@ -1,7 +1,7 @@
 /**
- * The control-socket client used by the CLI and the tray app (DESIGN §3), and the launcher that
- * starts a detached engine when none runs. Light on purpose: no schema library is loaded here, so
- * the shim, which shares the launcher, starts fast.
+ * The control-socket client used by the CLI and the tray app (docs/architecture.md "Processes"),
+ * and the launcher that starts a detached engine when none runs. Light on purpose: no schema
+ * library is loaded here, so the shim, which shares the launcher, starts fast.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';

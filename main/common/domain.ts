@@ -6,7 +6,7 @@ import type { JsonRpcId } from './jsonrpc.js';
 import type { EndpointConfig, TransportKind } from './schemas.js';
 
 /**
- * Per-endpoint health (DESIGN §5):
+ * Per-endpoint health (docs/architecture.md "Traffic and health"):
  * - `idle`: nothing uses it; no connection.
  * - `connecting`: opening the transport or running `initialize`.
  * - `ready`: the last probe or request succeeded.
@@ -75,8 +75,8 @@ export type Direction = 'client-to-server' | 'server-to-client';
 export type RecordKind = 'request' | 'response' | 'notification' | 'error' | 'event';
 
 /**
- * One traffic record (DESIGN §5). `message` holds the JSON-RPC message itself (secrets redacted);
- * events have `event` instead, and no direction.
+ * One traffic record (docs/architecture.md "Traffic and health"). `message` holds the JSON-RPC
+ * message itself (secrets redacted); events have `event` instead, and no direction.
  */
 export interface TrafficRecord {
   /** Increasing per engine, from 1. */

@@ -92,7 +92,9 @@ export interface TetherErrorData {
 
 /**
  * The error type of the engine, CLI and shim: a stable {@link ErrorCode}, a message for people,
- * and structured data (for example `{ path, line, column }` for CONFIG_INVALID).
+ * and structured data (for example `{ path, line, column }` for CONFIG_INVALID). The error it wraps,
+ * if any, is its `cause` (ES2022 error cause); the cause never crosses the control socket or the
+ * relay (see {@link toJsonRpc}).
  */
 export class TetherError extends Error {
   override readonly name = 'TetherError';
@@ -100,13 +102,21 @@ export class TetherError extends Error {
    * @param code stable code
    * @param message what went wrong, and what to do about it
    * @param data extra structured fields (never secrets)
+   * @param options `cause`: the error this one wraps (for logs and debuggers)
    */
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly data: Record<string, unknown> = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+  }
+
+  /** What the user can do about it (`data.hint`), when it says. */
+  get hint(): string | undefined {
+    const hint = this.data['hint'];
+    return typeof hint === 'string' ? hint : undefined;
   }
 
   /** The JSON-RPC `error` object for this error (JSON-RPC 2.0 §5.1). */
@@ -138,9 +148,16 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ErrorCode, value);
 }
 
-/** Wraps any thrown value as a TetherError (INTERNAL unless it already is one). */
+/**
+ * Wraps any thrown value as a TetherError (`fallback`, INTERNAL by default, unless it already is
+ * one); the wrapped value is its `cause`.
+ */
 export function toTetherError(err: unknown, fallback: ErrorCode = ErrorCode.INTERNAL): TetherError {
   if (err instanceof TetherError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TetherError(fallback, message);
+  return new TetherError(fallback, errorMessage(err), {}, { cause: err });
+}
+
+/** The message of any thrown value: an Error's `message`, else the value as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

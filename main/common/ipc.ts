@@ -16,7 +16,7 @@
  *   is not for windows. Every call is refused unless it comes from the app's own page
  *   ({@link APP_ORIGIN}) in one of the app's windows.
  */
-import type { ControlMethod, ControlNotifications, ControlResult } from './control-api.js';
+import type { ControlMethod, ControlNotifications } from './control-api.js';
 
 /** Control methods a window may call: all but `shim/attach` and `net/system-proxies` (main's own). */
 export type WindowMethod = Exclude<ControlMethod, 'shim/attach' | 'net/system-proxies'>;
@@ -80,9 +80,6 @@ export interface IpcError {
 
 /** What `ipcRenderer.invoke(controlChannel(m), params)` resolves to. */
 export type IpcReply<T> = { ok: true; result: T } | { ok: false; error: IpcError };
-
-/** The reply type of one method. */
-export type IpcReplyOf<M extends WindowMethod> = IpcReply<ControlResult<M>>;
 
 /** Push events from main to windows: the control notifications, plus the app's own. */
 export interface IpcEvents {

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TetherError } from './errors.js';
+import { ErrorCode, TetherError, errorMessage } from './errors.js';
 
 /** The keychain secret (account `<endpoint>/proxy`): `user:password` for the endpoint's HTTP proxy. */
 export const PROXY_SECRET = 'proxy';
@@ -40,8 +40,9 @@ export function parsePemCertificates(text: string, source: string): { pem: strin
     } catch (err) {
       throw new TetherError(
         ErrorCode.INVALID_ARGUMENT,
-        `certificate ${i + 1} of ${source} is not a valid X.509 certificate: ${(err as Error).message}`,
+        `certificate ${i + 1} of ${source} is not a valid X.509 certificate: ${errorMessage(err)}`,
         { hint: 'check the file with: openssl x509 -in FILE -noout -text' },
+        { cause: err },
       );
     }
   });
@@ -58,7 +59,9 @@ export function readCaFile(path: string): string {
   } catch (err) {
     throw new TetherError(
       ErrorCode.INVALID_ARGUMENT,
-      `cannot read the CA file ${path}: ${(err as Error).message}`,
+      `cannot read the CA file ${path}: ${errorMessage(err)}`,
+      {},
+      { cause: err },
     );
   }
   return `${parsePemCertificates(text, path)

@@ -1,6 +1,7 @@
 /**
- * The engine (DESIGN §1): one process per user that owns the config, every upstream connection, the
- * traffic recorder and health, and serves the control socket. Electron-free.
+ * The engine (docs/architecture.md "Processes"): one process per user that owns the config, every
+ * upstream connection, the traffic recorder and health, and serves the control socket.
+ * Electron-free.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
 import type { ObservabilitySettings } from '../common/control-api.js';
 import { connectSocket } from '../common/control-client.js';
-import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
+import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
 import type { TetherPaths } from '../common/paths.js';
 import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
@@ -109,7 +110,7 @@ export class Engine {
     try {
       settings = this.store.read().settings;
     } catch (err) {
-      opts.log(`config: ${(err as Error).message}`);
+      opts.log(`config: ${errorMessage(err)}`);
       settings = emptyConfig().settings;
     }
     this.maxMessageBytes = settings.maxMessageBytes;
@@ -195,7 +196,9 @@ export class Engine {
       }
       throw new TetherError(
         ErrorCode.ENGINE_START_FAILED,
-        `cannot listen on ${paths.socketPath}: ${(err as Error).message}`,
+        `cannot listen on ${paths.socketPath}: ${errorMessage(err)}`,
+        {},
+        { cause: err },
       );
     }
     log(`engine ${this.opts.version} listening on ${paths.socketPath}`);
@@ -206,13 +209,13 @@ export class Engine {
       // The keychain is not read at start (a background engine must not make it prompt; macOS
       // asks per item): each value is read, and so learned for redaction, before it is first sent.
     } catch (err) {
-      log(`config: ${(err as Error).message}`);
+      log(`config: ${errorMessage(err)}`);
     }
     if (tracingWanted(telemetry.otlpEndpoint)) {
       try {
         this.tracer = await RequestTracer.start({ ...telemetry, version: this.opts.version, log });
       } catch (err) {
-        log(`tracing: ${(err as Error).message}`);
+        log(`tracing: ${errorMessage(err)}`);
       }
     }
     if (this.opts.metrics) {
@@ -277,9 +280,7 @@ export class Engine {
       await (await this.demo)?.close();
       await this.metrics.close();
       await this.server.close();
-      await this.tracer
-        ?.shutdown()
-        .catch((err: unknown) => this.opts.log(`tracing: ${(err as Error).message}`));
+      await this.tracer?.shutdown().catch((err: unknown) => this.opts.log(`tracing: ${errorMessage(err)}`));
       await Promise.all([...this.endpoints.values()].map((e) => e.close()));
       this.endpoints.clear();
       if (process.platform !== 'win32') {
@@ -303,7 +304,7 @@ export class Engine {
     this.recorder.setLimits(config.settings.traffic);
     this.metrics
       .apply(config.settings.metrics)
-      .catch((err: unknown) => this.opts.log(`metrics: ${(err as Error).message}`));
+      .catch((err: unknown) => this.opts.log(`metrics: ${errorMessage(err)}`));
     for (const [name, ep] of this.endpoints) {
       const c = config.endpoints[name];
       if (!c) {
@@ -314,7 +315,7 @@ export class Engine {
           ep.lastKnown.forget();
           this.disconnected.set(name, false);
         } catch (err) {
-          this.opts.log(`endpoint ${name}: ${(err as Error).message}`);
+          this.opts.log(`endpoint ${name}: ${errorMessage(err)}`);
         }
         void ep.close();
       } else {

@@ -15,7 +15,7 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { connectEngine } from '../common/control-client.js';
-import { ErrorCode, JsonRpcErrorCode, TetherError } from '../common/errors.js';
+import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage, toTetherError } from '../common/errors.js';
 import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common/ndjson.js';
 import type { TetherPaths } from '../common/paths.js';
@@ -157,7 +157,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
           for (const l of lines) toEngine(l);
           return;
         } catch (err) {
-          diag(`re-attach failed: ${(err as Error).message}`);
+          diag(`re-attach failed: ${errorMessage(err)}`);
           await new Promise((r) => setTimeout(r, delay));
         }
       }
@@ -243,11 +243,8 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   try {
     socket = await attach();
   } catch (err) {
-    const e =
-      err instanceof TetherError
-        ? err
-        : new TetherError(ErrorCode.ENGINE_START_FAILED, (err as Error).message);
-    const hint = typeof e.data['hint'] === 'string' ? ` ${e.data['hint']}` : '';
+    const e = toTetherError(err, ErrorCode.ENGINE_START_FAILED);
+    const hint = e.hint !== undefined ? ` ${e.hint}` : '';
     diag(`${e.message}${hint}`);
     return { code: e.code === ErrorCode.ENDPOINT_NOT_FOUND ? 2 : 1 };
   }

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { exited } from './processes.js';
 import { BIN } from './tether.js';
 
 /** An engine serving the browser inspector. */
@@ -62,13 +61,6 @@ export function startInspectorEngine(
       reject(new Error(`the engine exited (${code}) before printing the inspector URL:\n${out}`));
     });
   });
-}
-
-/** Waits for a child to exit, killing it after `ms`. */
-export async function stopChild(child: ChildProcessWithoutNullStreams, ms = 10_000): Promise<void> {
-  const t = setTimeout(() => child.kill('SIGKILL'), ms);
-  await exited(child);
-  clearTimeout(t);
 }
 
 /** Debian's Chromium, headless, in a new empty profile. */

@@ -5,11 +5,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { inspectMessage, type JsonRpcMessage } from '../../main/common/jsonrpc.js';
-import {
-  addMessageHeaders,
-  encodeMcpHeaderValue,
-  protocolVersionFor,
-} from '../../main/engine/upstream/headers.js';
+import { encodeMcpHeaderValue } from '../../main/engine/upstream/header-value.js';
+import { addMessageHeaders, protocolVersionFor } from '../../main/engine/upstream/headers.js';
 import { META } from '../../main/engine/protocol/versions.js';
 import type { OutboundMessage } from '../../main/engine/upstream/types.js';
 

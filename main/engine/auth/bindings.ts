@@ -10,7 +10,7 @@
  * `resource` is the RFC 8707 resource OAuth tokens were issued for.
  */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { writeFileAtomic } from '../config/store.js';
 
 /** What an endpoint's credentials are bound to. */
@@ -63,8 +63,9 @@ export class CredentialBindings {
     } catch (err) {
       throw new TetherError(
         ErrorCode.CONFIG_INVALID,
-        `${this.file} does not parse (${(err as Error).message}); no credential is sent until it does`,
+        `${this.file} does not parse (${errorMessage(err)}); no credential is sent until it does`,
         { hint: `Fix or delete it (deleting binds each endpoint's credentials to its URL on next use).` },
+        { cause: err },
       );
     }
   }

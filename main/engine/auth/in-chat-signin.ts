@@ -11,7 +11,7 @@
  * (the client never sees a token, as the spec requires).
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { JsonRpcMessage } from '../../common/jsonrpc.js';
 
 /** How long an in-chat sign-in may take, from the URL to the redirect (ms). */
@@ -100,10 +100,9 @@ export class InChatSignIn {
               reject(
                 new TetherError(
                   ErrorCode.AUTH_REQUIRED,
-                  `the client asked to sign in to ${this.endpoint} did not answer (${(err as Error).message})`,
-                  {
-                    hint: `Sign in: mcp-tether login ${this.endpoint}`,
-                  },
+                  `the client asked to sign in to ${this.endpoint} did not answer (${errorMessage(err)})`,
+                  { hint: `Sign in: mcp-tether login ${this.endpoint}` },
+                  { cause: err },
                 ),
               ),
           );

@@ -12,7 +12,7 @@
  *   a JWT bearer grant (RFC 7523 §2.1), the client authenticating with its secret.
  */
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { Discovery } from './oauth.js';
+import type { Discovery } from './discovery.js';
 
 /** RFC 8693 / draft-ietf-oauth-identity-assertion-authz-grant token type and grant URNs. */
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';

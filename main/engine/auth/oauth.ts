@@ -34,7 +34,7 @@ import type {
   OAuthProtectedResourceMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
 import {
   OAUTH_CLIENT_KEY,
@@ -45,6 +45,7 @@ import {
 } from '../secrets/names.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { EndpointCredentials } from './credentials.js';
+import type { Discovery, DiscoveryPath } from './discovery.js';
 import { checkAuthorizationUrl } from './browser.js';
 import { listenForRedirect } from './loopback.js';
 import { IdpError, machineTokens, type MachineGrant } from './machine.js';
@@ -77,28 +78,6 @@ type StoredClient = OAuthClientInformationMixed & {
   redirect_uris?: string[];
   scope?: string;
 };
-
-/**
- * How discovery found the authorization server: RFC 9728 protected-resource metadata (MCP
- * 2025-06-18 and later), or, for a server without it (MCP 2025-03-26), RFC 8414 metadata at the
- * MCP server's origin, or that revision's default endpoints there.
- */
-export type DiscoveryPath = 'protected-resource-metadata' | 'server-origin-metadata' | 'default-endpoints';
-
-/** What discovery found and checked. */
-export interface Discovery {
-  /** The authorization server's issuer identifier (checked against its metadata). */
-  issuer: string;
-  metadata: AuthorizationServerMetadata;
-  how: DiscoveryPath;
-  /** Absent for a 2025-03-26 server. */
-  resourceMetadata?: OAuthProtectedResourceMetadata;
-  resourceMetadataUrl?: string;
-  /** The RFC 8707 resource indicator: the protected resource metadata's `resource`, verbatim. */
-  resource?: string;
-  /** The scope to ask for, when anything says which. */
-  scope?: string;
-}
 
 /** What a sign-in obtained. */
 export interface LoginResult {
@@ -171,7 +150,8 @@ function isRefusal(err: unknown): boolean {
 
 function reason(err: unknown): string {
   const code = oauthErrorCode(err);
-  if (code) return `${code}${(err as Error).message ? `: ${(err as Error).message}` : ''}`;
+  const message = errorMessage(err);
+  if (code) return `${code}${message ? `: ${message}` : ''}`;
   if (err instanceof Error) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ? `${err.message} (${cause.code})` : err.message;

@@ -15,7 +15,7 @@
  * - a refused exchange (RFC 6749 §5.2 error) is AUTH_REQUIRED with a hint; an unreachable or
  *   failing issuer is UPSTREAM_UNREACHABLE (requests are retried).
  */
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
 import { OAUTH_CLIENT_SECRET, secretSetCommand } from '../secrets/names.js';
 import type { EndpointCredentials } from './credentials.js';
@@ -137,7 +137,7 @@ export class TokenExchangeCredentials implements EndpointCredentials {
         (err: unknown) => {
           throw this.fail(
             ErrorCode.UPSTREAM_UNREACHABLE,
-            `cannot fetch the metadata of ${issuer}: ${(err as Error).message}`,
+            `cannot fetch the metadata of ${issuer}: ${errorMessage(err)}`,
             'The issuer could not be reached; requests are retried.',
           );
         },
@@ -216,7 +216,7 @@ export class TokenExchangeCredentials implements EndpointCredentials {
     } catch (err) {
       throw this.fail(
         ErrorCode.UPSTREAM_UNREACHABLE,
-        `cannot reach ${url}: ${(err as Error).message}`,
+        `cannot reach ${url}: ${errorMessage(err)}`,
         'The issuer could not be reached; requests are retried.',
       );
     }

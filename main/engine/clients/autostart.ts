@@ -6,7 +6,7 @@
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { writeFileAtomic } from '../config/store.js';
 
 /** The entry's file name: one per user, whatever the install. */
@@ -88,9 +88,12 @@ export function isAutostartEnabled(file: string): boolean {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${(err as Error).message}`, {
-      path: file,
-    });
+    throw new TetherError(
+      ErrorCode.CONFIG_IO,
+      `cannot read ${file}: ${errorMessage(err)}`,
+      { path: file },
+      { cause: err },
+    );
   }
   const value = (key: string) => new RegExp(`^${key}\\s*=\\s*(.*?)\\s*$`, 'm').exec(text)?.[1]?.toLowerCase();
   return value('Hidden') !== 'true' && value('X-GNOME-Autostart-enabled') !== 'false';
@@ -113,9 +116,12 @@ export function disableAutostart(file: string): void {
     unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot remove ${file}: ${(err as Error).message}`, {
-        path: file,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot remove ${file}: ${errorMessage(err)}`,
+        { path: file },
+        { cause: err },
+      );
     }
   }
 }

@@ -17,7 +17,7 @@ import {
   type McpClient,
   type ShimLaunch,
 } from '../../common/clients.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { jsonError, lineColumn, writeFileAtomic } from '../config/store.js';
 import { removeMember, setMember } from './json-edit.js';
 
@@ -54,9 +54,12 @@ function readClientFile(client: McpClient, file: string): ClientFile {
     mode = statSync(path).mode & 0o777;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${file}: ${(err as Error).message}`, {
-        path: file,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot read ${file}: ${errorMessage(err)}`,
+        { path: file },
+        { cause: err },
+      );
     }
   }
   const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;

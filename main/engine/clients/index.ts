@@ -19,7 +19,7 @@ import {
   type McpClient,
   type ShimLaunch,
 } from '../../common/clients.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { hasClientEntry, installClientEntry, uninstallClientEntry } from './config-file.js';
 import {
   currentLaunchContext,
@@ -153,7 +153,7 @@ export class ClientSetup {
         try {
           info.installed = hasClientEntry(client, configFile, endpoint);
         } catch (err) {
-          info.error = (err as Error).message;
+          info.error = errorMessage(err);
         }
       } else if (endpoint !== undefined) {
         info.installed = false;

@@ -14,7 +14,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** Tool names (MCP 2025-11-25 server/tools §Tool names: 1–128 of A-Z a-z 0-9 _ - .). */
 const TOOL_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -354,7 +354,7 @@ export function parseCommandsFile(text: string, path: string): CommandsFile {
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    fail({ line: 1, col: 1 }, (err as Error).message);
+    fail({ line: 1, col: 1 }, errorMessage(err));
   }
   const result = CommandsFileSchema.safeParse(raw);
   if (result.success) return result.data;
@@ -380,11 +380,12 @@ export function loadCommandsFile(path: string): CommandsFile {
     if (err instanceof TetherError) throw err;
     throw new TetherError(
       ErrorCode.CONFIG_IO,
-      `cannot read the commands file ${path}: ${(err as Error).message}`,
+      `cannot read the commands file ${path}: ${errorMessage(err)}`,
       {
         path,
         hint: 'Check the path (an absolute path; the engine reads it when a session opens).',
       },
+      { cause: err },
     );
   }
   return parseCommandsFile(text, path);

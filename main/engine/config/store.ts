@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { ConfigFileSchema, type ConfigFile } from '../../common/schemas.js';
 
 /** Line and column (1-based) of a character offset in a text. */
@@ -57,8 +57,9 @@ export function parseConfig(text: string, path: string): ConfigFile {
     const { line, column } = lineColumn(text, offset);
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
-      `${path}:${line}:${column}: not valid JSON (${reason}; ${(err as Error).message}). Fix the file by hand; it was left untouched.`,
+      `${path}:${line}:${column}: not valid JSON (${reason}; ${errorMessage(err)}). Fix the file by hand; it was left untouched.`,
       { path, line, column },
+      { cause: err },
     );
   }
   const result = ConfigFileSchema.safeParse(raw);
@@ -137,7 +138,12 @@ export function writeFileAtomic(path: string, text: string, mode = 0o600): void 
     } catch {
       // not created
     }
-    throw new TetherError(ErrorCode.CONFIG_IO, `cannot write ${path}: ${(err as Error).message}`, { path });
+    throw new TetherError(
+      ErrorCode.CONFIG_IO,
+      `cannot write ${path}: ${errorMessage(err)}`,
+      { path },
+      { cause: err },
+    );
   }
 }
 
@@ -159,18 +165,24 @@ export class ConfigStore {
       key = `${st.ino}:${st.size}:${st.mtimeMs}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyConfig();
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${this.path}: ${(err as Error).message}`, {
-        path: this.path,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot read ${this.path}: ${errorMessage(err)}`,
+        { path: this.path },
+        { cause: err },
+      );
     }
     if (this.cache?.key === key) return this.cache.config;
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      throw new TetherError(ErrorCode.CONFIG_IO, `cannot read ${this.path}: ${(err as Error).message}`, {
-        path: this.path,
-      });
+      throw new TetherError(
+        ErrorCode.CONFIG_IO,
+        `cannot read ${this.path}: ${errorMessage(err)}`,
+        { path: this.path },
+        { cause: err },
+      );
     }
     const config = parseConfig(text, this.path);
     this.cache = { key, config };

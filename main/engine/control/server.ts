@@ -1,7 +1,7 @@
 /**
- * The control-socket server (DESIGN §3): JSON-RPC 2.0, one JSON object per line, on a Unix domain
- * socket (named pipe on Windows). Params are validated against the contract in
- * `main/common/control-api.ts`; handler errors become JSON-RPC errors with `data.code`.
+ * The control-socket server (docs/architecture.md "Processes"): JSON-RPC 2.0, one JSON object per
+ * line, on a Unix domain socket (named pipe on Windows). Params are validated against the contract
+ * in `main/common/control-api.ts`; handler errors become JSON-RPC errors with `data.code`.
  * `shim/attach` turns a connection into a raw relay for one MCP session.
  */
 import { chmodSync } from 'node:fs';

@@ -16,7 +16,7 @@ import {
   type DemoRunResult,
   type DemoStep,
 } from '../../common/demo.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { EndpointConfigSchema, describeTarget, type EndpointConfig } from '../../common/schemas.js';
 import type { Logger } from '../log.js';
 import { DemoServer } from './server.js';
@@ -94,7 +94,7 @@ export class DemoHost {
           code: e.code,
           ms: Math.round(performance.now() - t0),
         };
-        if (typeof e.data['hint'] === 'string') s.hint = e.data['hint'];
+        if (e.hint !== undefined) s.hint = e.hint;
         return report(s);
       };
       try {
@@ -245,9 +245,12 @@ export class DemoHost {
       const e =
         err instanceof TetherError
           ? err
-          : new TetherError(ErrorCode.INTERNAL, `no browser could be started: ${(err as Error).message}`, {
-              hint: 'Open the URL yourself; MCP_TETHER_BROWSER names a program to open URLs with.',
-            });
+          : new TetherError(
+              ErrorCode.INTERNAL,
+              `no browser could be started: ${errorMessage(err)}`,
+              { hint: 'Open the URL yourself; MCP_TETHER_BROWSER names a program to open URLs with.' },
+              { cause: err },
+            );
       fail('open the inspector', e, t0);
     }
   }

@@ -19,7 +19,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { demoServerUrl } from '../../common/demo.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** Sessions the demo server keeps at once; a new one closes the oldest beyond this. */
 export const MAX_SESSIONS = 16;
@@ -206,7 +206,7 @@ export class DemoServer {
       await transport.handleRequest(req, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end((err as Error).message);
+      res.end(errorMessage(err));
     }
   }
 

@@ -10,7 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ShimLaunch } from '../../common/clients.js';
 import { DEMO_CLIENT_NAME, DEMO_ENDPOINT, type DemoStep } from '../../common/demo.js';
-import { ErrorCode } from '../../common/errors.js';
+import { ErrorCode, errorMessage } from '../../common/errors.js';
 
 /** The name the demo client gives when the `greet` tool asks for one. */
 export const DEMO_USER_NAME = 'Ada';
@@ -45,7 +45,7 @@ function firstText(result: object): string {
 /** The step for a failure: the error's message, its stable code and hint when it carries them. */
 function failedStep(step: string, err: unknown, ms: number, stderr: string): DemoStep {
   const data = (err as { data?: { code?: unknown; hint?: unknown } }).data;
-  const out: DemoStep = { step, ok: false, detail: (err as Error).message ?? String(err), ms };
+  const out: DemoStep = { step, ok: false, detail: errorMessage(err), ms };
   if (typeof data?.code === 'string') out.code = data.code;
   else if (err instanceof UnexpectedAnswer) out.code = ErrorCode.UPSTREAM_PROTOCOL;
   if (typeof data?.hint === 'string') out.hint = data.hint;

@@ -717,9 +717,7 @@ class Doctor {
       this.proxyChoice = chooseProxy(this.config.proxy, this.host, this.port, secureTarget);
     } catch (err) {
       const e = toTetherError(err);
-      await this.step('proxy', () =>
-        Promise.resolve({ ok: false, detail: e.message, hint: String(e.data['hint'] ?? '') }),
-      );
+      await this.step('proxy', () => Promise.resolve({ ok: false, detail: e.message, hint: e.hint ?? '' }));
       return;
     }
     // Through a proxy, the proxy resolves and connects to the server: the proxy step covers both.
@@ -779,7 +777,7 @@ class Doctor {
       return {
         ok: false,
         detail: `${detail}; credentials: ${e.message} (${e.code})`,
-        hint: typeof e.data['hint'] === 'string' ? e.data['hint'] : 'see the message',
+        hint: e.hint ?? 'see the message',
       };
     }
     return { ok: true, detail: `${detail}, credentials: ${this.auth.describe()}` };
@@ -809,7 +807,7 @@ class Doctor {
       return {
         ok: false,
         detail: `${e.message}${creds}`,
-        hint: typeof e.data['hint'] === 'string' ? e.data['hint'] : 'check the proxy setting',
+        hint: e.hint ?? 'check the proxy setting',
       };
     }
   }
@@ -1390,8 +1388,7 @@ class Doctor {
     return {
       ok: false,
       detail: `${what}: ${e.message} (${e.code})`,
-      hint:
-        hints[e.code] ?? (typeof e.data['hint'] === 'string' ? e.data['hint'] : 'check the server’s logs'),
+      hint: hints[e.code] ?? e.hint ?? 'check the server’s logs',
     };
   }
 

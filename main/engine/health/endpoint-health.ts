@@ -1,6 +1,7 @@
 /**
- * The health state machine of one endpoint (DESIGN §5). Fed by the relay (requests that succeed or
- * fail) and by the probe (the RTT of MCP `ping`, or of `server/discover` for a modern server); tells its owner about every change.
+ * The health state machine of one endpoint (docs/architecture.md "Traffic and health"). Fed by the
+ * relay (requests that succeed or fail) and by the probe (the RTT of MCP `ping`, or of
+ * `server/discover` for a modern server); tells its owner about every change.
  */
 import type { EndpointStatus, HealthState, LastError } from '../../common/domain.js';
 import { ErrorCode, type TetherError } from '../../common/errors.js';

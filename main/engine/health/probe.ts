@@ -7,7 +7,7 @@
  */
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
-import type { Endpoint } from '../relay/endpoint.js';
+import type { ProbedEndpoint } from '../relay/endpoint-ports.js';
 import {
   discoverProbe,
   internalHandlers,
@@ -45,7 +45,7 @@ export class HealthProbe {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly endpoint: Endpoint,
+    private readonly endpoint: ProbedEndpoint,
     private readonly recorder: TrafficRecorder,
   ) {}
 

@@ -53,7 +53,7 @@ export async function runSshDoctor(
       f = {
         ok: false,
         detail: e.message,
-        ...(typeof e.data['hint'] === 'string' ? { hint: e.data['hint'] } : {}),
+        ...(e.hint !== undefined ? { hint: e.hint } : {}),
       };
     }
     steps.push({ layer, ...f, ms: Math.round((performance.now() - t0) * 10) / 10 });
@@ -177,8 +177,8 @@ export async function runSshDoctor(
 }
 
 function fail(err: TetherError): Finding {
-  const hint = err.data['hint'];
-  return { ok: false, detail: err.message, ...(typeof hint === 'string' ? { hint } : {}) };
+  const hint = err.hint;
+  return { ok: false, detail: err.message, ...(hint !== undefined ? { hint } : {}) };
 }
 
 function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Finding> {

@@ -9,7 +9,7 @@ import type { DoctorReport, SecretInfo } from '../../common/domain.js';
 import type { TetherPaths } from '../../common/paths.js';
 import type { ConfigFile } from '../../common/schemas.js';
 import type { SystemFinding, SystemReport } from '../../common/system-doctor.js';
-import { TetherError } from '../../common/errors.js';
+import { TetherError, errorMessage } from '../../common/errors.js';
 import { readClientServers } from '../clients/config-file.js';
 import {
   clientFindings,
@@ -102,8 +102,8 @@ export async function probeSystem(deps: SystemProbeDeps): Promise<SystemReport> 
       configFacts.content = { endpoints: Object.keys(config.endpoints).length };
     } catch (err) {
       const e = err as TetherError;
-      const hint = e instanceof TetherError ? e.data['hint'] : undefined;
-      configFacts.content = { error: e.message, ...(typeof hint === 'string' ? { hint } : {}) };
+      const hint = e instanceof TetherError ? e.hint : undefined;
+      configFacts.content = { error: e.message, ...(hint !== undefined ? { hint } : {}) };
     }
   }
   for (const facts of [
@@ -120,8 +120,8 @@ export async function probeSystem(deps: SystemProbeDeps): Promise<SystemReport> 
   try {
     result = { ok: true, entries: (await deps.keychainList()).length };
   } catch (err) {
-    const hint = err instanceof TetherError ? err.data['hint'] : undefined;
-    result = { ok: false, message: (err as Error).message, ...(typeof hint === 'string' ? { hint } : {}) };
+    const hint = err instanceof TetherError ? err.hint : undefined;
+    result = { ok: false, message: errorMessage(err), ...(hint !== undefined ? { hint } : {}) };
   }
   const bus = process.env['DBUS_SESSION_BUS_ADDRESS'];
   findings.push(
@@ -143,7 +143,7 @@ export async function probeSystem(deps: SystemProbeDeps): Promise<SystemReport> 
       try {
         facts.servers = readClientServers(client, configFile);
       } catch (err) {
-        facts.error = (err as Error).message;
+        facts.error = errorMessage(err);
       }
     }
     findings.push(...clientFindings(facts, endpoints));
@@ -164,7 +164,7 @@ export async function probeSystem(deps: SystemProbeDeps): Promise<SystemReport> 
       endpoint: n,
       url: endpoints[n]?.url ?? '',
       ok: false,
-      steps: [{ layer: 'config', ok: false, detail: (err as Error).message, ms: 0 }],
+      steps: [{ layer: 'config', ok: false, detail: errorMessage(err), ms: 0 }],
     })),
   );
   findings.push(...reports.map(endpointVerdict));

@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { ControlServer } from '../control/server.js';
 
 /** Where the built renderer lives, next to the built engine (dist/renderer). */
@@ -75,7 +75,7 @@ export class InspectorServer {
     return new Promise((resolvePromise, reject) => {
       const server = createServer((req, res) =>
         this.onRequest(req, res).catch((err: unknown) => {
-          this.opts.log(`inspector: ${req.method} failed: ${(err as Error).message}`);
+          this.opts.log(`inspector: ${req.method} failed: ${errorMessage(err)}`);
           if (!res.headersSent) res.writeHead(500);
           res.end();
         }),

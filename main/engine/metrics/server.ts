@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** A listen address. */
 export interface ListenAddress {
@@ -84,8 +84,7 @@ export class MetricsServer {
       }
       opts.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),
-        (err: unknown) =>
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${errorMessage(err)}\n`),
       );
     });
     await new Promise<void>((resolve, reject) => {
@@ -93,7 +92,9 @@ export class MetricsServer {
         reject(
           new TetherError(
             ErrorCode.ENGINE_START_FAILED,
-            `cannot serve metrics on ${listen}: ${(err as Error).message}`,
+            `cannot serve metrics on ${listen}: ${errorMessage(err)}`,
+            {},
+            { cause: err },
           ),
         ),
       );

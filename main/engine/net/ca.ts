@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { PEM_CERT_RE, parsePemCertificates } from '../../common/net.js';
+import { errorMessage } from '../../common/errors.js';
 
 /** Where the trusted CAs of a runtime come from, for `doctor`. */
 export interface TrustSources {
@@ -78,6 +79,6 @@ export function caProblem(ca: string): string | undefined {
     parsePemCertificates(ca, "the endpoint's CA certificates");
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return errorMessage(err);
   }
 }

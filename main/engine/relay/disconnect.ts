@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { writeFileAtomic } from '../config/store.js';
+import { errorMessage } from '../../common/errors.js';
 
 /** See the module comment. */
 export class DisconnectedStore {
@@ -31,7 +32,7 @@ export class DisconnectedStore {
       } catch {
         // left as it is
       }
-      log(`${file} could not be read (${(err as Error).message}); moved aside, every endpoint is connected`);
+      log(`${file} could not be read (${errorMessage(err)}); moved aside, every endpoint is connected`);
     }
   }
 

@@ -43,6 +43,7 @@ import { ErrorCode, toTetherError } from '../../common/errors.js';
 import { idKey, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { InternalCalls } from './internal-calls.js';
 import type { RelaySession } from './session.js';
+import type { ProbedEndpoint, SessionEndpoint, SignIn } from './endpoint-ports.js';
 import { LastKnown, lastKnownFile } from './last-known.js';
 import { targetOf } from '../protocol/era-store.js';
 
@@ -80,15 +81,8 @@ export interface EndpointDeps {
   signIn?(name: string): SignIn | undefined;
 }
 
-/** Starts (or joins) an endpoint's OAuth sign-in; `onUrl` gets the authorization URL. */
-export type SignIn = (opts: {
-  openBrowser: boolean;
-  timeoutMs: number;
-  onUrl(url: string): void;
-}) => Promise<unknown>;
-
 /** See the module comment. */
-export class Endpoint {
+export class Endpoint implements ProbedEndpoint, SessionEndpoint {
   private agents: Agents;
   /** The SSH connection, for an SSH endpoint (made on first use). */
   private link: SshLink | undefined;

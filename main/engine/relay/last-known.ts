@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointConfig } from '../../common/schemas.js';
-import { toTetherError } from '../../common/errors.js';
+import { toTetherError, errorMessage } from '../../common/errors.js';
 import { writeFileAtomic } from '../config/store.js';
 import { targetOf } from '../protocol/era-store.js';
 import type { ToolHints } from './retry-policy.js';
@@ -103,7 +103,7 @@ export class LastKnown implements ToolHints {
       } catch {
         // left as it is; nothing is cached then
       }
-      this.deps.problem(`the last known state could not be read (${(err as Error).message}); moved aside`);
+      this.deps.problem(`the last known state could not be read (${errorMessage(err)}); moved aside`);
     }
   }
 

@@ -26,7 +26,7 @@
  *   the session in the background the same way.
  */
 import { duration } from '../../common/duration.js';
-import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, toTetherError, errorMessage } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage, type MessageInfo } from '../../common/jsonrpc.js';
 import {
   declaresUrlElicitation,
@@ -36,7 +36,7 @@ import {
 } from '../auth/in-chat-signin.js';
 import { InternalCalls } from './internal-calls.js';
 import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
-import type { Endpoint } from './endpoint.js';
+import type { SessionEndpoint } from './endpoint-ports.js';
 import { CACHED_METHODS, type LastKnownEntry } from './last-known.js';
 import { isTransportFailure, neverReached, retryDelayMs, safeToRepeat } from './retry-policy.js';
 
@@ -51,7 +51,7 @@ export interface PendingRequest {
 
 /** What this module needs of its relay session. */
 export interface ResilienceHost {
-  readonly endpoint: Endpoint;
+  readonly endpoint: SessionEndpoint;
   isClosed(): boolean;
   /** True once the client's `initialize` is known (the session can be re-opened by replaying it). */
   hasInit(): boolean;
@@ -122,7 +122,7 @@ export class SessionResilience {
 
   constructor(private readonly host: ResilienceHost) {}
 
-  private get ep(): Endpoint {
+  private get ep(): SessionEndpoint {
     return this.host.endpoint;
   }
 
@@ -351,7 +351,7 @@ export class SessionResilience {
     this.offline = undefined;
     this.host.event('online', 'the session is re-opened: requests go to the server again');
     await this.refreshLists(conn, o).catch((err: unknown) =>
-      this.host.event('offline', `the lists could not be read again: ${(err as Error).message}`),
+      this.host.event('offline', `the lists could not be read again: ${errorMessage(err)}`),
     );
   }
 

@@ -1,5 +1,5 @@
 /**
- * One shim session ⇄ one upstream MCP session (DESIGN §4).
+ * One shim session ⇄ one upstream MCP session (docs/architecture.md "The relay").
  *
  * - Messages pass verbatim: the client's text is what the server gets, and back.
  * - Every client request gets an answer: the server's, or a JSON-RPC error with a stable
@@ -35,7 +35,7 @@ import {
 import { sniffId, splitJsonArray } from '../../common/ndjson.js';
 import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
-import type { Endpoint } from './endpoint.js';
+import type { SessionEndpoint } from './endpoint-ports.js';
 import { legacyHandshake } from '../protocol/handshake.js';
 import { InternalCalls } from './internal-calls.js';
 import { disconnectedError, SessionResilience } from './resilience.js';
@@ -86,7 +86,7 @@ const REOPEN: OutboundMessage = {
 
 /** Dependencies of a {@link RelaySession}. */
 export interface RelaySessionDeps {
-  endpoint: Endpoint;
+  endpoint: SessionEndpoint;
   /** Session id, shown in traffic and status. */
   session: string;
   recorder: TrafficRecorder;
@@ -583,9 +583,9 @@ export class RelaySession {
       code: err.code,
       endpoint: this.name,
     };
-    const hint = err.data['hint'];
+    const hint = err.hint;
     const mask = (t: string) => this.deps.recorder.mask(t); // a server may echo a secret into an error
-    if (typeof hint === 'string') data.hint = mask(hint);
+    if (hint !== undefined) data.hint = mask(hint);
     const line = errorResponseLine(
       p.id,
       JsonRpcErrorCode.SERVER_ERROR,

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SecretInfo } from '../../common/domain.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** The keychain service every entry of MCP Tether is filed under. */
 export const KEYCHAIN_SERVICE = 'mcp-tether';
@@ -116,13 +116,14 @@ async function loadKeytar(): Promise<KeychainBackend> {
     // keytar is an optional dependency: its native build needs libsecret's headers on Linux.
     throw new TetherError(
       ErrorCode.KEYCHAIN_UNAVAILABLE,
-      `keytar, the keychain module, could not be loaded: ${(err as Error).message.split('\n')[0]}`,
+      `keytar, the keychain module, could not be loaded: ${errorMessage(err).split('\n')[0]}`,
       {
         hint:
           process.platform === 'linux'
             ? 'Install libsecret-1-dev and a C++ toolchain (g++, make, python3), then run `npm rebuild keytar` in the MCP Tether folder.'
             : 'Reinstall MCP Tether (npm install), then try again.',
       },
+      { cause: err },
     );
   }
   return mod.default ?? mod;

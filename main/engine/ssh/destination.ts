@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** One SSH hop, resolved. */
 export interface SshHop {
@@ -66,7 +66,9 @@ function loadConfig(file: string | undefined): SSHConfig | undefined {
     if (file)
       throw new TetherError(
         ErrorCode.INVALID_ARGUMENT,
-        `cannot read the ssh config ${file}: ${(err as Error).message}`,
+        `cannot read the ssh config ${file}: ${errorMessage(err)}`,
+        {},
+        { cause: err },
       );
     return undefined;
   }
@@ -75,7 +77,9 @@ function loadConfig(file: string | undefined): SSHConfig | undefined {
   } catch (err) {
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
-      `cannot parse the ssh config ${path}: ${(err as Error).message}`,
+      `cannot parse the ssh config ${path}: ${errorMessage(err)}`,
+      {},
+      { cause: err },
     );
   }
 }

@@ -27,7 +27,7 @@ import ssh2, {
 // ssh2 is CommonJS: its classes come through the default export.
 const { Client: SshClient, utils } = ssh2;
 import type { HostKeyInfo } from '../../common/domain.js';
-import { ErrorCode, TetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { refreshSessionEnvironment, sshAgents } from '../environment.js';
 import type { SshHop } from './destination.js';
 import {
@@ -151,7 +151,9 @@ export class SshLink {
       if (explicit)
         throw new TetherError(
           ErrorCode.INVALID_ARGUMENT,
-          `cannot read the identity file ${file}: ${(err as Error).message}`,
+          `cannot read the identity file ${file}: ${errorMessage(err)}`,
+          {},
+          { cause: err },
         );
       return undefined;
     }

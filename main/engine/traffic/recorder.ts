@@ -1,6 +1,6 @@
 /**
- * The traffic recorder (DESIGN §5): every relayed JSON-RPC message and engine event, in a ring
- * bounded by record count and by bytes.
+ * The traffic recorder (docs/architecture.md "Traffic and health"): every relayed JSON-RPC message
+ * and engine event, in a ring bounded by record count and by bytes.
  *
  * Memory is the point of its layout. Message texts are copied, as UTF-8, into 1 MiB slabs filled in
  * order (a large message gets a buffer of its own); since the ring evicts oldest first, whole slabs

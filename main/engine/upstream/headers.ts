@@ -6,19 +6,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { META } from '../protocol/versions.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { OutboundMessage } from './types.js';
-
-/**
- * Encodes a value for an `Mcp-*` header (SEP-2243 §Value Encoding): plain when it is visible ASCII
- * with no leading or trailing blank, else `=?base64?<base64 of UTF-8>?=`.
- */
-export function encodeMcpHeaderValue(value: string): string {
-  const plain =
-    /^[\x20-\x7e]*$/.test(value) &&
-    !/^[ \t]|[ \t]$/.test(value) &&
-    // Servers match the sentinel's prefix case-insensitively (SEP-2243 conformance cases).
-    !/^=\?base64\?.*\?=$/i.test(value);
-  return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
-}
+import { encodeMcpHeaderValue } from './header-value.js';
 
 function paramsOf(msg: OutboundMessage): Record<string, unknown> | undefined {
   const p = msg.parsed.params;

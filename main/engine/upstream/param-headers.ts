@@ -6,7 +6,7 @@
  * the headers to each `tools/call`.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { encodeMcpHeaderValue } from './headers.js';
+import { encodeMcpHeaderValue } from './header-value.js';
 
 /** One annotated parameter: where its value sits in `arguments`, and the header name part. */
 export interface ParamHeader {
