@@ -137,4 +137,34 @@ describe('sign-in from inside the chat', () => {
     const traffic = await cliOk(env, ['traffic', '--json', '--endpoint', 'linear', '--limit', '5000']);
     expect(traffic).toMatch(/initialize answered from the last known state .*a sign-in is needed first/);
   });
+
+  it('signs in a never-reached endpoint from the chat: a provisional initialize, then the first request asks', async () => {
+    const mcp = await startAuthMcpServer(() => ({ ok: false }));
+    closers.push(() => mcp.close());
+    const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
+    closers.push(() => as.close());
+    protect(mcp, as, SCOPE);
+    const h = makeHome();
+    homes.push(h);
+    const env = keyring.env(h.env);
+    await cliOk(env, ['add', 'fresh', mcp.mcpUrl, '--auth', 'oauth']);
+    const asked: string[] = [];
+    const browsing: Promise<string>[] = [];
+    const { client } = await shimClient(env, 'fresh', { capabilities: { elicitation: { url: {} } } }, (c) =>
+      c.setRequestHandler(ElicitRequestSchema, (req) => {
+        if (req.params.mode !== 'url') throw new Error('expected a URL-mode elicitation');
+        asked.push(req.params.url);
+        browsing.push(signInWithBrowser(req.params.url));
+        return { action: 'accept' };
+      }),
+    );
+    closers.push(() => client.close());
+    expect(client.getInstructions()).toContain('needs a sign-in first');
+    const tools = await client.listTools(undefined, { timeout: 120_000 });
+    expect(tools.tools.map((t) => t.name)).toContain('echo');
+    expect(asked).toHaveLength(1);
+    expect(await browsing[0]).toContain('signed in to fresh');
+    const r = await client.callTool({ name: 'echo', arguments: { text: 'first' } });
+    expect(r.content).toEqual([{ type: 'text', text: 'first' }]);
+  });
 });

@@ -169,8 +169,10 @@ export class SessionResilience {
     const signIn = this.ep.signIn();
     if (!signIn || this.signedInFor.has(p) || !declaresUrlElicitation(this.host.initParams())) return false;
     // No client may be asked anything before its initialize is answered: from the last known
-    // state, when there is one; the sign-in is then asked for by the next request that needs it.
-    if (p.method === 'initialize') return this.serve(key, p, 'a sign-in is needed first');
+    // state, when there is one, else provisionally; the sign-in is then asked for by the next
+    // request that needs it.
+    if (p.method === 'initialize')
+      return this.serve(key, p, 'a sign-in is needed first') || this.provisionalInitialize(key, p);
     this.signedInFor.add(p);
     const asker: SignInAsker = {
       elicit: (params) => {
@@ -228,6 +230,34 @@ export class SessionResilience {
         this.host.resend(p.msg);
       })();
     }, delay).unref();
+  }
+
+  /**
+   * Answers the `initialize` of a client that can sign in from the chat, for an endpoint never
+   * reached (no last known state): the client's own protocol version, every list declared
+   * changeable (its first `tools/list` etc. then waits for the sign-in, and the real lists follow),
+   * and instructions saying a sign-in comes. The session's upstream `initialize` is replayed with
+   * the client's own parameters once the tokens arrive.
+   */
+  private provisionalInitialize(key: string, p: PendingRequest): boolean {
+    const requested = (p.msg.parsed.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (typeof requested !== 'string') return false;
+    const result = {
+      protocolVersion: requested,
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true },
+      },
+      serverInfo: { name: this.ep.name, version: '0.0.0' },
+      instructions: `${this.ep.name} needs a sign-in first: MCP Tether asks you to open its sign-in page with your first request.`,
+    };
+    this.host.answer(key, JSON.stringify({ jsonrpc: '2.0', id: p.id, result }));
+    this.host.event(
+      'sign-in',
+      'initialize answered provisionally (the server was never reached): a sign-in is needed first',
+    );
+    return true;
   }
 
   /** Answers `p` from the last known state, when it holds its result. */
