@@ -287,9 +287,13 @@ function migration(
 /**
  * Per client: whether its config exists and which MCP servers it reaches, and how (through MCP
  * Tether or not). A Tether entry for an endpoint that does not exist, and an `mcp-remote` entry
- * (with the commands that move it), get findings of their own.
+ * (with the commands that move it), get findings of their own. `endpoints` is undefined when
+ * endpoints.json could not be read: then no entry is said to lack its endpoint.
  */
-export function clientFindings(f: ClientFacts, endpoints: Record<string, EndpointConfig>): SystemFinding[] {
+export function clientFindings(
+  f: ClientFacts,
+  endpoints: Record<string, EndpointConfig> | undefined,
+): SystemFinding[] {
   const label = MCP_CLIENT_FORMATS[f.client].label;
   const base = { area: 'clients' as const, subject: label };
   if (f.error)
@@ -319,7 +323,7 @@ export function clientFindings(f: ClientFacts, endpoints: Record<string, Endpoin
     const sub = { area: 'clients' as const, subject: `${label}: ${name}` };
     if (k.kind === 'tether') {
       through.push(k.endpoint === name ? name : `${name} (→ ${k.endpoint})`);
-      if (!endpoints[k.endpoint])
+      if (endpoints && !endpoints[k.endpoint])
         extra.push({
           ...sub,
           status: 'warn',
@@ -329,7 +333,7 @@ export function clientFindings(f: ClientFacts, endpoints: Record<string, Endpoin
         });
     } else if (k.kind === 'mcp-remote') {
       other.push(`${name} (mcp-remote ${k.url})`);
-      const m = migration(f.client, name, k.url, k.secretHeaders, endpoints);
+      const m = migration(f.client, name, k.url, k.secretHeaders, endpoints ?? {});
       extra.push({
         ...sub,
         status: 'info',
