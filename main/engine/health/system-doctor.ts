@@ -7,6 +7,7 @@
  */
 import { MCP_CLIENT_FORMATS, isTetherEntry, type McpClient } from '../../common/clients.js';
 import type { DoctorReport } from '../../common/domain.js';
+import { DEMO_ENDPOINT, demoServerPort } from '../../common/demo.js';
 import type { SystemFinding } from '../../common/system-doctor.js';
 import { ENDPOINT_NAME_RE, type EndpointConfig } from '../../common/schemas.js';
 
@@ -365,7 +366,11 @@ export function clientFindings(
   ];
 }
 
-/** One line per endpoint from its layered doctor: all layers fine, or the first that failed. */
+/**
+ * One line per endpoint from its layered doctor: all layers fine, or the first that failed. The
+ * `demo` endpoint whose demo server does not answer is no problem: that server runs only during
+ * `mcp-tether demo` (and after it with `--keep`, until the engine stops).
+ */
 export function endpointVerdict(r: DoctorReport): SystemFinding {
   const base = { area: 'endpoints' as const, subject: r.endpoint };
   if (r.ok) {
@@ -378,6 +383,15 @@ export function endpointVerdict(r: DoctorReport): SystemFinding {
     };
   }
   const failed = r.steps.find((s) => !s.ok);
+  if (r.endpoint === DEMO_ENDPOINT && demoServerPort(r.url) !== undefined && failed?.layer === 'tcp')
+    return {
+      ...base,
+      status: 'info',
+      detail:
+        'the demo server is not running: it runs during `mcp-tether demo`, and after it with --keep until the engine stops',
+      hint: 'Run the demo again (--keep leaves its server running), or remove the demo endpoint: mcp-tether demo --remove',
+      command: 'mcp-tether demo --keep',
+    };
   return {
     ...base,
     status: 'fail',
