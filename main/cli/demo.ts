@@ -60,10 +60,11 @@ export function formatDemoSummary(
       : 'The demo server stopped with the demo; `mcp-tether demo --keep` leaves it running in the engine.',
     '',
     'Try next:',
-    `  mcp-tether demo --keep && mcp-tether install ${DEMO_ENDPOINT} --client claude-desktop   # or cursor, vscode, claude-code, windsurf`,
+    // Kept: the demo server runs already, so installing is all that is left.
+    `  ${`${r.kept ? '' : 'mcp-tether demo --keep && '}mcp-tether install ${DEMO_ENDPOINT} --client claude-desktop`.padEnd(76)}   # or cursor, vscode, claude-code, windsurf`,
     '  mcp-tether add <name> <url of your MCP server>                                 # then: mcp-tether doctor <name>',
-    '  mcp-tether doctor                                                               # checks this whole setup',
-    `  mcp-tether demo --remove                                                        # removes the ${DEMO_ENDPOINT} endpoint`,
+    '  mcp-tether doctor                                                              # checks this whole setup',
+    `  mcp-tether demo --remove                                                       # removes the ${DEMO_ENDPOINT} endpoint`,
   );
   return out.join('\n');
 }

@@ -18,10 +18,13 @@ export function demoServerUrl(port: number): string {
   return `http://127.0.0.1:${port}/mcp`;
 }
 
-/** The port of a demo server URL (see {@link demoServerUrl}); undefined for any other URL. */
+/**
+ * The port of a demo server URL (see {@link demoServerUrl}); undefined for any other URL. Port 80
+ * has no `:80` once the URL is stored (the WHATWG URL serializer drops the scheme's default port).
+ */
 export function demoServerPort(url: string | undefined): number | undefined {
-  const m = url === undefined ? null : /^http:\/\/127\.0\.0\.1:(\d{1,5})\/mcp$/.exec(url);
-  const port = m ? Number(m[1]) : NaN;
+  const m = url === undefined ? null : /^http:\/\/127\.0\.0\.1(?::(\d{1,5}))?\/mcp$/.exec(url);
+  const port = m ? Number(m[1] ?? 80) : NaN;
   return port > 0 && port <= 65_535 ? port : undefined;
 }
 

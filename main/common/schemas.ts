@@ -29,6 +29,14 @@ export const SECRET_HEADER_RE =
  */
 export const SECRET_QUERY_PARAM_RE = new RegExp(`${SECRET_HEADER_RE.source}|^(sig|pwd|pass)$`, 'i');
 
+/**
+ * Header values that are credentials whatever the header's name: an HTTP authentication scheme
+ * and its credentials (RFC 9110 §11.4: `Bearer …`, `Basic …`) or a JWT (RFC 7519 §3, three
+ * base64url parts, the first a JSON object: `eyJ…`). Refused like {@link SECRET_HEADER_RE} names.
+ */
+const SECRET_HEADER_VALUE_RE =
+  /^\s*(?:(?:bearer|basic|digest|token|negotiate|dpop)\s+\S{8,}|eyJ[\w-]+\.[\w-]+\.[\w-]*)\s*$/i;
+
 /** What to use instead of a credential in a header or URL. */
 const USE_AUTH_HINT =
   'pass it with --auth bearer or --auth header:NAME and store it with `mcp-tether secret set` (the OS keychain)';
@@ -42,12 +50,19 @@ const headerMap = z
     z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values must not contain control characters'),
   )
   .superRefine((headers, ctx) => {
-    for (const name of Object.keys(headers)) {
+    for (const [name, value] of Object.entries(headers)) {
       if (SECRET_HEADER_RE.test(name)) {
         ctx.addIssue({
           code: 'custom',
           path: [name],
           message: `"${name}" looks like a credential; secrets are kept in the OS keychain, never in endpoints.json: ${USE_AUTH_HINT}`,
+          params: { tetherCode: 'SECRET_IN_CONFIG' },
+        });
+      } else if (SECRET_HEADER_VALUE_RE.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `the value of "${name}" looks like a credential (an authentication scheme and its credentials, or a JWT); secrets are kept in the OS keychain, never in endpoints.json: ${USE_AUTH_HINT}`,
           params: { tetherCode: 'SECRET_IN_CONFIG' },
         });
       }

@@ -31,6 +31,15 @@ describe('endpoint URLs and headers', () => {
       ['add', 'q', 'https://mcp.example.com/mcp?sig=abc'],
       ['add', 'q', 'https://mcp.example.com/mcp', '--header', 'X-Auth: k-123456'],
       ['add', 'q', 'https://mcp.example.com/mcp', '--header', 'X-Session-Key: k-123456'],
+      // A credential under an innocent name: an authentication scheme and its credentials, a JWT.
+      ['add', 'q', 'https://mcp.example.com/mcp', '--header', 'X-Upstream: Bearer k-1234567890'],
+      [
+        'add',
+        'q',
+        'https://mcp.example.com/mcp',
+        '--header',
+        'X-Forward: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln',
+      ],
     ]) {
       const r = await cli(h.env, args);
       expect(r.code, args.join(' ')).toBe(1);
@@ -41,6 +50,7 @@ describe('endpoint URLs and headers', () => {
     expect((await cli(h.env, ['list', '--json'])).stdout).not.toContain('"q"');
     // Plain query parameters and headers are fine.
     await cliOk(h.env, ['add', 'ok', 'https://mcp.example.com/mcp?tenant=blue', '--header', 'X-Team: blue']);
+    await cliOk(h.env, ['add', 'ok2', 'https://mcp.example.com/mcp', '--header', 'X-Mode: basic']);
   });
 
   it('are stored as the URL parser serializes them; a newline cannot forge a log line', async () => {

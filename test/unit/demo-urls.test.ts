@@ -6,6 +6,8 @@ describe('demo URLs', () => {
   it('recognises only the demo server URL shape', () => {
     expect(demoServerUrl(7870)).toBe('http://127.0.0.1:7870/mcp');
     expect(demoServerPort('http://127.0.0.1:7870/mcp')).toBe(7870);
+    // `demo --port 80`: the endpoint's URL is stored as the URL parser serializes it, without :80.
+    expect(demoServerPort(new URL(demoServerUrl(80)).href)).toBe(80);
     expect(demoServerPort('http://127.0.0.1:99999/mcp')).toBeUndefined();
     expect(demoServerPort('http://localhost:7870/mcp')).toBeUndefined();
     expect(demoServerPort('https://127.0.0.1:7870/mcp')).toBeUndefined();

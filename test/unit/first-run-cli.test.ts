@@ -30,7 +30,16 @@ describe('demo output', () => {
     expect(text).toContain('http://127.0.0.1:7801/?token=t');
     expect(text).toContain('mcp-tether demo --keep && mcp-tether install demo --client claude-desktop');
     expect(text).toContain('stopped with the demo');
-    expect(formatDemoSummary({ ...ok, kept: true }, [], undefined)).toContain('keeps running in the engine');
+    const kept = formatDemoSummary({ ...ok, kept: true }, [], undefined);
+    expect(kept).toContain('keeps running in the engine');
+    // Kept already: installing is the next step, not another demo run.
+    expect(kept).toContain('  mcp-tether install demo --client claude-desktop ');
+    expect(kept).not.toContain('demo --keep &&');
+    // The comments of the next steps line up.
+    const next = text.split('Try next:\n')[1]!.split('\n');
+    expect(new Set(next.map((l) => l.indexOf('#'))).size).toBe(1);
+    const nextKept = kept.split('Try next:\n')[1]!.split('\n');
+    expect(new Set(nextKept.map((l) => l.indexOf('#'))).size).toBe(1);
     expect(formatDemoSummary({ ...ok, ok: false }, [], undefined)).not.toContain('Try next');
   });
 });

@@ -250,4 +250,23 @@ describe('endpoint verdicts', () => {
       hint: 'Is the server running? (details: mcp-tether doctor gh)',
     });
   });
+
+  it('calls a demo endpoint whose demo server is not running no problem, and says how to run it', () => {
+    const steps: DoctorReport['steps'] = [
+      { layer: 'tcp', ok: false, detail: 'connection refused by 127.0.0.1:7870', ms: 1 },
+    ];
+    const demo: DoctorReport = { endpoint: 'demo', url: 'http://127.0.0.1:7870/mcp', ok: false, steps };
+    expect(endpointVerdict(demo)).toMatchObject({
+      subject: 'demo',
+      status: 'info',
+      detail: expect.stringContaining('the demo server is not running'),
+      command: 'mcp-tether demo --keep',
+    });
+    // Any other server of an endpoint named demo, or another failure, is a problem as before.
+    expect(endpointVerdict({ ...demo, url: 'http://10.0.0.5:7870/mcp' })).toMatchObject({ status: 'fail' });
+    const initialize: DoctorReport['steps'] = [
+      { layer: 'initialize', ok: false, detail: 'timed out', ms: 1 },
+    ];
+    expect(endpointVerdict({ ...demo, steps: initialize })).toMatchObject({ status: 'fail' });
+  });
 });

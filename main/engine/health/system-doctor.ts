@@ -7,6 +7,7 @@
  */
 import { MCP_CLIENT_FORMATS, isTetherEntry, type McpClient } from '../../common/clients.js';
 import type { DoctorReport } from '../../common/domain.js';
+import { DEMO_ENDPOINT, demoServerPort } from '../../common/demo.js';
 import type { SystemFinding } from '../../common/system-doctor.js';
 import { ENDPOINT_NAME_RE, type EndpointConfig } from '../../common/schemas.js';
 
@@ -287,9 +288,13 @@ function migration(
 /**
  * Per client: whether its config exists and which MCP servers it reaches, and how (through MCP
  * Tether or not). A Tether entry for an endpoint that does not exist, and an `mcp-remote` entry
- * (with the commands that move it), get findings of their own.
+ * (with the commands that move it), get findings of their own. `endpoints` is undefined when
+ * endpoints.json could not be read: then no entry is said to lack its endpoint.
  */
-export function clientFindings(f: ClientFacts, endpoints: Record<string, EndpointConfig>): SystemFinding[] {
+export function clientFindings(
+  f: ClientFacts,
+  endpoints: Record<string, EndpointConfig> | undefined,
+): SystemFinding[] {
   const label = MCP_CLIENT_FORMATS[f.client].label;
   const base = { area: 'clients' as const, subject: label };
   if (f.error)
@@ -319,7 +324,7 @@ export function clientFindings(f: ClientFacts, endpoints: Record<string, Endpoin
     const sub = { area: 'clients' as const, subject: `${label}: ${name}` };
     if (k.kind === 'tether') {
       through.push(k.endpoint === name ? name : `${name} (→ ${k.endpoint})`);
-      if (!endpoints[k.endpoint])
+      if (endpoints && !endpoints[k.endpoint])
         extra.push({
           ...sub,
           status: 'warn',
@@ -329,7 +334,7 @@ export function clientFindings(f: ClientFacts, endpoints: Record<string, Endpoin
         });
     } else if (k.kind === 'mcp-remote') {
       other.push(`${name} (mcp-remote ${k.url})`);
-      const m = migration(f.client, name, k.url, k.secretHeaders, endpoints);
+      const m = migration(f.client, name, k.url, k.secretHeaders, endpoints ?? {});
       extra.push({
         ...sub,
         status: 'info',
@@ -361,7 +366,11 @@ export function clientFindings(f: ClientFacts, endpoints: Record<string, Endpoin
   ];
 }
 
-/** One line per endpoint from its layered doctor: all layers fine, or the first that failed. */
+/**
+ * One line per endpoint from its layered doctor: all layers fine, or the first that failed. The
+ * `demo` endpoint whose demo server does not answer is no problem: that server runs only during
+ * `mcp-tether demo` (and after it with `--keep`, until the engine stops).
+ */
 export function endpointVerdict(r: DoctorReport): SystemFinding {
   const base = { area: 'endpoints' as const, subject: r.endpoint };
   if (r.ok) {
@@ -374,6 +383,15 @@ export function endpointVerdict(r: DoctorReport): SystemFinding {
     };
   }
   const failed = r.steps.find((s) => !s.ok);
+  if (r.endpoint === DEMO_ENDPOINT && demoServerPort(r.url) !== undefined && failed?.layer === 'tcp')
+    return {
+      ...base,
+      status: 'info',
+      detail:
+        'the demo server is not running: it runs during `mcp-tether demo`, and after it with --keep until the engine stops',
+      hint: 'Run the demo again (--keep leaves its server running), or remove the demo endpoint: mcp-tether demo --remove',
+      command: 'mcp-tether demo --keep',
+    };
   return {
     ...base,
     status: 'fail',

@@ -146,17 +146,20 @@ export async function probeSystem(deps: SystemProbeDeps): Promise<SystemReport> 
         facts.error = errorMessage(err);
       }
     }
-    findings.push(...clientFindings(facts, endpoints));
+    findings.push(...clientFindings(facts, config?.endpoints));
   }
 
   const names = Object.keys(endpoints);
   if (names.length === 0) {
+    const unread = configFacts.exists && !config;
     findings.push({
       area: 'endpoints',
       subject: 'endpoints',
       status: 'info',
-      detail: 'none yet',
-      hint: 'See one work with `mcp-tether demo`, or add yours: mcp-tether add <name> <url>',
+      detail: unread ? 'not checked: endpoints.json could not be read (above)' : 'none yet',
+      hint: unread
+        ? `Fix ${paths.configFile} by hand, then run mcp-tether doctor again.`
+        : 'See one work with `mcp-tether demo`, or add yours: mcp-tether add <name> <url>',
     });
   }
   const reports = await pooled(names, 4, (n) =>

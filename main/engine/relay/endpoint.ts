@@ -90,6 +90,8 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
   readonly health: EndpointHealth;
   readonly sessions = new Set<RelaySession>();
   private probe: HealthProbe | undefined;
+  /** Set by {@link close}: a session detaching afterwards must not start a new probe. */
+  private closed = false;
   /** Per-request credentials, when the config has `auth`. */
   auth: EndpointCredentials | undefined;
   /** The era found without a store (tests, or before the store exists). */
@@ -475,7 +477,10 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
 
   private updateProbe(): void {
     const wanted =
-      (this.sessions.size > 0 || this.health.pinned) && this.config.pingIntervalMs > 0 && !this.disconnected;
+      (this.sessions.size > 0 || this.health.pinned) &&
+      this.config.pingIntervalMs > 0 &&
+      !this.disconnected &&
+      !this.closed;
     if (wanted && !this.probe) {
       this.probe = new HealthProbe(this, this.deps.recorder);
       this.probe.start();
@@ -487,6 +492,7 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
 
   /** Ends every session and the probe; frees sockets. */
   async close(): Promise<void> {
+    this.closed = true;
     this.probe?.stop();
     this.probe = undefined;
     await Promise.all([...this.sessions].map((s) => s.close()));
