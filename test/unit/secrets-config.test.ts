@@ -73,6 +73,9 @@ describe('auth in endpoints.json', () => {
     expect(issues({ url, auth: { type: 'bearer', token: 'x' } }).join()).toMatch(/auth/);
     expect(issues({ url, auth: { type: 'basic' } })).not.toEqual([]);
     expect(issues({ url, auth: { type: 'header', name: 'bad name' } }).join()).toMatch(/header name/);
+    expect(issues({ url, auth: { type: 'header', name: 'Mcp-Session-Id' } })).toEqual([
+      `auth.name: "Mcp-Session-Id" is set by MCP Tether's transport on each request (HTTP or MCP protocol header); it cannot carry a secret`,
+    ]);
     expect(
       issues({ url, auth: { type: 'oauth', clientMetadataUrl: 'http://app.example.com/c.json' } }).join(),
     ).toMatch(/https/);
