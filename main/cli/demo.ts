@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ControlClient } from '../common/control-client.js';
 import { DEMO_DEFAULT_PORT, DEMO_ENDPOINT, type DemoRunResult, type DemoStep } from '../common/demo.js';
 import type { EndpointStatus, EngineInfo, TrafficRecord } from '../common/domain.js';
+import { ErrorCode, TetherError } from '../common/errors.js';
 import type { TetherPaths } from '../common/paths.js';
 import { formatStatus, formatTrafficLine } from './format.js';
 import { explainOlderEngine } from './older-engine.js';
@@ -99,6 +100,14 @@ export function registerDemo(
     .option('--open', 'open the browser inspector in your browser')
     .option('--remove', 'stop the demo server and remove the demo endpoint')
     .action(async (opts: { port?: number; keep?: boolean; open?: boolean; remove?: boolean }) => {
+      const runOnly = (['keep', 'open', 'port'] as const).filter((o) => opts[o] !== undefined);
+      if (opts.remove && runOnly.length > 0) {
+        throw new TetherError(
+          ErrorCode.INVALID_ARGUMENT,
+          `--remove takes no ${runOnly.map((o) => `--${o}`).join(', ')}: those options go with a demo run`,
+          { hint: 'Run `mcp-tether demo --remove` alone to remove the demo endpoint.' },
+        );
+      }
       const client = await ControlClient.open(paths);
       try {
         if (opts.remove) {

@@ -149,9 +149,15 @@ export const controlMethods = {
   },
   /** Starts `status/changed` notifications on this connection. */
   'status/subscribe': { params: empty, result: result<{ endpoints: EndpointStatus[] }>() },
-  /** Records matching a filter, oldest first. */
+  /**
+   * Records matching a filter, oldest first. Errors: ENDPOINT_NOT_FOUND when `endpoint` names an
+   * endpoint neither configured nor in the ring (a removed endpoint's records stay readable).
+   */
   'traffic/query': { params: trafficFilter, result: result<{ records: TrafficRecord[] }>() },
-  /** Starts `traffic/record` notifications for records matching the filter (limit/afterSeq ignored). */
+  /**
+   * Starts `traffic/record` notifications for records matching the filter (limit/afterSeq ignored).
+   * Errors: ENDPOINT_NOT_FOUND as `traffic/query`.
+   */
   'traffic/subscribe': { params: trafficFilter, result: result<{ lastSeq: number }>() },
   /**
    * The SSH host keys on the way to an endpoint, hop by hop up to the first one not trusted; with

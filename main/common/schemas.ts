@@ -44,6 +44,17 @@ const USE_AUTH_HINT =
 /** RFC 9110 §5.1 field-name token. */
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/**
+ * Header names the transports set themselves, per request: HTTP framing and hop-by-hop fields
+ * (RFC 9110 §7.2, §8.6, §7.6.1, RFC 9112 §6.1), content negotiation (`Accept`, `Content-Type`),
+ * the WebSocket handshake (RFC 6455 §4.1), and MCP's own (MCP 2025-11-25 basic/transports:
+ * `Mcp-Session-Id`, `MCP-Protocol-Version`, `Last-Event-ID`; MCP 2026-07-28 basic/transports/
+ * streamable-http: `Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`). A static `--header` or the secret
+ * header of `--auth header:NAME` with one of these names would be ignored or clash: refused.
+ */
+const PROTOCOL_HEADER_RE =
+  /^(host|content-length|content-type|transfer-encoding|connection|keep-alive|te|upgrade|accept|last-event-id|mcp-session-id|mcp-protocol-version|mcp-method|mcp-name|mcp-param-.*|sec-websocket-.*)$/i;
+
 const headerMap = z
   .record(
     z.string().regex(HEADER_NAME_RE, 'not a valid HTTP header name (RFC 9110 §5.1)'),
@@ -51,7 +62,13 @@ const headerMap = z
   )
   .superRefine((headers, ctx) => {
     for (const [name, value] of Object.entries(headers)) {
-      if (SECRET_HEADER_RE.test(name)) {
+      if (PROTOCOL_HEADER_RE.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `"${name}" is set by MCP Tether's transport on each request (HTTP or MCP protocol header); it cannot be a static header: remove it`,
+        });
+      } else if (SECRET_HEADER_RE.test(name)) {
         ctx.addIssue({
           code: 'custom',
           path: [name],
@@ -175,7 +192,13 @@ export const AuthSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('header'),
-      name: z.string().regex(HEADER_NAME_RE, 'not a valid HTTP header name (RFC 9110 §5.1)'),
+      name: z
+        .string()
+        .regex(HEADER_NAME_RE, 'not a valid HTTP header name (RFC 9110 §5.1)')
+        .refine((n) => !PROTOCOL_HEADER_RE.test(n), {
+          error: (issue) =>
+            `"${String(issue.input)}" is set by MCP Tether's transport on each request (HTTP or MCP protocol header); it cannot carry a secret`,
+        }),
     })
     .strict(),
   /** OAuth 2.1 per the MCP authorization spec; tokens from `mcp-tether login`. */

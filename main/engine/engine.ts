@@ -489,6 +489,15 @@ export class Engine {
     return ep;
   }
 
+  /**
+   * Checks the endpoint a traffic filter names: refused only when it is neither configured nor in
+   * the ring, so the records of a removed endpoint stay readable until evicted.
+   * @throws TetherError ENDPOINT_NOT_FOUND
+   */
+  private trafficEndpoint(name: string | undefined): void {
+    if (name !== undefined && !this.recorder.holds(name)) this.endpoint(name);
+  }
+
   private broadcastStatus(status: EndpointStatus): void {
     for (const c of this.statusSubscribers) c.notify('status/changed', { endpoint: status });
   }
@@ -699,8 +708,12 @@ export class Engine {
         conn.onClose(() => this.statusSubscribers.delete(conn));
         return { endpoints: this.summaries().map((s) => s.status) };
       },
-      'traffic/query': (filter) => ({ records: this.recorder.query(filter) }),
+      'traffic/query': (filter) => {
+        this.trafficEndpoint(filter.endpoint);
+        return { records: this.recorder.query(filter) };
+      },
       'traffic/subscribe': (filter, conn) => {
+        this.trafficEndpoint(filter.endpoint);
         const { limit: _l, afterSeq: _a, ...live } = filter;
         const unsubscribe = this.recorder.subscribe(live, (record) =>
           conn.notify('traffic/record', { record }),

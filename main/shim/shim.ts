@@ -33,8 +33,48 @@ export type ShimExit = { code: number };
 const MAX_QUEUED_LINES = 10_000;
 
 /**
+ * Answers every request of the client with `error` (JSON-RPC error -32000, its message, and
+ * `data.code` and `data.hint`) until stdin ends, so the client shows why its server cannot start
+ * instead of a process that ended without a word. Notifications, responses and lines that are not
+ * JSON get nothing; a batch gets one array of answers (JSON-RPC 2.0 §6).
+ */
+function refuseRequests(io: ShimIo, error: TetherError): Promise<void> {
+  const { code, message, data } = error.toJsonRpc();
+  return new Promise((resolve) => {
+    const splitter = new LineSplitter(
+      {
+        bytes: (line) => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(line.toString('utf8'));
+          } catch {
+            return;
+          }
+          const answers = (Array.isArray(parsed) ? parsed : [parsed])
+            .map((m) => m as { id?: unknown; method?: unknown } | null)
+            .filter(
+              (m) => typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number'),
+            )
+            .map((m) => errorResponseLine(m!.id as JsonRpcId, code, message, data));
+          if (answers.length === 0) return;
+          writeLine(io.stdout, Array.isArray(parsed) ? `[${answers.join(',')}]` : answers[0]!);
+        },
+        oversized: () => undefined,
+      },
+      DEFAULT_MAX_LINE_BYTES,
+    );
+    io.stdin.on('data', (c: Buffer) => splitter.push(c));
+    io.stdin.on('end', () => {
+      splitter.end();
+      resolve();
+    });
+  });
+}
+
+/**
  * Runs the shim until stdin ends (exit 0) or attaching fails (exit 2 for an unknown endpoint, 1
- * otherwise; the reason is one line on stderr).
+ * otherwise; the reason is one line on stderr). When endpoints.json cannot be read (CONFIG_INVALID,
+ * CONFIG_IO), the shim first answers each request of the client with that error until stdin ends.
  */
 export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Promise<ShimExit> {
   const diag = (line: string) => io.stderr.write(`mcp-tether shim ${name}: ${line}\n`);
@@ -246,6 +286,10 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     const e = toTetherError(err, ErrorCode.ENGINE_START_FAILED);
     const hint = e.hint !== undefined ? ` ${e.hint}` : '';
     diag(`${e.message}${hint}`);
+    if (e.code === ErrorCode.CONFIG_INVALID || e.code === ErrorCode.CONFIG_IO) {
+      const fix = `Fix ${paths.configFile} (\`mcp-tether list\` shows what is wrong), then restart this MCP server in your client.`;
+      await refuseRequests(io, new TetherError(e.code, e.message, { ...e.data, hint: e.hint ?? fix }));
+    }
     return { code: e.code === ErrorCode.ENDPOINT_NOT_FOUND ? 2 : 1 };
   }
 

@@ -140,6 +140,15 @@ describe('mcp-tether demo', () => {
     expect(await listening(port)).toBe(false);
   });
 
+  it('--remove refuses the options of a demo run (--keep, --open, --port) instead of ignoring them', async () => {
+    const h = home();
+    const r = await cli(h.env, ['demo', '--remove', '--keep', '--port', '7999']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--remove takes no --keep, --port: those options go with a demo run');
+    expect(r.stderr).toContain('mcp-tether demo --remove` alone');
+    expect(r.stdout).toBe('');
+  });
+
   it('--open hands the inspector URL (loopback http only) to the browser opener', async () => {
     const h = home();
     const opener = join(h.dir, 'opener.sh');

@@ -207,13 +207,28 @@ describe('uninstall', () => {
     writeFileSync(file, '{\n  "mcpServers": {\n    "fs": {"command": "npx"}\n  },\n  "other": 1\n}\n');
     installClientEntry('claude-desktop', file, 'gh', launch);
     const installed = readFileSync(file, 'utf8');
+    rmSync(`${file}.bak`); // no backup yet: this edit makes one
     const r = uninstallClientEntry('claude-desktop', file, 'gh');
     expect(r.action).toBe('removed');
+    expect(r.backupFile).toBe(`${file}.bak`);
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(installed);
     expect(readFileSync(file, 'utf8')).toBe(
       '{\n  "mcpServers": {\n    "fs": {"command": "npx"}\n  },\n  "other": 1\n}\n',
     );
     expect(hasClientEntry('claude-desktop', file, 'gh')).toBe(false);
+  });
+
+  it("never overwrites an existing backup: the user's entry replaced by install survives uninstall", () => {
+    const file = join(dir, 'mcp.json');
+    const original = JSON.stringify({
+      mcpServers: { gh: { command: 'npx', args: ['mcp-remote', 'https://x'] } },
+    });
+    writeFileSync(file, original);
+    expect(installClientEntry('cursor', file, 'gh', launch).backupFile).toBe(`${file}.bak`);
+    const r = uninstallClientEntry('cursor', file, 'gh');
+    expect(r.action).toBe('removed');
+    expect(r.backupFile).toBeUndefined(); // nothing written over the backup, so none reported
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
   });
 
   it('leaves an empty servers object when ours was the only entry', () => {

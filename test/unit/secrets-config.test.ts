@@ -20,6 +20,38 @@ function issues(input: unknown): string[] {
   return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
 
+describe('plain headers in endpoints.json', () => {
+  it('refuses the headers the transport sets, as such (not as credentials), and accepts others', () => {
+    for (const name of [
+      'Mcp-Session-Id',
+      'mcp-session-id',
+      'Host',
+      'Content-Length',
+      'Content-Type',
+      'Accept',
+      'MCP-Protocol-Version',
+      'Mcp-Method',
+      'Mcp-Name',
+      'Mcp-Param-Region',
+      'Last-Event-ID',
+      'Connection',
+      'Sec-WebSocket-Protocol',
+    ]) {
+      const r = EndpointConfigSchema.safeParse({ url, headers: { [name]: 'x' } });
+      expect(r.success, name).toBe(false);
+      const issue = r.error!.issues[0]!;
+      expect(issue.path, name).toEqual(['headers', name]);
+      expect(issue.message, name).toBe(
+        `"${name}" is set by MCP Tether's transport on each request (HTTP or MCP protocol header); it cannot be a static header: remove it`,
+      );
+      // No SECRET_IN_CONFIG: the control API answers INVALID_ARGUMENT, endpoints.json CONFIG_INVALID.
+      expect((issue as { params?: unknown }).params, name).toBeUndefined();
+    }
+    expect(issues({ url, headers: { 'X-Tenant': 'acme', 'Mcp-Client': 'x', Accepted: 'y' } })).toEqual([]);
+    expect(issues({ url, headers: { 'X-Session': 'x' } }).join()).toMatch(/looks like a credential/);
+  });
+});
+
 describe('auth in endpoints.json', () => {
   it('accepts bearer, a secret header and OAuth with its options', () => {
     expect(issues({ url, auth: { type: 'bearer' } })).toEqual([]);
@@ -41,6 +73,9 @@ describe('auth in endpoints.json', () => {
     expect(issues({ url, auth: { type: 'bearer', token: 'x' } }).join()).toMatch(/auth/);
     expect(issues({ url, auth: { type: 'basic' } })).not.toEqual([]);
     expect(issues({ url, auth: { type: 'header', name: 'bad name' } }).join()).toMatch(/header name/);
+    expect(issues({ url, auth: { type: 'header', name: 'Mcp-Session-Id' } })).toEqual([
+      `auth.name: "Mcp-Session-Id" is set by MCP Tether's transport on each request (HTTP or MCP protocol header); it cannot carry a secret`,
+    ]);
     expect(
       issues({ url, auth: { type: 'oauth', clientMetadataUrl: 'http://app.example.com/c.json' } }).join(),
     ).toMatch(/https/);

@@ -2,10 +2,11 @@
  * Edits an MCP client's config file (Claude Desktop, Cursor, VS Code, Claude Code, Windsurf) the way
  * a careful person would: one entry is added, replaced or removed; every other entry and key stays
  * as it was, with its order, formatting and unknown members (a text edit by jsonc-parser, not a
- * re-serialization); the previous content is kept in `<file>.bak`; the new content replaces the
- * file atomically. A file that is not valid JSON is refused and never written.
+ * re-serialization); the content before MCP Tether's first edit is kept in `<file>.bak`, which is
+ * never overwritten (so an `uninstall` after an `install` keeps the user's original entry); the new
+ * content replaces the file atomically. A file that is not valid JSON is refused and never written.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import {
@@ -120,15 +121,15 @@ function edit(text: string, jsonPath: string[], value: unknown): string {
 }
 
 /**
- * Writes `next` over the file, after keeping its previous content in `<file>.bak`. Checks first
- * that nobody rewrote the file since it was read (clients such as Claude Code rewrite theirs while
- * running): then the caller reads again.
- * @returns the backup's path, when the file existed
+ * Writes `next` over the file, after keeping its previous content in `<file>.bak` when there is no
+ * `.bak` yet: an existing one holds an older state (the user's own entries before MCP Tether's
+ * first edit) and is never overwritten.
+ * @returns the backup's path, when one was written now
  * @throws TetherError CONFIG_IO
  */
 function replaceFile(file: ClientFile, next: string): string | undefined {
   let backupFile: string | undefined;
-  if (file.exists) {
+  if (file.exists && !existsSync(`${file.path}.bak`)) {
     backupFile = `${file.path}.bak`;
     writeFileAtomic(backupFile, file.text, file.mode);
   }

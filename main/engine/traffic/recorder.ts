@@ -373,6 +373,13 @@ export class TrafficRecorder {
     return out;
   }
 
+  /** Whether the ring holds a record of endpoint `name` (a removed endpoint's stay until evicted). */
+  holds(name: string): boolean {
+    for (let i = 0; i < this.count; i++)
+      if (this.endpoint[(this.head + i) % this.capacity] === name) return true;
+    return false;
+  }
+
   /** Records matching the filter, oldest first; at most `filter.limit` (default 1000), the newest ones. */
   query(filter: TrafficFilter = {}): TrafficRecord[] {
     const limit = filter.limit ?? 1000;
