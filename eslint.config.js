@@ -2,11 +2,21 @@
 // docs/architecture.md "Source layout" — app → engine → common; cli and shim → common; nothing
 // outside main/app imports electron.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const electron = { name: 'electron', message: 'Only main/app and preload may import electron.' };
 const layer = (group, message) => ({ group, message });
+// Two type-aware rules, not all of recommendedTypeChecked: a promise nobody awaits or catches, and a
+// switch over a union that forgets a member. Type information costs lint time, so only these two.
+const typeChecked = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/switch-exhaustiveness-check': [
+    'error',
+    { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -20,6 +30,26 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // main/ is in tsconfig.json, which the project service finds on its own.
+    files: ['main/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: typeChecked,
+  },
+  {
+    // The UI compiles with tsconfig.ui.json (DOM, bundler resolution), which the project service
+    // cannot pick by name.
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.ui.json', tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...typeChecked,
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {
