@@ -331,7 +331,7 @@ async function run(): Promise<void> {
     const running = s.engine === 'running';
     if (running && !wasRunning) {
       // The engine (re)started: windows' connections are new, their subscriptions made again.
-      for (const b of bridges.values()) void b.reconnect().catch((err: Error) => log(err.message));
+      for (const b of bridges.values()) b.reconnect().catch((err: Error) => log(err.message));
     }
     if (running !== wasRunning || !running) {
       for (const w of BrowserWindow.getAllWindows()) {
