@@ -2,11 +2,19 @@
 // docs/architecture.md "Source layout" — app → engine → common; cli and shim → common; nothing
 // outside main/app imports electron.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const electron = { name: 'electron', message: 'Only main/app and preload may import electron.' };
 const layer = (group, message) => ({ group, message });
+// Two type-aware rules, not all of recommendedTypeChecked: a promise nobody awaits or catches, and a
+// switch over a union that forgets a member (a `default` counts: it says what the rest do). Type
+// information costs lint time, so only these two.
+const typeChecked = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -21,6 +29,27 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // main/ and test/ are in tsconfig.json, which the project service finds on its own.
+    files: ['main/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: typeChecked,
+  },
+  {
+    // The UI compiles with tsconfig.ui.json (DOM, bundler resolution), which the project service
+    // cannot pick by name.
+    files: ['renderer/src/**/*.{ts,tsx}', 'preload/**/*.ts'],
+    ignores: ['**/vite.config.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.ui.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: typeChecked,
+  },
+  {
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['main/common/**/*.ts'],

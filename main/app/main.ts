@@ -86,7 +86,7 @@ if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray: it opens its window (`second-instance`), this one leaves.
   app.quit();
 } else {
-  void run();
+  run().catch((err: unknown) => log(`start-up failed: ${errorMessage(err)}`));
 }
 
 async function run(): Promise<void> {
@@ -174,9 +174,13 @@ async function run(): Promise<void> {
   // Status changes come in bursts (a ping per endpoint): draw at most a few times a second.
   const scheduleRender = () => (renderTimer ??= setTimeout(render, 200));
 
+  // A load that fails or is cut short by the next one rejects: log it (Electron would only warn).
+  const load = (win: BrowserWindow, view: string): void => {
+    win.loadURL(appUrl(view)).catch((err: unknown) => log(`loading ${view} failed: ${errorMessage(err)}`));
+  };
   const openWindow = (view: string = APP_VIEWS.inspector) => {
     if (mainWindow && !mainWindow.isDestroyed()) {
-      void mainWindow.loadURL(appUrl(view));
+      load(mainWindow, view);
       if (mainWindow.isMinimized()) mainWindow.restore();
       mainWindow.show();
       mainWindow.focus();
@@ -199,7 +203,7 @@ async function run(): Promise<void> {
       bridges.delete(id);
       if (mainWindow === win) mainWindow = undefined;
     });
-    void win.loadURL(appUrl(view));
+    load(win, view);
     mainWindow = win;
     return win;
   };
@@ -327,7 +331,7 @@ async function run(): Promise<void> {
     const running = s.engine === 'running';
     if (running && !wasRunning) {
       // The engine (re)started: windows' connections are new, their subscriptions made again.
-      for (const b of bridges.values()) void b.reconnect().catch((err: Error) => log(err.message));
+      for (const b of bridges.values()) b.reconnect().catch((err: Error) => log(err.message));
     }
     if (running !== wasRunning || !running) {
       for (const w of BrowserWindow.getAllWindows()) {

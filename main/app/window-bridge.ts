@@ -59,7 +59,7 @@ export class WindowBridge {
     const old = this.client;
     this.client = undefined;
     if (old)
-      void old.then(
+      old.then(
         (c) => c.close(),
         () => undefined,
       );
@@ -71,7 +71,7 @@ export class WindowBridge {
   /** Closes the connection (the window closed). */
   close(): void {
     this.closed = true;
-    void this.client?.then(
+    this.client?.then(
       (c) => c.close(),
       () => undefined,
     );

@@ -220,6 +220,8 @@ export class LegacyClientBridge extends WrappedConnection {
         this.syncListen();
         return this.answer(id, {});
       }
+      default:
+        break; // every other request goes up to the server, below
     }
     const call: Call = {
       clientId: id,

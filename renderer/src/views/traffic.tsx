@@ -5,7 +5,7 @@
  * with the latency; pretty JSON with copy; export of what the filter shows as JSONL.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent } from 'react';
 import type { Direction, TrafficRecord } from '../../../main/common/domain.js';
 import { CopyButton, JsonView } from '../components/common.js';
 import { formatBytes, formatClock, formatLatency } from '../components/format.js';
@@ -64,8 +64,8 @@ export function TrafficView({ store, endpoints }: TrafficViewProps) {
   }, [version, follow, count, virtualizer]);
 
   const record = selected === undefined ? undefined : store.get(selected);
-  // `version` changes when records arrive, and with them the methods seen.
-  const methods = useMemo(() => store.methods(), [store, version]);
+  // Read on each render (a few names): `version` re-renders the view when records bring new ones.
+  const methods = store.methods();
   const paused = store.isPaused();
   const held = store.heldCount();
 
