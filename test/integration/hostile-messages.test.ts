@@ -96,6 +96,19 @@ describe('a deeply nested message', () => {
     }
   });
 
+  it('as a list result the engine would keep as last known state: answered, and the engine lives on', async () => {
+    const { home, shim } = await setup();
+    const pid = enginePid(home.dir)!;
+    shim.send(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list', params: { cursor: 'deep' } }));
+    const answer = (await shim.next(20_000)) as { id: number; result?: unknown };
+    expect(answer.id).toBe(5);
+    expect(answer.result).toBeDefined();
+    shim.send(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'ping' }));
+    expect((await shim.next(20_000))['id']).toBe(6);
+    expect(enginePid(home.dir)).toBe(pid);
+    process.kill(pid, 0);
+  });
+
   it('from the server, pretty-printed, still answers the request', async () => {
     const { home, shim } = await setup();
     const watcher = follow(home.env);

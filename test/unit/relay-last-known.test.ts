@@ -109,6 +109,23 @@ describe('last known state', () => {
     expect(again.annotations('upsert')).toEqual({ idempotentHint: true });
   });
 
+  it('writes the file only when a result changed, and keeps no result too deep to serialize', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lk-'));
+    const lk = make();
+    const file = lastKnownFile(dir, 'ep');
+    lk.note('tools/list', {}, { tools: [{ name: 'a' }] });
+    writeFileSync(file, 'left alone'); // a write would replace this
+    lk.note('tools/list', {}, { tools: [{ name: 'a' }] });
+    expect(readFileSync(file, 'utf8')).toBe('left alone');
+    lk.note('tools/list', {}, { tools: [{ name: 'b' }] });
+    expect(JSON.parse(readFileSync(file, 'utf8')).entries['tools/list'].result).toContain('"b"');
+
+    let deep: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(() => lk.note('prompts/list', {}, { prompts: deep })).not.toThrow();
+    expect(lk.get('prompts/list', {})).toBeUndefined();
+  });
+
   it('ignores the state of another server, and moves a damaged file aside', () => {
     dir = mkdtempSync(join(tmpdir(), 'lk-'));
     make().note('prompts/list', {}, { prompts: [] });

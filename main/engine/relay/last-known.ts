@@ -115,16 +115,25 @@ export class LastKnown implements ToolHints {
   }
 
   /**
-   * Keeps the result of a successful request of a {@link CACHED_METHODS} method.
+   * Keeps the result of a successful request of a {@link CACHED_METHODS} method. The state file is
+   * written only when a result changed (not on every `tools/list`); a result too deep to serialize
+   * is not kept.
    * @param result the response's `result` member
    */
   note(method: string, params: unknown, result: unknown): void {
     if (!CACHED_METHODS.has(method) || result === undefined) return;
     const key = keyOf(method, params);
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) return;
-    const text = this.deps.mask(JSON.stringify(result));
+    let text: string;
+    try {
+      text = this.deps.mask(JSON.stringify(result));
+    } catch {
+      return; // nested too deep to serialize (a hostile server): nothing worth keeping
+    }
     if (Buffer.byteLength(text) > MAX_RESULT_BYTES) return;
+    const unchanged = this.entries.get(key)?.result === text;
     this.entries.set(key, { result: text, savedAtMs: Date.now() });
+    if (unchanged) return; // the file keeps the time the result last changed: no write per request
     if (method === 'tools/list') this.hints = undefined;
     this.save();
   }
