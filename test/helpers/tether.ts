@@ -72,15 +72,24 @@ export function pidsForHome(dir: string, enginesOnly = false): number[] {
   return pids;
 }
 
-/** Every regular file under `dir` that contains `needle`. */
+/**
+ * Every regular file under `dir` that contains `needle`. A running engine writes atomically
+ * (a temporary file renamed over the target), so an entry may vanish between the listing and
+ * the read: such an entry is skipped, as it no longer exists.
+ */
 export function filesContaining(dir: string, needle: string): string[] {
   const hits: string[] = [];
+  const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+      try {
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
     }
   };
   walk(dir);
