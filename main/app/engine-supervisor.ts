@@ -6,10 +6,10 @@
  */
 import type { Socket } from 'node:net';
 import type { ControlMethod, ControlParams, ControlResult } from '../common/control-api.js';
-import { ControlClient, connectEngine } from '../common/control-client.js';
+import { ControlClient, connectEngine } from '../common-node/control-client.js';
 import type { EndpointStatus } from '../common/domain.js';
 import { ErrorCode, TetherError, errorMessage } from '../common/errors.js';
-import type { TetherPaths } from '../common/paths.js';
+import type { TetherPaths } from '../common-node/paths.js';
 import { DEFAULT_RESTART_POLICY, restartDecision, type RestartPolicy } from './supervision.js';
 import type { EngineState } from './tray-model.js';
 

@@ -23,7 +23,7 @@ if (role.kind === 'tray') {
   } else {
     const [{ engineMain }, { resolvePaths }] = await Promise.all([
       import('../engine/main.js'),
-      import('../common/paths.js'),
+      import('../common-node/paths.js'),
     ]);
     await engineMain(resolvePaths(), app.getVersion());
     process.exit(0); // another engine already ran

@@ -25,7 +25,7 @@ import {
   type MenuItemConstructorOptions,
 } from 'electron';
 import { MCP_CLIENT_FORMATS } from '../common/clients.js';
-import { ControlClient } from '../common/control-client.js';
+import { ControlClient } from '../common-node/control-client.js';
 import {
   APP_ASSETS,
   APP_VIEWS,
@@ -34,7 +34,7 @@ import {
   eventChannel,
   type IpcReply,
 } from '../common/ipc.js';
-import { resolvePaths } from '../common/paths.js';
+import { resolvePaths } from '../common-node/paths.js';
 import type { EndpointStatus } from '../common/domain.js';
 import { autostartLaunch } from '../engine/clients/autostart.js';
 import { saveSessionEnvironment } from '../engine/environment.js';

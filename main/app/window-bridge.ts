@@ -6,7 +6,7 @@
  * to `webContents.send`, and tests drive it against a real engine.
  */
 import type { ControlParams, ControlResult } from '../common/control-api.js';
-import type { ControlClient } from '../common/control-client.js';
+import type { ControlClient } from '../common-node/control-client.js';
 import { ErrorCode, TetherError, toTetherError } from '../common/errors.js';
 import type { IpcEvents, IpcReply, WindowMethod } from '../common/ipc.js';
 import { WINDOW_METHODS } from '../common/ipc.js';

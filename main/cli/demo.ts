@@ -6,11 +6,11 @@
  * failing step is named on stderr).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { ControlClient } from '../common/control-client.js';
+import { ControlClient } from '../common-node/control-client.js';
 import { DEMO_DEFAULT_PORT, DEMO_ENDPOINT, type DemoRunResult, type DemoStep } from '../common/demo.js';
 import type { EndpointStatus, EngineInfo, TrafficRecord } from '../common/domain.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
-import type { TetherPaths } from '../common/paths.js';
+import type { TetherPaths } from '../common-node/paths.js';
 import { formatStatus, formatTrafficLine } from './format.js';
 import { explainOlderEngine } from './older-engine.js';
 

@@ -9,7 +9,7 @@ import type {
   TrafficRecord,
 } from '../common/domain.js';
 import { duration } from '../common/duration.js';
-import { describeTarget } from '../common/schemas.js';
+import { describeTarget } from '../common/target.js';
 import { safeStringify } from '../common/safe-json.js';
 
 /** Left-aligned columns separated by two spaces. */

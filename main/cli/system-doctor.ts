@@ -3,9 +3,9 @@
  * or can be started (and is this version); the engine checks the rest (`doctor/system`): runtimes,
  * directories, the OS keychain, the MCP clients' configs, and each endpoint in one line.
  */
-import { ControlClient } from '../common/control-client.js';
+import { ControlClient } from '../common-node/control-client.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
-import type { TetherPaths } from '../common/paths.js';
+import type { TetherPaths } from '../common-node/paths.js';
 import type { FindingStatus, SystemFinding, SystemReport } from '../common/system-doctor.js';
 import { duration } from './format.js';
 import { explainOlderEngine } from './older-engine.js';

@@ -440,13 +440,6 @@ export const EndpointConfigSchema = z
 /** An endpoint as stored (defaults applied). */
 export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
 
-/** What an endpoint points at, for people: its URL, or `ssh dest: command` for stdio over SSH. */
-export function describeTarget(e: Pick<EndpointConfig, 'url' | 'ssh' | 'command' | 'commandsFile'>): string {
-  const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
-  if (e.command) return `${via}: ${e.command.join(' ')}`;
-  if (e.commandsFile) return `${via}: commands of ${e.commandsFile}`;
-  return via ? `${e.url} (${via})` : (e.url ?? '');
-}
 /** An endpoint as given by a user (defaults optional). */
 export type EndpointConfigInput = z.input<typeof EndpointConfigSchema>;
 

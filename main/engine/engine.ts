@@ -9,11 +9,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DoctorReport, EndpointStatus, EndpointSummary, EngineInfo } from '../common/domain.js';
 import type { ObservabilitySettings } from '../common/control-api.js';
-import { connectSocket } from '../common/control-client.js';
+import { connectSocket } from '../common-node/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage } from '../common/errors.js';
 import { errorResponseLine } from '../common/jsonrpc.js';
-import type { TetherPaths } from '../common/paths.js';
-import { tryAcquirePidLock, type PidLock } from '../common/pid-lock.js';
+import type { TetherPaths } from '../common-node/paths.js';
+import { tryAcquirePidLock, type PidLock } from '../common-node/pid-lock.js';
 import { refreshSessionEnvironment } from './environment.js';
 import { credentialOrigin } from '../common/origin.js';
 import type { ConfigFile, EndpointConfig } from '../common/schemas.js';
@@ -41,7 +41,7 @@ import { EraStore } from './protocol/era-store.js';
 import { DisconnectedStore } from './relay/disconnect.js';
 import { RelaySession } from './relay/session.js';
 import { TrafficRecorder } from './traffic/recorder.js';
-import { PROXY_SECRET, parsePemCertificates, proxySecretCommand } from '../common/net.js';
+import { PROXY_SECRET, parsePemCertificates, proxySecretCommand } from '../common-node/net.js';
 import { setProxyCredentialsSource, setSystemProxies } from './net/proxy.js';
 import {
   OAUTH_TOKENS_PREFIX,

@@ -21,8 +21,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { linuxBootId } from '../common/pid-lock.js';
-import type { TetherPaths } from '../common/paths.js';
+import { linuxBootId } from '../common-node/pid-lock.js';
+import type { TetherPaths } from '../common-node/paths.js';
 import { writeFileAtomic } from './config/store.js';
 
 /** The variables the engine may take from the session (see the module comment). */

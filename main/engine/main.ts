@@ -2,8 +2,8 @@
  * The engine's entry (`mcp-tether engine`): runs in the foreground until `engine/shutdown` or a
  * signal. Logs go to `<logDir>/engine.log`, and to stderr when it is a terminal.
  */
-import { ControlClient } from '../common/control-client.js';
-import { resolvePaths, type TetherPaths } from '../common/paths.js';
+import { ControlClient } from '../common-node/control-client.js';
+import { resolvePaths, type TetherPaths } from '../common-node/paths.js';
 import { Engine } from './engine.js';
 import { adoptSessionEnvironment } from './environment.js';
 import { createLogger } from './log.js';

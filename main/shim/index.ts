@@ -2,7 +2,7 @@
  * Entry of `mcp-tether shim <name>`, loaded directly by `bin/mcp-tether.js` so that a client's
  * start-up does not pay for the CLI's argument parser.
  */
-import { resolvePaths } from '../common/paths.js';
+import { resolvePaths } from '../common-node/paths.js';
 import { runShim } from './shim.js';
 
 /**

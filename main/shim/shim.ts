@@ -14,11 +14,11 @@
  */
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { connectEngine } from '../common/control-client.js';
+import { connectEngine } from '../common-node/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage, toTetherError } from '../common/errors.js';
 import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common/ndjson.js';
-import type { TetherPaths } from '../common/paths.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common-node/ndjson.js';
+import type { TetherPaths } from '../common-node/paths.js';
 
 /** Where the shim reads and writes; process stdio by default, injectable for tests. */
 export interface ShimIo {

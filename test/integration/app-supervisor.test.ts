@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineSupervisor as Supervisor, SupervisorSnapshot } from '../../main/app/engine-supervisor.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type * as BridgeTypes from '../../main/app/window-bridge.js';
-import type * as ClientTypes from '../../main/common/control-client.js';
+import type * as ClientTypes from '../../main/common-node/control-client.js';
 import type { IpcEvents } from '../../main/common/ipc.js';
-import type * as PathsTypes from '../../main/common/paths.js';
+import type * as PathsTypes from '../../main/common-node/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
 import { cliOk, enginePid, killEngine, makeHome, shimClient, type Home } from '../helpers/tether.js';
@@ -34,8 +34,8 @@ beforeAll(async () => {
   mods = {
     sup: await loadDist<SupervisorModule>('main/app/engine-supervisor'),
     bridge: await loadDist<BridgeModule>('main/app/window-bridge'),
-    client: await loadDist<ClientModule>('main/common/control-client'),
-    paths: await loadDist<PathsModule>('main/common/paths'),
+    client: await loadDist<ClientModule>('main/common-node/control-client'),
+    paths: await loadDist<PathsModule>('main/common-node/paths'),
   };
 });
 

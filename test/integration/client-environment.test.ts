@@ -1,11 +1,11 @@
 /**
  * The engine and shim where real clients run them:
  * - a stale engine lock whose pid now belongs to an unrelated live process does not block the
- *   engine (main/common/pid-lock.ts);
+ *   engine (main/common-node/pid-lock.ts);
  * - shims spawned by the MCP SDK's StdioClientTransport with its default environment (HOME,
  *   LOGNAME, PATH, SHELL, TERM, USER, plus the config's `env`) attach to the engine a
  *   full-environment process started, and an engine such a shim starts still reads the keychain
- *   and offers the ssh-agent's keys (main/common/paths.ts, main/engine/environment.ts).
+ *   and offers the ssh-agent's keys (main/common-node/paths.ts, main/engine/environment.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -22,8 +22,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { linuxBootId } from '../../main/common/pid-lock.js';
-import { linuxUserRuntimeDir } from '../../main/common/paths.js';
+import { linuxBootId } from '../../main/common-node/pid-lock.js';
+import { linuxUserRuntimeDir } from '../../main/common-node/paths.js';
 import { saveSessionEnvironment } from '../../main/engine/environment.js';
 import { bearerCheck, startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';

@@ -11,8 +11,8 @@ import { isAbsolute, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as ClientTypes from '../../main/common/control-client.js';
-import type * as PathsTypes from '../../main/common/paths.js';
+import type * as ClientTypes from '../../main/common-node/control-client.js';
+import type * as PathsTypes from '../../main/common-node/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
 import { BIN, cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
@@ -199,8 +199,8 @@ describe('default config files', () => {
   });
 
   it('clients/list (what the app shows) tells where each client’s file is and whether the endpoint is in it', async () => {
-    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
-    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common-node/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common-node/paths');
     const control = await ControlClient.open(resolvePaths(env), { autostart: false });
     try {
       const { clients } = await control.request('clients/list', { endpoint: 'api' });

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as OsProxiesTypes from '../../main/app/os-proxies.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type { DoctorReport } from '../../main/common/domain.js';
-import type * as ClientTypes from '../../main/common/control-client.js';
-import type * as PathsTypes from '../../main/common/paths.js';
+import type * as ClientTypes from '../../main/common-node/control-client.js';
+import type * as PathsTypes from '../../main/common-node/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.js';
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
@@ -172,8 +172,8 @@ describe('add: --ca and --proxy', () => {
   });
 
   it('the engine refuses PEM blocks that are not certificates, from any caller', async () => {
-    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
-    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common-node/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common-node/paths');
     const client = await ControlClient.open(resolvePaths(env), { autostart: false });
     try {
       const bogus = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
@@ -374,7 +374,7 @@ describe('the OS proxy settings, from the tray app', () => {
     const osProxy = await startConnectProxy();
     const { EngineSupervisor } = await loadDist<typeof SupervisorTypes>('main/app/engine-supervisor');
     const { handOsProxiesToEngine } = await loadDist<typeof OsProxiesTypes>('main/app/os-proxies');
-    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common-node/paths');
     // Plain http: HTTP_PROXY is not set, so the environment gives no proxy and the OS's applies.
     const plain = `http://127.0.0.1:${everything.port}/mcp`;
     await cliOk(env, ['add', 'os-plain', plain]);

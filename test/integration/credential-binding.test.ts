@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type * as ClientTypes from '../../main/common/control-client.js';
-import type * as PathsTypes from '../../main/common/paths.js';
+import type * as ClientTypes from '../../main/common-node/control-client.js';
+import type * as PathsTypes from '../../main/common-node/paths.js';
 import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
 import { loadDist } from '../helpers/dist.js';
 import { useKeyring } from '../helpers/keyring.js';
@@ -116,8 +116,8 @@ describe('credential binding', () => {
     const env = keyring().env(home.env);
     await cliOk(env, ['add', 'ui', a.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'ui'], TOKEN)).code).toBe(0);
-    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common/control-client');
-    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common/paths');
+    const { ControlClient } = await loadDist<typeof ClientTypes>('main/common-node/control-client');
+    const { resolvePaths } = await loadDist<typeof PathsTypes>('main/common-node/paths');
     const control = await ControlClient.open(resolvePaths(env), { autostart: false });
     try {
       const same = await control.request('endpoints/update', {

@@ -1,18 +1,18 @@
 /**
- * MCP client descriptions (main/common/clients.ts): the default config file of each client per OS
+ * MCP client descriptions (main/common/clients.ts, main/common-node/client-paths.ts): the default config file of each client per OS
  * (APPDATA, XDG_CONFIG_HOME, CLAUDE_CONFIG_DIR honoured), the entry shapes each client reads, the
  * "Copy client config" snippet, and the recognition of MCP Tether's own entries.
  */
 import { describe, expect, it } from 'vitest';
 import {
   MCP_CLIENTS,
-  clientConfigPath,
   clientEntry,
   clientSnippet,
   isMcpClient,
   isTetherEntry,
   type McpClient,
 } from '../../main/common/clients.js';
+import { clientConfigPath } from '../../main/common-node/client-paths.js';
 import { ClientSetup } from '../../main/engine/clients/index.js';
 import { launchProblem, shimLaunch, windowsSafeLaunch } from '../../main/engine/clients/launch.js';
 

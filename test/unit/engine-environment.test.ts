@@ -1,5 +1,5 @@
 /**
- * The environment rules (main/common/paths.ts, main/engine/environment.ts): the runtime dir from
+ * The environment rules (main/common-node/paths.ts, main/engine/environment.ts): the runtime dir from
  * HOME and the uid only; the session variables' precedence (own, then saved this boot, then the
  * OS's places); the saved file's checks; the SSH agents per OS; the Windows pipe name file.
  */
@@ -13,7 +13,7 @@ import {
   linuxUserRuntimeDir,
   resolvePaths,
   windowsPipeName,
-} from '../../main/common/paths.js';
+} from '../../main/common-node/paths.js';
 import {
   SESSION_FILE,
   WINDOWS_OPENSSH_AGENT,

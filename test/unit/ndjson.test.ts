@@ -1,5 +1,5 @@
 /**
- * Newline framing (main/common/ndjson.ts): the splitter over byte chunks, the single-line guard and
+ * Newline framing (main/common-node/ndjson.ts): the splitter over byte chunks, the single-line guard and
  * id recovery from lines that cannot be parsed.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import {
   sniffId,
   splitJsonArray,
   toSingleLine,
-} from '../../main/common/ndjson.js';
+} from '../../main/common-node/ndjson.js';
 import { emptyConfig } from '../../main/engine/config/store.js';
 
 type Event = { line: string } | { oversized: number; head: string };

@@ -1,5 +1,5 @@
 /**
- * The pid lock file (main/common/pid-lock.ts): taken once, refused while its owner lives, taken
+ * The pid lock file (main/common-node/pid-lock.ts): taken once, refused while its owner lives, taken
  * over at once from a dead owner or from a live process that only reuses the owner's pid, released
  * only by its owner; and the Windows pipe lock's rule, run here on a Linux abstract socket.
  */
@@ -24,7 +24,7 @@ import {
   tryAcquirePidLock,
   tryAcquirePipeLock,
   type PidLock,
-} from '../../main/common/pid-lock.js';
+} from '../../main/common-node/pid-lock.js';
 import { exited } from '../helpers/processes.js';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, TetherError } from '../../main/common/errors.js';
-import { resolvePaths } from '../../main/common/paths.js';
+import { resolvePaths } from '../../main/common-node/paths.js';
 import { probeSystem } from '../../main/engine/health/system-probe.js';
 
 const dirs: string[] = [];

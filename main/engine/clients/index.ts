@@ -9,16 +9,15 @@ import { isAbsolute } from 'node:path';
 import {
   MCP_CLIENTS,
   MCP_CLIENT_FORMATS,
-  clientConfigPath,
   clientEntry,
   clientSnippet,
   type ClientConfigChange,
   type ClientInfo,
-  type ClientPathContext,
   type ClientSnippet,
   type McpClient,
   type ShimLaunch,
 } from '../../common/clients.js';
+import { clientConfigPath, type ClientPathContext } from '../../common-node/client-paths.js';
 import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { hasClientEntry, installClientEntry, uninstallClientEntry } from './config-file.js';
 import {

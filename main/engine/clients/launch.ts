@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShimLaunch } from '../../common/clients.js';
-import { headlessAppArgs, isPackagedApp } from '../../common/control-client.js';
+import { headlessAppArgs, isPackagedApp } from '../../common-node/control-client.js';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
 /** How the running installation is started (see the module comment). */

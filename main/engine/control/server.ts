@@ -15,7 +15,7 @@ import {
 } from '../../common/control-api.js';
 import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../common/errors.js';
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
-import { LineSplitter, sniffId, writeLine } from '../../common/ndjson.js';
+import { LineSplitter, sniffId, writeLine } from '../../common-node/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
 import { NO_SECRETS, redactSerialized, type SecretPatterns } from '../secrets/redact.js';
 

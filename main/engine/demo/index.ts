@@ -17,7 +17,8 @@ import {
   type DemoStep,
 } from '../../common/demo.js';
 import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
-import { EndpointConfigSchema, describeTarget, type EndpointConfig } from '../../common/schemas.js';
+import { EndpointConfigSchema, type EndpointConfig } from '../../common/schemas.js';
+import { describeTarget } from '../../common/target.js';
 import type { Logger } from '../log.js';
 import { DemoServer } from './server.js';
 import { runDemoSession } from './session.js';

@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import type { DoctorReport, DoctorStep } from '../../common/domain.js';
 import type { TetherError } from '../../common/errors.js';
 import { ErrorCode, toTetherError } from '../../common/errors.js';
-import { describeTarget, type EndpointConfig } from '../../common/schemas.js';
+import type { EndpointConfig } from '../../common/schemas.js';
+import { describeTarget } from '../../common/target.js';
 import {
   discoverProbe,
   internalHandlers,

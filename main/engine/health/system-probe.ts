@@ -4,9 +4,10 @@
  * and every endpoint's layered doctor (four at a time).
  */
 import { statSync } from 'node:fs';
-import { MCP_CLIENTS, clientConfigPath, type ClientPathContext } from '../../common/clients.js';
+import { MCP_CLIENTS } from '../../common/clients.js';
+import { clientConfigPath, type ClientPathContext } from '../../common-node/client-paths.js';
 import type { DoctorReport, SecretInfo } from '../../common/domain.js';
-import type { TetherPaths } from '../../common/paths.js';
+import type { TetherPaths } from '../../common-node/paths.js';
 import type { ConfigFile } from '../../common/schemas.js';
 import type { SystemFinding, SystemReport } from '../../common/system-doctor.js';
 import { TetherError, errorMessage } from '../../common/errors.js';

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
-import { PEM_CERT_RE, parsePemCertificates } from '../../common/net.js';
+import { PEM_CERT_RE, parsePemCertificates } from '../../common-node/net.js';
 import { errorMessage } from '../../common/errors.js';
 
 /** Where the trusted CAs of a runtime come from, for `doctor`. */

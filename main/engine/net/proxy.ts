@@ -15,7 +15,7 @@ import type { ConnectionOptions, SecureContext } from 'node:tls';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import { proxySecretCommand } from '../../common/net.js';
+import { proxySecretCommand } from '../../common-node/net.js';
 
 /** Where a proxy setting came from. */
 export type ProxySource = 'flag' | 'env' | 'os';

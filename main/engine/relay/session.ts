@@ -32,7 +32,7 @@ import {
   type JsonRpcMessage,
   type MessageInfo,
 } from '../../common/jsonrpc.js';
-import { sniffId, splitJsonArray } from '../../common/ndjson.js';
+import { sniffId, splitJsonArray } from '../../common-node/ndjson.js';
 import type { RecordInput, TrafficRecorder } from '../traffic/recorder.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import type { SessionEndpoint } from './endpoint-ports.js';

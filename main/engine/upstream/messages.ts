@@ -5,7 +5,7 @@
  * text, with the server's bytes kept.
  */
 import type { JsonRpcId, JsonRpcMessage } from '../../common/jsonrpc.js';
-import { splitJsonArray, toSingleLine } from '../../common/ndjson.js';
+import { splitJsonArray, toSingleLine } from '../../common-node/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
 

@@ -5,7 +5,7 @@
  */
 import type { ClientChannel } from 'ssh2';
 import { ErrorCode, TetherError } from '../../common/errors.js';
-import { LineSplitter, writeLine } from '../../common/ndjson.js';
+import { LineSplitter, writeLine } from '../../common-node/ndjson.js';
 import type { SshLink } from '../ssh/link.js';
 import type { JsonRpcId } from '../../common/jsonrpc.js';
 import { deliverText, sendNotice } from './messages.js';

@@ -8,8 +8,14 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlMethod, ControlNotifications, ControlParams, ControlResult } from './control-api.js';
-import { ErrorCode, TetherError } from './errors.js';
+import type {
+  ControlMethod,
+  ControlNotifications,
+  ControlParams,
+  ControlResult,
+} from '../common/control-api.js';
+import { ControlRpc } from '../common/control-rpc.js';
+import { ErrorCode, TetherError } from '../common/errors.js';
 import { LineSplitter } from './ndjson.js';
 import type { TetherPaths } from './paths.js';
 import { tryAcquirePidLock, tryAcquirePipeLock } from './pid-lock.js';
@@ -180,29 +186,26 @@ function spawnEngine(startLog: string): ChildProcess {
   }
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: TetherError) => void };
-
 /**
- * A JSON-RPC 2.0 client over the control socket. Requests are typed by the contract in
+ * A JSON-RPC 2.0 client over the control socket: one JSON-RPC message per line, the bookkeeping of
+ * requests and notifications in {@link ControlRpc}. Requests are typed by the contract in
  * `control-api.ts`; errors come back as TetherError with the engine's code.
  */
 export class ControlClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<(method: string, params: unknown) => void>();
-  private closedError: TetherError | undefined;
+  private readonly rpc: ControlRpc;
 
   /** Wraps a connected socket (see {@link connectEngine}). */
   constructor(private readonly socket: Socket) {
+    this.rpc = new ControlRpc((message) => socket.write(message + '\n'));
     const splitter = new LineSplitter({
-      line: (text) => this.onLine(text),
+      line: (text) => this.rpc.receive(text),
       oversized: () =>
-        this.fail(new TetherError(ErrorCode.MESSAGE_TOO_LARGE, 'engine sent an oversized line')),
+        this.rpc.close(new TetherError(ErrorCode.MESSAGE_TOO_LARGE, 'engine sent an oversized line')),
     });
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () =>
-      this.fail(
+      this.rpc.close(
         new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'The connection to the MCP Tether engine closed.'),
       ),
     );
@@ -218,12 +221,7 @@ export class ControlClient {
    * @throws TetherError with the engine's code, or ENGINE_UNAVAILABLE if the connection drops
    */
   request<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
-    });
+    return this.rpc.request(method, params);
   }
 
   /** Subscribes to push notifications; returns an unsubscribe function. */
@@ -231,11 +229,7 @@ export class ControlClient {
     method: N,
     cb: (params: ControlNotifications[N]) => void,
   ): () => void {
-    const l = (m: string, p: unknown) => {
-      if (m === method) cb(p as ControlNotifications[N]);
-    };
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
+    return this.rpc.onNotification(method, cb);
   }
 
   /** A promise that settles when the connection closes. */
@@ -250,35 +244,5 @@ export class ControlClient {
   close(): void {
     this.socket.end();
     this.socket.destroy();
-  }
-
-  private onLine(text: string): void {
-    let msg: {
-      id?: number;
-      result?: unknown;
-      error?: { message?: unknown; data?: unknown };
-      method?: string;
-      params?: unknown;
-    };
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (typeof msg.method === 'string') {
-      for (const l of this.listeners) l(msg.method, msg.params);
-      return;
-    }
-    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
-    if (!p) return;
-    this.pending.delete(msg.id!);
-    if (msg.error) p.reject(TetherError.fromJsonRpc(msg.error));
-    else p.resolve(msg.result);
-  }
-
-  private fail(err: TetherError): void {
-    this.closedError ??= err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TetherError, errorMessage } from './errors.js';
+import { ErrorCode, TetherError, errorMessage } from '../common/errors.js';
 
 /** The keychain secret (account `<endpoint>/proxy`): `user:password` for the endpoint's HTTP proxy. */
 export const PROXY_SECRET = 'proxy';
