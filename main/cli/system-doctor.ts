@@ -63,10 +63,7 @@ async function engineFinding(
         ...base,
         status: 'fail',
         detail: `not running, and it could not be started: ${e.message}`,
-        hint:
-          typeof e.data['hint'] === 'string'
-            ? e.data['hint']
-            : `Run it in the foreground to see why: mcp-tether engine (its log: ${paths.logDir})`,
+        hint: e.hint ?? `Run it in the foreground to see why: mcp-tether engine (its log: ${paths.logDir})`,
       },
     };
   }

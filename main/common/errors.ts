@@ -81,13 +81,42 @@ export const JsonRpcErrorCode = {
   SERVER_ERROR: -32000,
 } as const;
 
-/** The `data` member of every JSON-RPC error we produce. */
-export interface TetherErrorData {
-  /** Stable machine-readable code. */
-  code: ErrorCode;
+/**
+ * The structured data of a {@link TetherError} (never secrets). The members the engine decides on
+ * are typed here; others (`path`, `line`, `column` of CONFIG_INVALID, `issues`…) are free-form.
+ */
+export interface TetherErrorDetails {
   /** What the user can do about it, when we know. */
   hint?: string;
+  /** The HTTP status the server answered with (UPSTREAM_PROTOCOL, UPSTREAM_SESSION_LOST, AUTH_REQUIRED…). */
+  status?: number;
+  /** UPSTREAM_UNREACHABLE, SSH_UNREACHABLE: the socket error's code (`ECONNREFUSED`, `ENOTFOUND`…). */
+  errno?: string;
+  /**
+   * UPSTREAM_UNREACHABLE: the request failed on a kept-alive socket the server had already closed
+   * (ECONNRESET or EPIPE on a reused socket), so it was never processed and may be sent again.
+   */
+  staleSocket?: boolean;
+  /** UPSTREAM_UNREACHABLE: the request was aborted on purpose (the connection is being closed). */
+  aborted?: boolean;
+  /**
+   * UPSTREAM_SESSION_LOST: the id of the JSON-RPC request the server refused for its unknown
+   * session (so it never ran and may be sent on a new session).
+   */
+  refusedId?: string | number;
+  /** UPSTREAM_PROTOCOL: the server's era is not the one the endpoint assumed (see protocol/versions.ts). */
+  eraMismatch?: boolean;
+  /** The JSON-RPC error code of the server's error answer to a handshake request. */
+  rpcCode?: number;
+  /** INVALID_ARGUMENT: the port asked for is taken (EADDRINUSE). */
+  taken?: boolean;
   [key: string]: unknown;
+}
+
+/** The `data` member of every JSON-RPC error we produce: the details plus the stable code. */
+export interface TetherErrorData extends TetherErrorDetails {
+  /** Stable machine-readable code. */
+  code: ErrorCode;
 }
 
 /**
@@ -107,7 +136,7 @@ export class TetherError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly data: Record<string, unknown> = {},
+    readonly data: TetherErrorDetails = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -115,7 +144,8 @@ export class TetherError extends Error {
 
   /** What the user can do about it (`data.hint`), when it says. */
   get hint(): string | undefined {
-    const hint = this.data['hint'];
+    // The data of an error received over the control socket is what the engine sent.
+    const hint: unknown = this.data.hint;
     return typeof hint === 'string' ? hint : undefined;
   }
 

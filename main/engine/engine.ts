@@ -583,7 +583,7 @@ export class Engine {
               e.code,
               `${e.message}; ${name} was not removed, so its secrets are not orphaned`,
               {
-                hint: `${String(e.data['hint'] ?? '')} Or remove it and leave its secrets: mcp-tether remove ${name} --keep-secrets`.trim(),
+                hint: `${e.hint ?? ''} Or remove it and leave its secrets: mcp-tether remove ${name} --keep-secrets`.trim(),
               },
             );
           }

@@ -15,6 +15,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
+import { validationIssues } from '../../common/validation.js';
 
 /** Tool names (MCP 2025-11-25 server/tools §Tool names: 1–128 of A-Z a-z 0-9 _ - .). */
 const TOOL_NAME_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -315,11 +316,11 @@ export function bindArguments(
 function positionOf(
   doc: Document,
   counter: LineCounter,
-  path: PropertyKey[],
+  path: readonly string[],
   key?: string,
 ): { line: number; col: number } {
   for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    const node = doc.getIn(path.slice(0, n), true);
     if (!isNode(node) || !node.range) continue;
     if (key !== undefined && n === path.length && isMap(node)) {
       const pair = node.items.find((i) => isScalar(i.key) && i.key.value === key);
@@ -358,11 +359,10 @@ export function parseCommandsFile(text: string, path: string): CommandsFile {
   }
   const result = CommandsFileSchema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const why = (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) ?? issue.message;
-  const at = [...issue.path, ...(key !== undefined ? [key] : [])].map(String).join('.') || '(top level)';
-  return fail(positionOf(doc, counter, issue.path, key), `${at}: ${why}`, at);
+  const issue = validationIssues(result.error)[0]!;
+  const key = issue.unknownKey;
+  const at = [...issue.path, ...(key !== undefined ? [key] : [])].join('.') || '(top level)';
+  return fail(positionOf(doc, counter, issue.path, key), `${at}: ${issue.message}`, at);
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 import { dirname } from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
+import { validationIssues } from '../../common/validation.js';
 import { ConfigFileSchema, type ConfigFile } from '../../common/schemas.js';
 
 /** Line and column (1-based) of a character offset in a text. */
@@ -64,18 +65,13 @@ export function parseConfig(text: string, path: string): ConfigFile {
   }
   const result = ConfigFileSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const at = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-    // zod says only "Invalid key in record" for a bad endpoint name; the key's own issue says why.
-    const why = (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) ?? issue.message;
+    const issues = validationIssues(result.error);
+    const issue = issues[0]!;
+    const at = issue.path.length ? issue.path.join('.') : '(top level)';
     throw new TetherError(
       ErrorCode.CONFIG_INVALID,
-      `${path}: ${at}: ${why}. Fix the file by hand; it was left untouched.`,
-      {
-        path,
-        at,
-        issues: result.error.issues.map((i) => ({ at: i.path.map(String).join('.'), message: i.message })),
-      },
+      `${path}: ${at}: ${issue.message}. Fix the file by hand; it was left untouched.`,
+      { path, at, issues: issues.map((i) => ({ at: i.path.join('.'), message: i.message })) },
     );
   }
   return result.data;

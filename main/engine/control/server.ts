@@ -13,7 +13,8 @@ import {
   type ControlParsedParams,
   type ControlResult,
 } from '../../common/control-api.js';
-import { ErrorCode, JsonRpcErrorCode, isErrorCode, toTetherError } from '../../common/errors.js';
+import { ErrorCode, JsonRpcErrorCode, toTetherError } from '../../common/errors.js';
+import { validationIssues } from '../../common/validation.js';
 import { errorResponseLine, type JsonRpcId } from '../../common/jsonrpc.js';
 import { LineSplitter, sniffId, writeLine } from '../../common-node/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
@@ -297,15 +298,15 @@ export class ControlServer {
     }
     const parsed = controlMethods[m].params.safeParse(msg.params ?? {});
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const at = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
-      // A schema may name a more precise code for its issue (SECRET_IN_CONFIG in schemas.ts).
-      const named = (issue as { params?: { tetherCode?: unknown } }).params?.tetherCode;
+      const issues = validationIssues(parsed.error);
+      const issue = issues[0]!;
+      const at = issue.path.length ? `${issue.path.join('.')}: ` : '';
       conn.writeLine(
         errorResponseLine(id, JsonRpcErrorCode.INVALID_PARAMS, `${at}${issue.message}`, {
-          code: isErrorCode(named) ? named : ErrorCode.INVALID_ARGUMENT,
+          // A schema may name a more precise code for its issue (SECRET_IN_CONFIG in schemas.ts).
+          code: issue.code ?? ErrorCode.INVALID_ARGUMENT,
           // Every issue, so a form can mark all its invalid fields at once (the message has the first).
-          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+          issues: issues.map((i) => ({ path: i.path, message: i.message })),
         }),
       );
       return;

@@ -150,7 +150,7 @@ export class DemoHost {
         try {
           this.server = await DemoServer.start(chosen ?? DEMO_DEFAULT_PORT, this.deps.version);
         } catch (err) {
-          if (chosen !== undefined || !(err instanceof TetherError && err.data['taken'])) throw err;
+          if (chosen !== undefined || !(err instanceof TetherError && err.data.taken)) throw err;
           this.server = await DemoServer.start(0, this.deps.version);
           note = ` (${DEMO_DEFAULT_PORT} was taken)`;
         }

@@ -1355,7 +1355,7 @@ class Doctor {
       });
     } catch (err) {
       const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-      if (e.data['rpcCode'] !== undefined)
+      if (e.data.rpcCode !== undefined)
         return {
           ok: false,
           detail: e.message,

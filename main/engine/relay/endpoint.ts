@@ -294,9 +294,9 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
         return this.rememberEra(config, v.era, v.era === 'modern' ? v.versions : []);
       } catch (err) {
         const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-        const status = e.data['status'];
+        const status = e.data.status;
         // An HTTP refusal of the modern request (not a refusal of credentials) means legacy.
-        if (typeof status === 'number' && status >= 400 && status < 500 && status !== 401 && status !== 403) {
+        if (status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 403) {
           this.event('era', `legacy server (HTTP ${status} to server/discover)`);
           return this.rememberEra(config, 'legacy', []);
         }
@@ -322,7 +322,7 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
       return await this.openFor(clientEra, rec, handlers, first);
     } catch (err) {
       const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-      if (e.data['eraMismatch'] !== true) throw e;
+      if (e.data.eraMismatch !== true) throw e;
       this.forgetEra(e.message);
       return this.openFor(clientEra, await this.detectEra(), handlers, first);
     }
@@ -375,7 +375,7 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
         });
       } catch (err) {
         const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-        if (e.data['rpcCode'] === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION) throw eraMismatch(e.message);
+        if (e.data.rpcCode === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION) throw eraMismatch(e.message);
         throw e;
       }
       this.noteTransport(session.conn.transport, session.version);

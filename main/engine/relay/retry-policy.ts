@@ -56,10 +56,10 @@ export function neverReached(
   idKey: string,
   keyOf: (id: string | number) => string,
 ): boolean {
-  const errno = err.data['errno'];
-  if (typeof errno === 'string' && NOT_CONNECTED.has(errno)) return true;
-  const refused = err.data['refusedId'];
-  return (typeof refused === 'string' || typeof refused === 'number') && keyOf(refused) === idKey;
+  const errno = err.data.errno;
+  if (errno !== undefined && NOT_CONNECTED.has(errno)) return true;
+  const refused = err.data.refusedId;
+  return refused !== undefined && keyOf(refused) === idKey;
 }
 
 /**

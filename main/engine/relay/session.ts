@@ -524,9 +524,8 @@ export class RelaySession {
     this.recordEvent('session-lost', `${err.code}: ${err.message}`);
     if (!this.closed) this.deps.endpoint.health.failed(err);
     // A request the server refused for its unknown session never ran: sending it again is safe.
-    const refused = err.data['refusedId'];
-    const refusedKey =
-      typeof refused === 'string' || typeof refused === 'number' ? idKey(refused) : undefined;
+    const refused = err.data.refusedId;
+    const refusedKey = refused !== undefined ? idKey(refused) : undefined;
     for (const [key, p] of [...this.pending]) {
       // Other requests may be sent again by the safe-retry rule (fail → resilience.ts).
       if (err.code === ErrorCode.UPSTREAM_SESSION_LOST && key === refusedKey && !p.retried) {

@@ -97,7 +97,7 @@ export async function postMessage(url: URL, msg: OutboundMessage, o: PostOptions
         signal: o.signal,
       });
     } catch (err) {
-      if (isUnreachable(err) && err.data['aborted'] !== true) o.onUnreachable(err);
+      if (isUnreachable(err) && err.data.aborted !== true) o.onUnreachable(err);
       throw err;
     }
     const status = res.statusCode ?? 0;

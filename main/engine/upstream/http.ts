@@ -232,7 +232,7 @@ export async function sendHttp(url: URL, opts: HttpRequestOptions): Promise<Inco
     } catch (err) {
       // A kept-alive connection the server closed while it sat idle fails at once on reuse,
       // before the server read anything (Node docs, http `request.reusedSocket`): send again.
-      if (!(err instanceof TetherError && err.data['staleSocket'] === true) || attempt >= 3) throw err;
+      if (!(err instanceof TetherError && err.data.staleSocket === true) || attempt >= 3) throw err;
     }
   }
 }

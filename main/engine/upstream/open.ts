@@ -105,7 +105,7 @@ export async function openUpstream(
         if (!isLegacyFallbackStatus(err)) throw err;
         opts.handlers.event(
           'transport',
-          `Streamable HTTP refused (HTTP ${(err as { data: { status: number } }).data.status}); trying legacy SSE`,
+          `Streamable HTTP refused (HTTP ${err.data.status}); trying legacy SSE`,
         );
         return sendFirst(await openSseUpstream(net));
       }

@@ -17,7 +17,7 @@
  * - a server's own JSON-RPC error body on an HTTP error status is the request's answer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
+import { ErrorCode, TetherError, toTetherError, type TetherErrorDetails } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { safeStringify } from '../../common/safe-json.js';
 import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
@@ -56,12 +56,9 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Thrown by {@link StreamableHttpUpstream.send} for statuses that auto-detection falls back on. */
-export function isLegacyFallbackStatus(err: unknown): boolean {
-  return (
-    err instanceof TetherError &&
-    err.code === ErrorCode.UPSTREAM_PROTOCOL &&
-    [400, 404, 405].includes(err.data['status'] as number)
-  );
+export function isLegacyFallbackStatus(err: unknown): err is TetherError {
+  const status = err instanceof TetherError && err.code === ErrorCode.UPSTREAM_PROTOCOL && err.data.status;
+  return status === 400 || status === 404 || status === 405;
 }
 
 /**
@@ -320,9 +317,9 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   ): Promise<'resend' | undefined> {
     const text = await readBody(res, 65_536).catch(() => '');
     if (this.sessionId && isUnknownSession(status, text)) {
-      const data: Record<string, unknown> = { status };
+      const data: TetherErrorDetails = { status };
       // The server refused this request without running it: the relay may send it on a new session.
-      if (msg.info.kind === 'request') data['refusedId'] = msg.info.id;
+      if (msg.info.kind === 'request' && msg.info.id != null) data.refusedId = msg.info.id;
       const err = new TetherError(
         ErrorCode.UPSTREAM_SESSION_LOST,
         `the server no longer knows this session (HTTP ${status}); it probably restarted`,
@@ -461,7 +458,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         signal,
       });
     } catch (err) {
-      if (isUnreachable(err) && err.data['aborted'] !== true) this.markDead(err);
+      if (isUnreachable(err) && err.data.aborted !== true) this.markDead(err);
       return undefined;
     }
     const status = res.statusCode ?? 0;
