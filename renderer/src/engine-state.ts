@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { EndpointSummary, EngineInfo, TrafficRecord } from '../../main/common/domain.js';
 import { TrafficStore } from './traffic/store.js';
-import { toControlError, type LinkState, type Transport } from './transport/types.js';
+import { toTetherError } from '../../main/common/errors.js';
+import type { LinkState, Transport } from './transport/types.js';
 
 /** How many past records the inspector loads when it opens (the engine keeps 20,000 by default; the list keeps up to 200,000). */
 export const BACKLOG = 100_000;
@@ -41,7 +42,7 @@ export function useEngine(transport: Transport): EngineState {
       setLoaded(true);
       setError(undefined);
     } catch (err) {
-      setError(toControlError(err).message);
+      setError(toTetherError(err).message);
     }
   }, [transport]);
 

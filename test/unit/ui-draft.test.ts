@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointConfigSchema } from '../../main/common/schemas.js';
 import { configOf, draftOf, fieldErrors, joinWords, splitWords } from '../../renderer/src/views/draft.js';
-import { ControlError } from '../../renderer/src/transport/types.js';
+import { ErrorCode, TetherError } from '../../main/common/errors.js';
 
 describe('editor draft', () => {
   it('round-trips every field of a stored endpoint', () => {
@@ -74,7 +74,7 @@ describe('editor draft', () => {
   });
 
   it('places the engine’s issues on their fields', () => {
-    const err = new ControlError('INVALID_ARGUMENT', 'endpoint.url: bad', {
+    const err = new TetherError(ErrorCode.INVALID_ARGUMENT, 'endpoint.url: bad', {
       issues: [
         { path: ['endpoint', 'url'], message: 'bad url' },
         { path: ['endpoint', 'headers', 'Authorization'], message: 'a credential' },
@@ -96,16 +96,16 @@ describe('editor draft', () => {
     expect(other).toBeUndefined();
     // Without structured issues, the message's path prefix; without a path, the form's own note.
     expect(
-      fieldErrors(new ControlError('INVALID_ARGUMENT', 'endpoint.pingIntervalMs: too big')).fields,
+      fieldErrors(new TetherError(ErrorCode.INVALID_ARGUMENT, 'endpoint.pingIntervalMs: too big')).fields,
     ).toEqual({
       pingIntervalMs: 'too big',
     });
     expect(
-      fieldErrors(new ControlError('ENDPOINT_EXISTS', 'an endpoint named "a" exists already')).fields,
+      fieldErrors(new TetherError(ErrorCode.ENDPOINT_EXISTS, 'an endpoint named "a" exists already')).fields,
     ).toEqual({
       name: 'an endpoint named "a" exists already',
     });
-    const general = new ControlError('CONFIG_IO', 'disk full');
+    const general = new TetherError(ErrorCode.CONFIG_IO, 'disk full');
     expect(fieldErrors(general).other).toBe(general);
   });
 });

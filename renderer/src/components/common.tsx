@@ -1,7 +1,7 @@
 /** Small shared pieces of the UI: state badges, error notes, a sparkline, JSON, copy, dialogs. */
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { HealthState } from '../../../main/common/domain.js';
-import type { ControlError } from '../transport/types.js';
+import type { TetherError } from '../../../main/common/errors.js';
 
 /** What each health state means, for tooltips. */
 export const STATE_HELP: Record<HealthState, string> = {
@@ -26,7 +26,7 @@ export function StateBadge({ state }: { state: HealthState }) {
 }
 
 /** An error as the engine reported it, with its hint. */
-export function ErrorNote({ error }: { error: ControlError | string | undefined }) {
+export function ErrorNote({ error }: { error: TetherError | string | undefined }) {
   if (!error) return null;
   const message = typeof error === 'string' ? error : error.message;
   const hint = typeof error === 'string' ? undefined : error.hint;

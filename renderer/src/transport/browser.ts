@@ -4,13 +4,11 @@
  * (`/t/<token>/`), so the socket URL is made relative to it.
  */
 import type { ControlParams, ControlResult } from '../../../main/common/control-api.js';
+import { ControlRpc } from '../../../main/common/control-rpc.js';
 import type { EndpointStatus, TrafficRecord } from '../../../main/common/domain.js';
-import { ControlError, Listeners, type LinkState, type Transport, type UiMethod } from './types.js';
-
-interface Pending {
-  resolve(result: unknown): void;
-  reject(err: ControlError): void;
-}
+import { ErrorCode, TetherError } from '../../../main/common/errors.js';
+import type { WindowMethod } from '../../../main/common/ipc.js';
+import { Listeners, type LinkState, type Transport } from './types.js';
 
 /** Longest wait between reconnection attempts (ms). */
 const MAX_BACKOFF_MS = 10_000;
@@ -18,12 +16,11 @@ const MAX_BACKOFF_MS = 10_000;
 /** See the module comment. */
 export class BrowserTransport implements Transport {
   readonly kind = 'browser';
-  private ws: WebSocket | undefined;
+  /** The current connection's client (a new one per WebSocket). */
+  private rpc: ControlRpc | undefined;
   private state: LinkState = 'connecting';
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
   /** Calls made while connecting: sent when it opens, failed when it closes first. */
-  private readonly waitingForOpen: { send(): void; fail(err: ControlError): void }[] = [];
+  private readonly waitingForOpen: { send(): void; fail(err: TetherError): void }[] = [];
   private readonly status = new Listeners<[EndpointStatus]>();
   private readonly traffic = new Listeners<[TrafficRecord]>();
   private readonly link = new Listeners<[LinkState]>();
@@ -35,16 +32,15 @@ export class BrowserTransport implements Transport {
     this.open();
   }
 
-  call<M extends UiMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+  call<M extends WindowMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+    if (this.state === 'open') return this.rpc!.request(method, params);
+    if (this.state === 'closed')
+      return Promise.reject(new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'not connected to the engine'));
     return new Promise((resolve, reject) => {
-      const send = () => {
-        const id = this.nextId++;
-        this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-        this.ws!.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-      };
-      if (this.state === 'open') send();
-      else if (this.state === 'connecting') this.waitingForOpen.push({ send, fail: reject });
-      else reject(new ControlError('ENGINE_UNAVAILABLE', 'not connected to the engine'));
+      this.waitingForOpen.push({
+        send: () => this.rpc!.request(method, params).then(resolve, reject),
+        fail: reject,
+      });
     });
   }
 
@@ -81,7 +77,12 @@ export class BrowserTransport implements Transport {
 
   private open(): void {
     const ws = new WebSocket(this.url);
-    this.ws = ws;
+    // One JSON-RPC message per frame.
+    const rpc = new ControlRpc((message) => ws.send(message));
+    rpc.onNotification('status/changed', (p) => this.status.emit(p.endpoint));
+    rpc.onNotification('traffic/record', (p) => this.traffic.emit(p.record));
+    rpc.onNotification('auth/authorize', (p) => this.authorize.emit(p.endpoint, p.url));
+    this.rpc = rpc;
     ws.onopen = () => {
       this.backoff = 500;
       // Subscriptions live on the connection: a new one needs them again.
@@ -90,11 +91,10 @@ export class BrowserTransport implements Transport {
       this.setState('open');
       for (const w of this.waitingForOpen.splice(0)) w.send();
     };
-    ws.onmessage = (ev: MessageEvent<string>) => this.onMessage(ev.data);
+    ws.onmessage = (ev: MessageEvent<string>) => rpc.receive(ev.data);
     ws.onclose = () => {
-      const lost = new ControlError('ENGINE_UNAVAILABLE', 'the connection to the engine closed');
-      for (const p of this.pending.values()) p.reject(lost);
-      this.pending.clear();
+      const lost = new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'the connection to the engine closed');
+      rpc.close(lost);
       for (const w of this.waitingForOpen.splice(0)) w.fail(lost);
       this.setState('closed');
       setTimeout(() => {
@@ -111,34 +111,6 @@ export class BrowserTransport implements Transport {
 
   private subscribeTraffic(): void {
     void this.call('traffic/subscribe', {}).catch(() => undefined);
-  }
-
-  private onMessage(text: string): void {
-    let msg: {
-      id?: unknown;
-      method?: unknown;
-      params?: Record<string, unknown>;
-      result?: unknown;
-      error?: { message?: unknown; data?: unknown };
-    };
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (typeof msg.method === 'string') {
-      const p = msg.params ?? {};
-      if (msg.method === 'status/changed') this.status.emit(p['endpoint'] as EndpointStatus);
-      else if (msg.method === 'traffic/record') this.traffic.emit(p['record'] as TrafficRecord);
-      else if (msg.method === 'auth/authorize') this.authorize.emit(String(p['endpoint']), String(p['url']));
-      return;
-    }
-    if (typeof msg.id !== 'number') return;
-    const pending = this.pending.get(msg.id);
-    if (!pending) return;
-    this.pending.delete(msg.id);
-    if (msg.error) pending.reject(ControlError.fromJsonRpc(msg.error));
-    else pending.resolve(msg.result);
   }
 }
 

@@ -5,8 +5,10 @@
  */
 import type { ControlParams, ControlResult } from '../../../main/common/control-api.js';
 import type { EndpointStatus, EndpointSummary, TrafficRecord } from '../../../main/common/domain.js';
+import { ErrorCode, TetherError } from '../../../main/common/errors.js';
+import type { WindowMethod } from '../../../main/common/ipc.js';
 import type { EndpointConfig } from '../../../main/common/schemas.js';
-import { ControlError, type LinkState, type Transport, type UiMethod } from './types.js';
+import type { LinkState, Transport } from './types.js';
 
 const DEMO_ENDPOINTS: { name: string; config: Partial<EndpointConfig>; state: EndpointStatus['state'] }[] = [
   {
@@ -151,7 +153,7 @@ export class DemoTransport implements Transport {
     }));
   }
 
-  async call<M extends UiMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+  async call<M extends WindowMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
     const engine = {
       pid: 4242,
       version: 'demo',
@@ -164,7 +166,7 @@ export class DemoTransport implements Transport {
       externalBytes: 20 * 1024 * 1024,
       traffic: { records: this.records.length, bytes: 0, maxRecords: 20_000, maxBytes: 64 * 1024 * 1024 },
     };
-    const results: Partial<Record<UiMethod, () => unknown>> = {
+    const results: Partial<Record<WindowMethod, () => unknown>> = {
       'endpoints/list': () => ({ endpoints: this.endpoints }),
       'status/get': () => ({ engine, endpoints: this.endpoints.map((e) => e.status) }),
       'status/subscribe': () => ({ endpoints: this.endpoints.map((e) => e.status) }),
@@ -177,7 +179,7 @@ export class DemoTransport implements Transport {
       'secrets/list': () => ({ secrets: [] }),
     };
     const r = results[method];
-    if (!r) throw new ControlError('INVALID_ARGUMENT', `${method} is not available in the demo`);
+    if (!r) throw new TetherError(ErrorCode.INVALID_ARGUMENT, `${method} is not available in the demo`);
     return r() as ControlResult<M>;
   }
 

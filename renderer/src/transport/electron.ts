@@ -5,9 +5,10 @@
  */
 import type { ControlParams, ControlResult } from '../../../main/common/control-api.js';
 import type { EndpointStatus, TrafficRecord } from '../../../main/common/domain.js';
-import type { AppEngineEvent } from '../../../main/common/ipc.js';
-import type { TetherBridge } from '../../../preload/api.js';
-import { ControlError, Listeners, type LinkState, type Transport, type UiMethod } from './types.js';
+import { ErrorCode, TetherError, isErrorCode } from '../../../main/common/errors.js';
+import type { AppEngineEvent, WindowMethod } from '../../../main/common/ipc.js';
+import type { BridgeError, TetherBridge } from '../../../preload/api.js';
+import { Listeners, type LinkState, type Transport } from './types.js';
 
 const LINK_OF: Record<AppEngineEvent['state'], LinkState> = {
   starting: 'connecting',
@@ -34,15 +35,16 @@ export class ElectronTransport implements Transport {
     });
   }
 
-  async call<M extends UiMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+  async call<M extends WindowMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
     try {
       return await this.bridge.call(method, params);
     } catch (err) {
-      const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
-      throw new ControlError(
-        typeof e['code'] === 'string' ? e['code'] : 'INTERNAL',
-        typeof e['message'] === 'string' ? e['message'] : String(err),
-        typeof e['data'] === 'object' && e['data'] !== null ? (e['data'] as Record<string, unknown>) : {},
+      // The bridge rejects with a plain BridgeError (contextBridge drops an Error's own members).
+      const e: Partial<BridgeError> = typeof err === 'object' && err !== null ? err : {};
+      throw new TetherError(
+        isErrorCode(e.code) ? e.code : ErrorCode.INTERNAL,
+        typeof e.message === 'string' ? e.message : String(err),
+        typeof e.data === 'object' && e.data !== null ? e.data : {},
       );
     }
   }

@@ -8,7 +8,8 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ClientInfo, McpClient } from '../../../main/common/clients.js';
 import type { EndpointSummary } from '../../../main/common/domain.js';
 import { copyText, ErrorNote, Modal } from '../components/common.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 const DONE: Record<string, string> = {
   created: 'created the file with the entry',
@@ -30,7 +31,7 @@ export function ClientsDialog({
   onClose(): void;
 }) {
   const [clients, setClients] = useState<ClientInfo[]>();
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
   const [note, setNote] = useState<{ text: string; warning?: string | undefined }>();
   const [busy, setBusy] = useState<McpClient>();
 
@@ -38,7 +39,7 @@ export function ClientsDialog({
     try {
       setClients((await transport.call('clients/list', { endpoint: endpoint.name })).clients);
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
     }
   }, [transport, endpoint.name]);
 
@@ -57,7 +58,7 @@ export function ClientsDialog({
       setNote(await what());
       await refresh();
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
     } finally {
       setBusy(undefined);
     }

@@ -3,7 +3,7 @@
  * describes (the engine validates it), and the placing of the engine's validation errors on fields.
  */
 import type { EndpointConfig, EndpointConfigInput, TransportKind } from '../../../main/common/schemas.js';
-import type { ControlError } from '../transport/types.js';
+import type { TetherError } from '../../../main/common/errors.js';
 
 /** The transports, as main/common/schemas.ts lists them (not imported: that loads zod), for people. */
 export const TRANSPORT_CHOICES = [
@@ -170,14 +170,14 @@ export function configOf(d: Draft): EndpointConfigInput {
 /** Field errors by field key (`url`, `ssh.destination`, `headers.X-Key`…), and the rest. */
 export interface FieldErrors {
   fields: Record<string, string>;
-  other: ControlError | undefined;
+  other: TetherError | undefined;
 }
 
 /**
  * Places the engine's validation errors: each issue's path (`endpoint.ssh.destination`) names a
  * field. Without structured issues, the message's `path: ` prefix does.
  */
-export function fieldErrors(err: ControlError): FieldErrors {
+export function fieldErrors(err: TetherError): FieldErrors {
   const fields: Record<string, string> = {};
   const place = (path: string[], message: string): boolean => {
     const p = path[0] === 'endpoint' ? path.slice(1) : path;

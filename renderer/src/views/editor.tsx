@@ -7,7 +7,8 @@ import { useState, type ReactNode } from 'react';
 import type { EndpointSummary } from '../../../main/common/domain.js';
 import type { TransportKind } from '../../../main/common/schemas.js';
 import { ErrorNote, Modal } from '../components/common.js';
-import { toControlError, type Transport } from '../transport/types.js';
+import { toTetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 import {
   TRANSPORT_CHOICES,
   configOf,
@@ -84,7 +85,7 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
         if (!trust) onClose();
       }
     } catch (err) {
-      setErrors(fieldErrors(toControlError(err)));
+      setErrors(fieldErrors(toTetherError(err)));
     } finally {
       setSaving(false);
     }
@@ -115,7 +116,7 @@ export function EndpointEditor({ transport, existing: initial, onClose, onSaved 
               onClick={() =>
                 void transport.call('secrets/rebind', { endpoint: existing.name }).then(
                   () => onClose(),
-                  (err: unknown) => setErrors(fieldErrors(toControlError(err))),
+                  (err: unknown) => setErrors(fieldErrors(toTetherError(err))),
                 )
               }
             >

@@ -1,20 +1,11 @@
 /** The endpoints list: every endpoint with its live state, and what can be done with it. */
 import { useState } from 'react';
 import type { EndpointSummary } from '../../../main/common/domain.js';
+import { describeTarget } from '../../../main/common/target.js';
 import { ErrorNote, StateBadge } from '../components/common.js';
 import { formatLatency } from '../components/format.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
-
-/**
- * What an endpoint points at: its URL, or `ssh dest: command`. The same words as the CLI's
- * (main/common/schemas.ts), written again so the page does not load the schema library.
- */
-export function describeTarget(e: EndpointSummary['config']): string {
-  const via = e.ssh ? `ssh ${[...e.ssh.jump, e.ssh.destination].join(' → ')}` : '';
-  if (e.command) return `${via}: ${e.command.join(' ')}`;
-  if (e.commandsFile) return `${via}: commands of ${e.commandsFile}`;
-  return via ? `${e.url} (${via})` : (e.url ?? '');
-}
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 /** Props of {@link EndpointsView}. */
 export interface EndpointsViewProps {
@@ -46,7 +37,7 @@ export function EndpointsView({
   reload,
 }: EndpointsViewProps) {
   const [busy, setBusy] = useState<string>();
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
 
   const act = async (name: string, what: () => Promise<unknown>) => {
     setBusy(name);
@@ -55,7 +46,7 @@ export function EndpointsView({
       await what();
       await reload();
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
     } finally {
       setBusy(undefined);
     }

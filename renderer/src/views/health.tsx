@@ -4,7 +4,8 @@
  */
 import type { EndpointSummary, EngineInfo } from '../../../main/common/domain.js';
 import { Sparkline, StateBadge } from '../components/common.js';
-import { formatBytes, formatDuration, formatLatency } from '../components/format.js';
+import { duration } from '../../../main/common/duration.js';
+import { formatBytes, formatLatency } from '../components/format.js';
 import { useTick } from '../engine-state.js';
 import type { Transport } from '../transport/types.js';
 import { ObservabilityCard } from './observability.js';
@@ -37,7 +38,7 @@ export function HealthView({
               </header>
               <dl className="meta">
                 <dt>In this state</dt>
-                <dd>{formatDuration(Math.max(0, now - Date.parse(s.since)))}</dd>
+                <dd>{duration(Math.max(0, now - Date.parse(s.since)))}</dd>
                 <dt>Transport</dt>
                 <dd>
                   {s.transport ?? '—'}
@@ -102,7 +103,7 @@ export function HealthView({
           </header>
           <dl className="meta wide">
             <dt>Up for</dt>
-            <dd>{formatDuration(Math.max(0, now - Date.parse(engine.startedAt)))}</dd>
+            <dd>{duration(Math.max(0, now - Date.parse(engine.startedAt)))}</dd>
             <dt>Memory</dt>
             <dd>
               {formatBytes(engine.rssBytes)} resident · {formatBytes(engine.heapUsedBytes)} heap

@@ -6,14 +6,15 @@
 import { useEffect, useState } from 'react';
 import type { ObservabilitySettings } from '../../../main/common/control-api.js';
 import { ErrorNote } from '../components/common.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 /** See the module comment. */
 export function ObservabilityCard({ transport }: { transport: Transport }) {
   const [current, setCurrent] = useState<ObservabilitySettings>();
   const [listen, setListen] = useState('');
   const [otlp, setOtlp] = useState('');
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
   const [saving, setSaving] = useState(false);
 
   const show = (s: ObservabilitySettings) => {
@@ -22,7 +23,7 @@ export function ObservabilityCard({ transport }: { transport: Transport }) {
     setOtlp(s.telemetry.otlpEndpoint ?? '');
   };
   useEffect(() => {
-    transport.call('settings/get', {}).then(show, (err: unknown) => setError(toControlError(err)));
+    transport.call('settings/get', {}).then(show, (err: unknown) => setError(toTetherError(err)));
   }, [transport]);
 
   const save = async () => {
@@ -36,7 +37,7 @@ export function ObservabilityCard({ transport }: { transport: Transport }) {
       if (!telemetry.otlpEndpoint) delete telemetry.otlpEndpoint;
       show(await transport.call('settings/update', { metrics, telemetry }));
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
       transport.call('settings/get', {}).then(setCurrent, () => undefined);
     } finally {
       setSaving(false);

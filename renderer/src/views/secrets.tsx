@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EndpointSummary, SecretInfo } from '../../../main/common/domain.js';
 import { ErrorNote } from '../components/common.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 /** See the module comment. */
 export function SecretsPanel({ transport, endpoint }: { transport: Transport; endpoint: EndpointSummary }) {
@@ -14,7 +15,7 @@ export function SecretsPanel({ transport, endpoint }: { transport: Transport; en
   const [value, setValue] = useState('');
   /** Undefined while loading; null when the keychain could not be read. */
   const [stored, setStored] = useState<SecretInfo[] | null>();
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
   const [status, setStatus] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [authorizeUrl, setAuthorizeUrl] = useState<string>();
@@ -24,7 +25,7 @@ export function SecretsPanel({ transport, endpoint }: { transport: Transport; en
       setStored((await transport.call('secrets/list', { endpoint: endpoint.name })).secrets);
     } catch (err) {
       setStored(null);
-      setError(toControlError(err));
+      setError(toTetherError(err));
     }
   }, [transport, endpoint.name]);
 
@@ -48,7 +49,7 @@ export function SecretsPanel({ transport, endpoint }: { transport: Transport; en
       setStatus(await what());
       await refresh();
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
     } finally {
       setBusy(false);
     }

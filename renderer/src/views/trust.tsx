@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EndpointSummary, HostKeyInfo } from '../../../main/common/domain.js';
 import { ErrorNote, Modal } from '../components/common.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 /** See the module comment. */
 export function TrustDialog({
@@ -19,7 +20,7 @@ export function TrustDialog({
   onClose(): void;
 }) {
   const [hosts, setHosts] = useState<HostKeyInfo[]>();
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
   const [busy, setBusy] = useState(true);
   const [trusted, setTrusted] = useState<HostKeyInfo[]>([]);
 
@@ -42,7 +43,7 @@ export function TrustDialog({
           setHosts(r.hosts);
         }
       } catch (err) {
-        setError(toControlError(err));
+        setError(toTetherError(err));
       } finally {
         setBusy(false);
       }

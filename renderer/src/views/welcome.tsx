@@ -8,7 +8,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { ClientInfo } from '../../../main/common/clients.js';
 import type { DemoRunResult } from '../../../main/common/demo.js';
 import { ErrorNote } from '../components/common.js';
-import { toControlError, type ControlError, type Transport } from '../transport/types.js';
+import { toTetherError, type TetherError } from '../../../main/common/errors.js';
+import type { Transport } from '../transport/types.js';
 
 /** Props of {@link WelcomeView}. */
 export interface WelcomeViewProps {
@@ -45,7 +46,7 @@ export function WelcomeView({
 }: WelcomeViewProps) {
   const [running, setRunning] = useState(false);
   const [result, setResult] = useState<DemoRunResult>();
-  const [error, setError] = useState<ControlError>();
+  const [error, setError] = useState<TetherError>();
   const [clients, setClients] = useState<ClientInfo[]>();
 
   useEffect(() => {
@@ -64,7 +65,7 @@ export function WelcomeView({
       // Kept running in the engine, so the demo endpoint can be set up in a client right away.
       setResult(await transport.call('demo/run', { keep: true }));
     } catch (err) {
-      setError(toControlError(err));
+      setError(toTetherError(err));
     } finally {
       setRunning(false);
       await reload();
