@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's recommended rules, plus the layering of
-// docs/architecture.md "Source layout" — app → engine → common; cli and shim → common; nothing
-// outside main/app imports electron.
+// docs/architecture.md "Source layout" — app → engine → common-node → common; cli and shim →
+// common-node and common; the UI → common; nothing outside main/app imports electron.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
@@ -8,6 +9,10 @@ import tseslint from 'typescript-eslint';
 
 const electron = { name: 'electron', message: 'Only main/app and preload may import electron.' };
 const layer = (group, message) => ({ group, message });
+/** Node's built-in modules under both spellings (`fs`, `node:fs`, `fs/promises`…). */
+const nodeBuiltins = ['node:*', ...builtinModules.flatMap((m) => [m, `${m}/*`])];
+/** The globals only Node has, forbidden where the code must also run in a browser page. */
+const nodeGlobals = ['process', 'Buffer', 'require', '__dirname', '__filename', 'global'];
 // Two type-aware rules, not all of recommendedTypeChecked: a promise nobody awaits or catches, and a
 // switch over a union that forgets a member (a `default` counts: it says what the rest do). Type
 // information costs lint time, so only these two.
@@ -52,6 +57,7 @@ export default tseslint.config(
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
+    // The pure contract: the renderer bundles it, so no Node module and no Node global.
     files: ['main/common/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -60,8 +66,38 @@ export default tseslint.config(
           paths: [electron],
           patterns: [
             layer(
-              ['**/engine/**', '**/cli/**', '**/shim/**', '**/app/**'],
+              [
+                '**/common-node/**',
+                '**/engine/**',
+                '**/cli/**',
+                '**/shim/**',
+                '**/app/**',
+                '**/preload/**',
+                '**/renderer/**',
+              ],
               'main/common imports nothing of ours.',
+            ),
+            layer(
+              nodeBuiltins,
+              'main/common runs in the renderer too: Node-only code goes to main/common-node.',
+            ),
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...nodeGlobals],
+    },
+  },
+  {
+    files: ['main/common-node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [
+            layer(
+              ['**/engine/**', '**/cli/**', '**/shim/**', '**/app/**', '**/preload/**', '**/renderer/**'],
+              'main/common-node depends on main/common only.',
             ),
           ],
         },
@@ -76,7 +112,10 @@ export default tseslint.config(
         {
           paths: [electron],
           patterns: [
-            layer(['**/cli/**', '**/shim/**', '**/app/**'], 'The engine depends on main/common only.'),
+            layer(
+              ['**/cli/**', '**/shim/**', '**/app/**'],
+              'The engine depends on main/common and main/common-node only.',
+            ),
           ],
         },
       ],
@@ -92,7 +131,7 @@ export default tseslint.config(
           patterns: [
             layer(
               ['**/engine/**', '**/app/**'],
-              'The CLI speaks the control API (main/common); it loads the engine only through a dynamic import of engine/main.js.',
+              'The CLI speaks the control API (main/common, main/common-node); it loads the engine only through a dynamic import of engine/main.js.',
             ),
           ],
         },
@@ -113,7 +152,7 @@ export default tseslint.config(
           patterns: [
             layer(
               ['**/engine/**', '**/cli/**', '**/app/**', '@modelcontextprotocol/*'],
-              'The shim depends on main/common only and stays light.',
+              'The shim depends on main/common and main/common-node only and stays light.',
             ),
           ],
         },
@@ -122,14 +161,14 @@ export default tseslint.config(
   },
   // The UI: renderer/ runs in a browser page (the tray app's windows, the browser inspector) and
   // reaches Electron only through the preload bridge; preload/ runs sandboxed and may import only
-  // `electron`. Both see main/common; the renderer imports its types only (values would bundle zod
-  // and Node modules into the page), except the IPC contract, which is pure.
+  // `electron`. Both see main/common (pure) and never main/common-node; the renderer imports only
+  // types from the two modules that load zod (schemas.ts, control-api.ts).
   {
     files: ['renderer/src/**/*.{ts,tsx}', 'preload/**/*.ts'],
     ignores: ['**/vite.config.ts'],
     languageOptions: { globals: globals.browser },
     rules: {
-      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'global'],
+      'no-restricted-globals': ['error', ...nodeGlobals],
     },
   },
   {
@@ -145,15 +184,21 @@ export default tseslint.config(
             },
           ],
           patterns: [
-            layer(['node:*'], 'The renderer runs in a browser page: no Node modules.'),
+            layer(nodeBuiltins, 'The renderer runs in a browser page: no Node modules.'),
             layer(
-              ['**/main/engine/**', '**/main/cli/**', '**/main/shim/**', '**/main/app/**'],
+              [
+                '**/main/common-node/**',
+                '**/main/engine/**',
+                '**/main/cli/**',
+                '**/main/shim/**',
+                '**/main/app/**',
+              ],
               'The UI speaks the control API: main/common and preload/api only.',
             ),
             {
-              group: ['**/main/common/*', '!**/main/common/ipc.js'],
+              group: ['**/main/common/schemas.js', '**/main/common/control-api.js'],
               allowTypeImports: true,
-              message: 'Import types only from main/common: its values would bundle zod and Node modules.',
+              message: 'Import types only from schemas.ts and control-api.ts: their values would bundle zod.',
             },
           ],
         },
@@ -168,9 +213,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            layer(['node:*'], 'A sandboxed preload can require only electron.'),
+            layer(nodeBuiltins, 'A sandboxed preload can require only electron.'),
             layer(
-              ['**/main/engine/**', '**/main/cli/**', '**/main/shim/**', '**/main/app/**'],
+              [
+                '**/main/common-node/**',
+                '**/main/engine/**',
+                '**/main/cli/**',
+                '**/main/shim/**',
+                '**/main/app/**',
+              ],
               'The preload depends on main/common (the contracts) only.',
             ),
           ],
