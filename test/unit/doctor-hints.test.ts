@@ -6,17 +6,19 @@ import { shellQuote } from '../../main/engine/upstream/ssh-stdio.js';
 import { describe, expect, it } from 'vitest';
 import {
   COMMON_PATHS,
-  defaultPort,
-  dnsFailure,
   httpStatusFinding,
   readdCommand,
-  tcpFailure,
-  tlsHandshakeFailure,
-  tlsVerificationHint,
   transportVerdict,
   webSocketFailure,
   wrongPathHint,
-} from '../../main/engine/health/doctor.js';
+} from '../../main/engine/health/doctor/http-findings.js';
+import {
+  defaultPort,
+  dnsFailure,
+  tcpFailure,
+  tlsHandshakeFailure,
+  tlsVerificationHint,
+} from '../../main/engine/health/doctor/network-findings.js';
 
 describe('dnsFailure', () => {
   it('names the host and suggests the VPN / tailnet for unknown names', () => {

@@ -3,7 +3,7 @@
  * an `exec` channel opens, and the programs its commands run are on the remote PATH.
  */
 import type { EndpointConfig } from '../../common/schemas.js';
-import type { Finding } from '../health/doctor.js';
+import type { Finding } from '../health/doctor/steps.js';
 import type { SshLink } from '../ssh/link.js';
 import { runRemoteCommand } from './run.js';
 import { loadCommandsFile } from './spec.js';

@@ -8,13 +8,7 @@
 import { ErrorCode, TetherError, toTetherError } from '../../common/errors.js';
 import { inspectMessage, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import type { ProbedEndpoint } from '../relay/endpoint-ports.js';
-import {
-  discoverProbe,
-  internalHandlers,
-  legacyHandshake,
-  liveness,
-  type ModernContext,
-} from '../protocol/handshake.js';
+import { connectInEra, internalHandlers, liveness, type ModernContext } from '../protocol/handshake.js';
 import type { Era } from '../protocol/versions.js';
 import { InternalCalls } from '../relay/internal-calls.js';
 import type { TrafficRecorder } from '../traffic/recorder.js';
@@ -110,26 +104,16 @@ export class HealthProbe {
         }
       },
     });
-    const base = {
-      calls,
-      timeoutMs: ep.config.connectTimeoutMs,
-      record: (m: { text: string; parsed: JsonRpcMessage }, d: 'client-to-server' | 'server-to-client') =>
-        this.record(m, d),
-      open: (first: OutboundMessage) => ep.openTransport(handlers, first),
-    };
     const era = (ep.knownEra() ?? (await ep.detectEra())).era;
-    let conn: UpstreamConnection;
-    if (era === 'modern') {
-      const probe = await discoverProbe({ ...base, ctx: HEALTH_CONTEXT });
-      conn = probe.conn;
-      if (probe.verdict.era !== 'modern') {
-        await conn.close();
-        ep.forgetEra(`server/discover from the health probe: ${probe.verdict.reason}`);
-        throw new TetherError(ErrorCode.UPSTREAM_PROTOCOL, 'the server no longer answers server/discover');
-      }
-    } else {
-      conn = (await legacyHandshake({ ...base, clientInfo: HEALTH_CONTEXT.clientInfo })).conn;
-    }
+    const { conn } = await connectInEra({
+      calls,
+      ctx: HEALTH_CONTEXT,
+      era,
+      timeoutMs: ep.config.connectTimeoutMs,
+      record: (m, d) => this.record(m, d),
+      open: (first: OutboundMessage) => ep.openTransport(handlers, first),
+      staleEra: (reason) => ep.forgetEra(`server/discover from the health probe: ${reason}`),
+    });
     // A pinned endpoint with no client session shows its transport too; the protocol version
     // shown stays the clients' (the probe always asks for its own).
     ep.noteTransport(conn.transport);

@@ -5,18 +5,12 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
-import type { DoctorReport, DoctorStep } from '../../common/domain.js';
+import type { DoctorReport } from '../../common/domain.js';
 import type { TetherError } from '../../common/errors.js';
 import { ErrorCode, toTetherError } from '../../common/errors.js';
 import type { EndpointConfig } from '../../common/schemas.js';
 import { describeTarget } from '../../common/target.js';
-import {
-  discoverProbe,
-  internalHandlers,
-  legacyHandshake,
-  liveness,
-  type ModernContext,
-} from '../protocol/handshake.js';
+import { connectInEra, internalHandlers, liveness } from '../protocol/handshake.js';
 import type { Era } from '../protocol/versions.js';
 import { InternalCalls } from '../relay/internal-calls.js';
 import { resolveChain, type SshHop } from '../ssh/destination.js';
@@ -26,9 +20,9 @@ import { openUpstream } from '../upstream/open.js';
 import { remoteCommandLine } from '../upstream/ssh-stdio.js';
 import type { OutboundMessage, UpstreamConnection } from '../upstream/types.js';
 import { checkCommandEndpoint } from '../commands/doctor.js';
-import { dnsFailure, tcpFailure } from './doctor.js';
-
-type Finding = { ok: boolean; detail: string; hint?: string };
+import { DOCTOR_CONTEXT } from './doctor/mcp.js';
+import { dnsFailure, tcpFailure } from './doctor/network-findings.js';
+import { DoctorSteps, type Finding } from './doctor/steps.js';
 
 const hopName = (h: SshHop) => `${h.user}@${h.host}:${h.port}`;
 
@@ -42,33 +36,13 @@ export async function runSshDoctor(
   config: EndpointConfig,
   knownHostsFiles: string[],
 ): Promise<DoctorReport> {
-  const steps: DoctorStep[] = [];
   const timeoutMs = config.connectTimeoutMs;
-  const step = async (layer: DoctorStep['layer'], check: () => Promise<Finding>): Promise<boolean> => {
-    const t0 = performance.now();
-    let f: Finding;
-    try {
-      f = await check();
-    } catch (err) {
-      const e = toTetherError(err);
-      f = {
-        ok: false,
-        detail: e.message,
-        ...(e.hint !== undefined ? { hint: e.hint } : {}),
-      };
-    }
-    steps.push({ layer, ...f, ms: Math.round((performance.now() - t0) * 10) / 10 });
-    return f.ok;
-  };
-  const report = (): DoctorReport => ({
-    endpoint: name,
-    url: describeTarget(config),
-    ok: steps.length > 0 && steps.every((s) => s.ok),
-    steps,
-  });
+  // The SSH layers' failures are TetherErrors (the link's): their message and hint are the finding.
+  const steps = new DoctorSteps((err) => fail(toTetherError(err)));
+  const report = (): DoctorReport => steps.report(name, describeTarget(config));
 
   let hops: SshHop[] = [];
-  const ok = await step('config', async () => {
+  const ok = await steps.run('config', async () => {
     hops = resolveChain(config.ssh!);
     const chain = hops.map(hopName).join(' → ');
     return {
@@ -79,7 +53,7 @@ export async function runSshDoctor(
   if (!ok) return report();
   const first = hops[0]!;
   if (
-    !(await step('dns', async () => {
+    !(await steps.run('dns', async () => {
       try {
         const addrs = await lookup(first.host, { all: true });
         return { ok: true, detail: `${first.host} → ${addrs.map((a) => a.address).join(', ')}` };
@@ -89,7 +63,7 @@ export async function runSshDoctor(
     }))
   )
     return report();
-  if (!(await step('tcp', () => tcpCheck(first.host, first.port, timeoutMs)))) return report();
+  if (!(await steps.run('tcp', () => tcpCheck(first.host, first.port, timeoutMs)))) return report();
 
   const link = new SshLink({
     hops,
@@ -109,24 +83,23 @@ export async function runSshDoctor(
       .map((k) => `${k.host}:${k.port} ${k.keyType} ${k.fingerprint} (${k.status})`)
       .join('; ');
     if (
-      !(await step('ssh-host-key', async () =>
+      !(await steps.run('ssh-host-key', async () =>
         hostKeyFailed ? fail(connectError!) : { ok: true, detail: keys || 'no host key seen' },
       ))
     )
       return report();
     if (
-      !(await step('ssh-auth', async () =>
+      !(await steps.run('ssh-auth', async () =>
         connectError
           ? fail(connectError)
           : { ok: true, detail: `authenticated: ${hops.map(hopName).join(' → ')}` },
       ))
     )
       return report();
-    if (!(await step('ssh-channel', () => channelCheck(link, config)))) return report();
+    if (!(await steps.run('ssh-channel', () => channelCheck(link, config)))) return report();
 
     let calls = new InternalCalls('doctor');
     let era: Era = 'legacy';
-    const ctx: ModernContext = { clientInfo: { name: 'mcp-tether-doctor', version: '1' }, capabilities: {} };
     const open = (first: OutboundMessage) =>
       openUpstream(
         {
@@ -140,22 +113,24 @@ export async function runSshDoctor(
         first,
       );
     if (
-      !(await step('initialize', async () => {
+      !(await steps.run('initialize', async () => {
         // The era probe of MCP 2026-07-28 basic/transports/stdio "Backward Compatibility".
-        const probe = await discoverProbe({ calls, timeoutMs, ctx, open });
-        if (probe.verdict.era === 'modern') {
-          conn = probe.conn;
-          era = 'modern';
-          const info = probe.verdict.discover?.serverInfo;
+        const session = await connectInEra({
+          calls,
+          timeoutMs,
+          ctx: DOCTOR_CONTEXT,
+          open,
+          fallback: () => (calls = new InternalCalls('doctor')),
+        });
+        conn = session.conn;
+        era = session.era;
+        if (session.era === 'modern') {
+          const info = session.discover?.serverInfo;
           return {
             ok: true,
-            detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${probe.conn.transport}, modern server (server/discover: ${probe.verdict.versions.join(', ')})`,
+            detail: `${info?.name ?? 'server'} ${info?.version ?? ''} over ${session.conn.transport}, modern server (server/discover: ${session.versions.join(', ')})`,
           };
         }
-        await probe.conn.close().catch(() => undefined);
-        calls = new InternalCalls('doctor');
-        const session = await legacyHandshake({ calls, timeoutMs, clientInfo: ctx.clientInfo, open });
-        conn = session.conn;
         const info = session.result['serverInfo'] as { name?: string; version?: string } | undefined;
         return {
           ok: true,
@@ -164,8 +139,8 @@ export async function runSshDoctor(
       }))
     )
       return report();
-    await step('ping', async () => {
-      const rtt = await liveness(conn!, era, { calls, timeoutMs, ctx });
+    await steps.run('ping', async () => {
+      const rtt = await liveness(conn!, era, { calls, timeoutMs, ctx: DOCTOR_CONTEXT });
       return { ok: true, detail: `${era === 'modern' ? 'server/discover' : 'ping'} RTT ${rtt} ms` };
     });
     return report();

@@ -6,7 +6,9 @@
  * - modern: `server/discover` (MCP 2026-07-28 server/discover), which is also the era probe (MCP
  *   2026-07-28 basic/versioning "Backward Compatibility");
  * - liveness: `ping` on a legacy session, `server/discover` on a modern server (`ping` was
- *   removed in 2026-07-28).
+ *   removed in 2026-07-28);
+ * - {@link connectInEra}: the one era-aware connect built of the first two (MCP 2026-07-28
+ *   basic/versioning).
  *
  * The caller opens the connection (its handlers hand every incoming message to
  * {@link InternalCalls.settle}); this module builds the requests and reads the answers.
@@ -18,9 +20,11 @@ import type { InternalCalls } from '../relay/internal-calls.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../upstream/types.js';
 import {
   classifyProbeAnswer,
+  eraMismatch,
   LATEST_LEGACY_VERSION,
   META,
   MODERN_VERSION,
+  type DiscoverInfo,
   type Era,
   type ProbeVerdict,
 } from './versions.js';
@@ -198,6 +202,93 @@ export async function discoverProbe(
     await conn.close();
     throw err;
   }
+}
+
+/** A connection to a modern server opened by {@link connectInEra}. */
+export interface ModernConnection {
+  era: 'modern';
+  conn: UpstreamConnection;
+  /** The versions the server supports. */
+  versions: string[];
+  /** The `DiscoverResult`, when the answer was one (not a modern error). */
+  discover?: DiscoverInfo;
+}
+
+/** A legacy session opened by {@link connectInEra}. */
+export interface LegacyConnection extends LegacySession {
+  era: 'legacy';
+}
+
+/** A connection opened by {@link connectInEra}, ready for requests of its era. */
+export type EraConnection = ModernConnection | LegacyConnection;
+
+/** What {@link connectInEra} needs beyond {@link HandshakeOptions}. */
+export interface EraConnectOptions extends HandshakeOptions {
+  open: OpenWith;
+  /**
+   * Who connects: the `_meta` of a modern request, and the `clientInfo` and `capabilities` of a
+   * legacy `initialize` (which asks for {@link LATEST_LEGACY_VERSION}).
+   */
+  ctx: ModernContext;
+  /**
+   * The server's era when it is known (the era cache, protocol/era-store.ts): `legacy` goes
+   * straight to `initialize`, `modern` to `server/discover`. Unknown: `server/discover` first, and
+   * `initialize` on a new connection when the answer says legacy.
+   */
+  era?: Era;
+  /** A modern error answer is not enough: a `DiscoverResult` is needed (else: an era mismatch). */
+  discoverRequired?: boolean;
+  /**
+   * The known modern era proved wrong (the server answered `server/discover` as a legacy one):
+   * called with the reason before the error is thrown.
+   */
+  staleEra?(reason: string): void;
+  /**
+   * Unknown era, found legacy: called once the probe's connection is closed and before
+   * `initialize`, with the reason. Returns the calls for the legacy session when the caller's
+   * handlers read new ones (undefined: `calls` goes on).
+   */
+  fallback?(reason: string): InternalCalls | undefined;
+}
+
+/**
+ * Opens a connection ready for the server's era (MCP 2026-07-28 basic/versioning "Backward
+ * Compatibility"): a modern server keeps the connection whose first message was `server/discover`
+ * ({@link discoverProbe}); a legacy one gets a session of its own, `initialize` then
+ * `notifications/initialized` ({@link legacyHandshake}). The one era-aware connect of the engine:
+ * the health probe, the bridges of relay/endpoint.ts and both doctors.
+ * @throws TetherError from `open`, UPSTREAM_TIMEOUT, UPSTREAM_PROTOCOL (a refused `initialize`,
+ *   with `rpcCode`; an era mismatch, with `data.eraMismatch`: a legacy answer to a known modern
+ *   era, or no `DiscoverResult` where `discoverRequired`). On failure no connection stays open.
+ */
+export async function connectInEra(
+  o: EraConnectOptions & { era: 'modern'; discoverRequired: true },
+): Promise<ModernConnection & { discover: DiscoverInfo }>;
+export async function connectInEra(o: EraConnectOptions & { era: 'legacy' }): Promise<LegacyConnection>;
+export async function connectInEra(o: EraConnectOptions): Promise<EraConnection>;
+export async function connectInEra(o: EraConnectOptions): Promise<EraConnection> {
+  if (o.era !== 'legacy') {
+    const probe = await discoverProbe(o);
+    const v = probe.verdict;
+    if (v.era === 'modern' && (v.discover || !o.discoverRequired)) {
+      const modern: ModernConnection = { era: 'modern', conn: probe.conn, versions: v.versions };
+      if (v.discover) modern.discover = v.discover;
+      return modern;
+    }
+    await probe.conn.close().catch(() => undefined);
+    if (o.era === 'modern' || v.era === 'modern') {
+      if (v.era === 'legacy') o.staleEra?.(v.reason);
+      throw eraMismatch('the server no longer answers server/discover');
+    }
+    o = { ...o, calls: o.fallback?.(v.reason) ?? o.calls };
+  }
+  const params = {
+    protocolVersion: LATEST_LEGACY_VERSION,
+    capabilities: o.ctx.capabilities,
+    clientInfo: o.ctx.clientInfo,
+  };
+  const session = await legacyHandshake({ ...o, params });
+  return { era: 'legacy', ...session };
 }
 
 /**

@@ -22,36 +22,12 @@ import type {
   UpstreamConnection,
   UpstreamHandlers,
 } from '../upstream/types.js';
-import { LegacyClientBridge } from '../protocol/bridge.js';
 import type { EraRecord, EraStore } from '../protocol/era-store.js';
-import {
-  discoverProbe,
-  internalHandlers,
-  legacyHandshake,
-  type ModernContext,
-} from '../protocol/handshake.js';
-import { contextOf, ModernClientAdapter } from '../protocol/modern-adapter.js';
-import {
-  eraMismatch,
-  LATEST_LEGACY_VERSION,
-  messageEra,
-  ModernErrorCode,
-  servesLegacy,
-  type Era,
-} from '../protocol/versions.js';
-import { ErrorCode, toTetherError } from '../../common/errors.js';
-import { idKey, type JsonRpcMessage } from '../../common/jsonrpc.js';
-import { InternalCalls } from './internal-calls.js';
+import { targetOf } from '../protocol/era-store.js';
 import type { RelaySession } from './session.js';
 import type { ProbedEndpoint, SessionEndpoint, SignIn } from './endpoint-ports.js';
+import { EndpointEra, openInEra } from './endpoint-era.js';
 import { LastKnown, lastKnownFile } from './last-known.js';
-import { targetOf } from '../protocol/era-store.js';
-
-/** Who the engine says it is on requests of its own. */
-export const ENGINE_CONTEXT: ModernContext = {
-  clientInfo: { name: 'mcp-tether', version: '1' },
-  capabilities: {},
-};
 
 /** Dependencies of an {@link Endpoint}. */
 export interface EndpointDeps {
@@ -94,9 +70,8 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
   private closed = false;
   /** Per-request credentials, when the config has `auth`. */
   auth: EndpointCredentials | undefined;
-  /** The era found without a store (tests, or before the store exists). */
-  private eraMemo: EraRecord | undefined;
-  private detecting: Promise<EraRecord> | undefined;
+  /** The era of the server: what is known, and its detection (relay/endpoint-era.ts). */
+  private readonly era: EndpointEra;
   /** The `x-mcp-header` annotations learned from `tools/list`, shared by the endpoint's connections. */
   private toolHeaders = new ToolParamHeaders();
   /** The last known state of the server: offline start and the tools' annotations (last-known.ts). */
@@ -113,6 +88,14 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
       deps.onStatus(status);
       // The server answers again (the probe, another session): offline sessions re-open now.
       if (status.state === 'ready') for (const s of this.sessions) s.reconnect();
+    });
+    this.era = new EndpointEra({
+      name,
+      config: () => this.config,
+      ...(deps.eras ? { store: deps.eras } : {}),
+      openTransport: (handlers, first) => this.openTransport(handlers, first),
+      found: (era, versions) => this.health.era(era, versions),
+      event: (type, detail) => this.event(type, detail),
     });
     this.agents = this.makeAgents();
     this.auth = config.auth ? deps.credentials?.(name, config, this.authFetch(config)) : undefined;
@@ -232,29 +215,13 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
 
   /** The server's era as cached for the current config, if known. */
   knownEra(): EraRecord | undefined {
-    return this.deps.eras?.get(this.name, this.config) ?? this.eraMemo;
-  }
-
-  /** Records the era found for `config` (the config the probe ran with). */
-  private rememberEra(config: EndpointConfig, era: Era, versions: string[]): EraRecord {
-    let rec: EraRecord = { era, versions, checkedAt: new Date().toISOString() };
-    try {
-      if (this.deps.eras) rec = this.deps.eras.set(this.name, config, era, versions);
-    } catch (err) {
-      this.event('era', `the era could not be saved: ${toTetherError(err).message}`);
-    }
-    if (config !== this.config) return rec; // reconfigured meanwhile: the new config probes again
-    this.eraMemo = rec;
-    this.health.era(era, versions);
-    return rec;
+    return this.era.known();
   }
 
   /** The cached era proved wrong: forget it, so the next open probes again. */
   forgetEra(why: string): void {
-    this.eraMemo = undefined;
     this.toolHeaders = new ToolParamHeaders();
-    this.deps.eras?.forget(this.name);
-    this.event('era', `probing the server's era again: ${why}`);
+    this.era.forget(why);
   }
 
   private event(type: string, detail: string): void {
@@ -267,156 +234,20 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
   }
 
   /**
-   * Finds the era of the server (MCP 2026-07-28 basic/versioning "Backward Compatibility"): a
-   * `server/discover` request, on HTTP as on stdio; a `DiscoverResult` or a modern error means
-   * modern, any other error, an HTTP 4xx refusal or (stdio) no answer means legacy. Cached (see
-   * {@link EraStore}); one probe at a time.
+   * Finds the era of the server (see {@link EndpointEra.detect}).
    * @throws TetherError when the server cannot be reached (nothing is cached then)
    */
   detectEra(): Promise<EraRecord> {
-    this.detecting ??= (async () => {
-      const config = this.config;
-      const calls = new InternalCalls('era');
-      const handlers = internalHandlers(() => calls);
-      try {
-        const probe = await discoverProbe({
-          calls,
-          ctx: ENGINE_CONTEXT,
-          timeoutMs: Math.min(this.config.connectTimeoutMs, 10_000),
-          open: (first) => this.openTransport(handlers, first),
-        });
-        await probe.conn.close();
-        const v = probe.verdict;
-        this.event(
-          'era',
-          v.era === 'modern' ? `modern server (${v.versions.join(', ')})` : `legacy server (${v.reason})`,
-        );
-        return this.rememberEra(config, v.era, v.era === 'modern' ? v.versions : []);
-      } catch (err) {
-        const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-        const status = e.data.status;
-        // An HTTP refusal of the modern request (not a refusal of credentials) means legacy.
-        if (status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 403) {
-          this.event('era', `legacy server (HTTP ${status} to server/discover)`);
-          return this.rememberEra(config, 'legacy', []);
-        }
-        throw e;
-      }
-    })().finally(() => {
-      this.detecting = undefined;
-    });
-    return this.detecting;
+    return this.era.detect();
   }
 
   /**
-   * Opens an upstream session of this endpoint with `first` as its first message. When the client
-   * (seen in `first`) and the server are of different eras, the session goes through the bridge:
-   * {@link LegacyClientBridge} or {@link ModernClientAdapter}.
+   * Opens an upstream session of this endpoint with `first` as its first message, through the era
+   * bridge when client and server differ ({@link openInEra}).
    * @throws TetherError as {@link openUpstream}
    */
-  async open(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
-    const clientEra = messageEra(first.parsed);
-    if (!clientEra) return this.openTransport(handlers, first);
-    const rec = this.knownEra() ?? (await this.detectEra());
-    try {
-      return await this.openFor(clientEra, rec, handlers, first);
-    } catch (err) {
-      const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-      if (e.data.eraMismatch !== true) throw e;
-      this.forgetEra(e.message);
-      return this.openFor(clientEra, await this.detectEra(), handlers, first);
-    }
-  }
-
-  private async openFor(
-    clientEra: Era,
-    rec: EraRecord,
-    handlers: UpstreamHandlers,
-    first: OutboundMessage,
-    mayReprobe = true,
-  ): Promise<UpstreamConnection> {
-    const timeoutMs = this.config.connectTimeoutMs;
-    if (clientEra === 'legacy' && rec.era === 'modern' && !servesLegacy(rec.versions)) {
-      const bridge = new LegacyClientBridge(handlers, new InternalCalls('bridge'));
-      const params = (first.parsed.params ?? {}) as Record<string, unknown>;
-      const ctx: ModernContext = {
-        clientInfo:
-          (params['clientInfo'] as ModernContext['clientInfo'] | undefined) ?? ENGINE_CONTEXT.clientInfo,
-        capabilities: (params['capabilities'] as Record<string, unknown> | undefined) ?? {},
-      };
-      const probe = await discoverProbe({
-        calls: bridge.internal,
-        ctx,
-        timeoutMs,
-        open: (f) => this.openTransport(bridge.innerHandlers, f),
-      });
-      if (probe.verdict.era !== 'modern' || !probe.verdict.discover) {
-        await probe.conn.close();
-        throw eraMismatch('the server no longer answers server/discover');
-      }
-      bridge.attach(probe.conn, probe.verdict.discover, ctx);
-      await bridge.send(first);
-      return bridge;
-    }
-    if (clientEra === 'modern' && rec.era === 'legacy') {
-      const adapter = new ModernClientAdapter(handlers, new InternalCalls('adapter'));
-      const ctx = contextOf(first.parsed);
-      let session;
-      try {
-        session = await legacyHandshake({
-          calls: adapter.internal,
-          timeoutMs,
-          params: {
-            protocolVersion: LATEST_LEGACY_VERSION,
-            capabilities: ctx.capabilities,
-            clientInfo: ctx.clientInfo,
-          },
-          open: (f) => this.openTransport(adapter.innerHandlers, f),
-        });
-      } catch (err) {
-        const e = toTetherError(err, ErrorCode.UPSTREAM_UNREACHABLE);
-        if (e.data.rpcCode === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION) throw eraMismatch(e.message);
-        throw e;
-      }
-      this.noteTransport(session.conn.transport, session.version);
-      adapter.attach(session.conn, session.result, ctx.capabilities, ctx.logLevel);
-      await adapter.send(first);
-      return adapter;
-    }
-    if (clientEra === 'legacy' && rec.era === 'legacy' && first.info.kind === 'request') {
-      // The cached era fails when the server refuses initialize as a modern one. When that answer
-      // came with the response headers (HTTP), the client never sees it: the era is probed again
-      // and the session opens through the bridge. A later answer (stdio) reaches the client; its
-      // next session is bridged.
-      const firstKey = idKey(first.info.id!);
-      let opened = false;
-      let refused = false;
-      const conn = await this.openTransport(
-        {
-          ...handlers,
-          message: (text, parsed) => {
-            const m = parsed as JsonRpcMessage;
-            if (
-              m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
-              (m.id === null || (m.id !== undefined && idKey(m.id) === firstKey))
-            ) {
-              this.forgetEra('the server refused initialize with UnsupportedProtocolVersionError');
-              if (!opened && mayReprobe) {
-                refused = true;
-                return;
-              }
-            }
-            handlers.message(text, parsed);
-          },
-        },
-        first,
-      );
-      opened = true;
-      if (!refused) return conn;
-      await conn.close();
-      return this.openFor(clientEra, await this.detectEra(), handlers, first, false);
-    }
-    return this.openTransport(handlers, first);
+  open(handlers: UpstreamHandlers, first: OutboundMessage): Promise<UpstreamConnection> {
+    return openInEra(this, handlers, first);
   }
 
   /** Remembers the transport a session ended up on, so later sessions skip detection. */
@@ -458,7 +289,7 @@ export class Endpoint implements ProbedEndpoint, SessionEndpoint {
     this.config = config;
     this.lastKnown = this.makeLastKnown();
     this.detected = undefined;
-    this.eraMemo = undefined;
+    this.era.reset();
     this.auth = config.auth ? this.deps.credentials?.(this.name, config, this.authFetch(config)) : undefined;
     this.health.oauth = config.auth?.type === 'oauth';
     const old = this.agents;
