@@ -18,12 +18,14 @@ import { formatEndpoints, formatStatus } from '../format.js';
 import { oauthConfig, pickOAuthOptions, type OAuthOptions } from '../oauth-options.js';
 import { readSecretValue } from '../terminal.js';
 
+/** `--header 'Name: value'`, added to the headers of the earlier ones. */
 function parseHeader(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf(':');
   if (i <= 0) throw new InvalidArgumentError(`"${value}" is not "Name: value"`);
   return { ...previous, [value.slice(0, i).trim()]: value.slice(i + 1).trim() };
 }
 
+/** `--auth`: bearer, header:NAME, oauth or token-exchange (completed from the other options). */
 function parseAuth(value: string): AuthConfig | { type: 'token-exchange' } {
   if (value === 'bearer' || value === 'oauth' || value === 'token-exchange')
     return { type: value } as AuthConfig;
