@@ -104,7 +104,7 @@ describe('clientInputRequest', () => {
   const r = { jsonrpc: '2.0' as const, method: 'elicitation/create', params: { mode: 'form', message: 'm' } };
 
   it('keeps elicitation mode for 2025-11-25 and drops it for older clients', () => {
-    expect(clientInputRequest('i1', r, '2025-11-25')).toEqual({ jsonrpc: '2.0', id: 'i1', ...r });
+    expect(clientInputRequest('i1', r, '2025-11-25')).toEqual({ ...r, id: 'i1' });
     expect(clientInputRequest('i1', r, '2025-06-18')).toEqual({
       jsonrpc: '2.0',
       id: 'i1',
