@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointConfigSchema } from '../../main/common/schemas.js';
-import { bridgeVersion, toLegacyResult } from '../../main/engine/protocol/bridge.js';
+import { bridgeVersion, toLegacyResult } from '../../main/engine/protocol/bridge-convert.js';
 import { EraStore } from '../../main/engine/protocol/era-store.js';
 import { withModernMeta } from '../../main/engine/protocol/handshake.js';
 import { classifyProbeAnswer, messageEra, META, servesLegacy } from '../../main/engine/protocol/versions.js';

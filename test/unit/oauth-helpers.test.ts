@@ -7,12 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { TetherError } from '../../main/common/errors.js';
 import { browserCommand, checkAuthorizationUrl, openBrowser } from '../../main/engine/auth/browser.js';
 import { listenForRedirect } from '../../main/engine/auth/loopback.js';
-import {
-  OAuthCredentials,
-  refreshMarginMs,
-  sameIssuer,
-  type OAuthDeps,
-} from '../../main/engine/auth/oauth.js';
+import { clientMetadata } from '../../main/engine/auth/oauth-provider.js';
+import { refreshMarginMs, sameIssuer } from '../../main/engine/auth/oauth-rules.js';
 import { ROOT } from '../helpers/processes.js';
 
 describe('sameIssuer', () => {
@@ -140,9 +136,7 @@ describe('docs/oauth/client-metadata.json', () => {
       string,
       unknown
     >;
-    // clientMetadata() reads only the version of its dependencies.
-    const creds = new OAuthCredentials({ url: 'https://mcp.example.com/mcp', version: '1.2.3' } as OAuthDeps);
-    const registered = creds.clientMetadata('http://127.0.0.1:49152/callback') as Record<string, unknown>;
+    const registered = clientMetadata('http://127.0.0.1:49152/callback', '1.2.3') as Record<string, unknown>;
     const { client_id: id, ...rest } = doc;
     expect(String(id)).toMatch(/^https:\/\/.+\/client-metadata\.json$/);
     expect(rest).toEqual({

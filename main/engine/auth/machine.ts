@@ -10,9 +10,17 @@
  *   enterprise IdP's ID token is exchanged at the IdP for an Identity Assertion JWT Authorization
  *   Grant (ID-JAG; RFC 8693 token exchange), which the MCP server's authorization server takes as
  *   a JWT bearer grant (RFC 7523 §2.1), the client authenticating with its secret.
+ *
+ * The client secret or key and the ID token come from the endpoint's keychain items
+ * (oauth-keychain.ts), and the tokens obtained are kept there ({@link obtainMachineTokens}).
  */
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ErrorCode, TetherError } from '../../common/errors.js';
+import type { AuthConfig } from '../../common/schemas.js';
+import { OAUTH_CLIENT_KEY, OAUTH_CLIENT_SECRET, OAUTH_ID_TOKEN } from '../secrets/names.js';
 import type { Discovery } from './discovery.js';
+import type { OAuthKeychain, StoredTokens } from './oauth-keychain.js';
+import { oauthFailure } from './oauth-rules.js';
 
 /** RFC 8693 / draft-ietf-oauth-identity-assertion-authz-grant token type and grant URNs. */
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -126,4 +134,67 @@ export async function machineTokens(
   const opts: Parameters<typeof fetchToken>[2] = { metadata: d.metadata, fetchFn };
   if (d.resource) opts.resource = new URL(d.resource);
   return fetchToken(provider, d.issuer, opts);
+}
+
+/** The endpoint a grant without a user runs for. */
+export interface MachineContext {
+  /** The endpoint's name. */
+  endpoint: string;
+  grant: MachineGrant['grant'];
+  /** The endpoint's `auth` config: its client id and, for jwt-bearer, its IdP. */
+  auth: Pick<Extract<AuthConfig, { type: 'oauth' }>, 'clientId' | 'idp'>;
+  /** Where the client secret or key and the ID token are read, and the tokens kept. */
+  keychain: OAuthKeychain;
+  fetchFn: typeof fetch;
+  /** An event worth a line in the traffic log and the engine log (never a secret). */
+  event(type: string, detail: string): void;
+}
+
+/**
+ * Gets a token set with the endpoint's grant without a user from `d`'s authorization server, for
+ * `stepUpScope` (a step-up) or the discovered scope, and keeps it in the keychain.
+ * @throws TetherError AUTH_REQUIRED (a secret is missing), AUTH_FAILED (refused, or the client
+ *   credential is bound to another issuer), UPSTREAM_UNREACHABLE, KEYCHAIN_UNAVAILABLE
+ */
+export async function obtainMachineTokens(
+  c: MachineContext,
+  d: Discovery,
+  stepUpScope: string | undefined,
+): Promise<StoredTokens> {
+  const { grant, auth, endpoint } = c;
+  const missing = (what: string, option: string) =>
+    new TetherError(ErrorCode.AUTH_REQUIRED, `no ${what} is stored for ${endpoint}`, {
+      hint: `Store it in the OS keychain: mcp-tether remove ${endpoint}, then add it again with ${option} (if it is stored already, the keychain may be locked: unlock it).`,
+    });
+  const g: MachineGrant = { grant, clientId: auth.clientId! };
+  const secret = await c.keychain.clientCredential(OAUTH_CLIENT_SECRET, d.issuer);
+  if (secret) g.clientSecret = secret;
+  const key =
+    grant === 'client-credentials'
+      ? await c.keychain.clientCredential(OAUTH_CLIENT_KEY, d.issuer)
+      : undefined;
+  if (key) g.privateKey = JSON.parse(key) as MachineGrant['privateKey'];
+  if (!g.clientSecret && !g.privateKey)
+    throw missing('client secret or private key', '--client-secret-stdin or --private-key-file FILE');
+  const scope = stepUpScope ?? d.scope;
+  if (scope) g.scope = scope;
+  if (grant === 'jwt-bearer') {
+    const idToken = await c.keychain.userSecret(OAUTH_ID_TOKEN);
+    if (!idToken) throw missing('ID token of the enterprise IdP', '--id-token-stdin');
+    g.idp = { tokenEndpoint: auth.idp!.tokenEndpoint, idToken };
+    if (auth.idp!.clientId) g.idp.clientId = auth.idp!.clientId;
+  }
+  let tokens: OAuthTokens;
+  try {
+    tokens = await machineTokens(g, d, c.fetchFn);
+  } catch (err) {
+    if (err instanceof IdpError)
+      throw new TetherError(ErrorCode.AUTH_FAILED, `cannot get tokens for ${endpoint}: ${err.message}`, {
+        hint: 'The enterprise IdP refused: check --idp-token-endpoint, --idp-client-id and the ID token (--id-token-stdin).',
+      });
+    throw oauthFailure(err, `cannot get tokens with the ${grant} grant`, endpoint);
+  }
+  const stored = await c.keychain.saveTokens(tokens, d.issuer, d.how);
+  c.event('auth', `access token obtained at ${d.issuer} with the ${grant} grant`);
+  return stored;
 }

@@ -19,7 +19,8 @@ import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
 import { OAUTH_CLIENT_SECRET, secretSetCommand } from '../secrets/names.js';
 import type { EndpointCredentials } from './credentials.js';
-import { OAuthCredentials, refreshMarginMs, sameIssuer, type OAuthDeps } from './oauth.js';
+import { OAuthCredentials, type OAuthDeps } from './oauth.js';
+import { refreshMarginMs, sameIssuer } from './oauth-rules.js';
 
 type TokenExchangeConfig = Extract<AuthConfig, { type: 'token-exchange' }>;
 

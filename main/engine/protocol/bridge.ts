@@ -22,6 +22,10 @@
  *
  * What cannot be expressed (an input request of another kind, or one whose capability the client
  * did not declare) gets a JSON-RPC error naming it, never a hang.
+ *
+ * This module holds the bridge itself (the client's messages, the server's answers, the input
+ * rounds); the message conversions are in bridge-convert.ts, the `input_required` rules in
+ * bridge-input.ts, the listen stream in bridge-listen.ts.
  */
 import { ErrorCode, JsonRpcErrorCode, TetherError } from '../../common/errors.js';
 import { idKey, inspectMessage, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
@@ -29,80 +33,18 @@ import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from '../u
 import { WrappedConnection } from './wrapped.js';
 import type { ModernContext } from './handshake.js';
 import { withModernMeta } from './handshake.js';
+import { bridgeVersion, outbound, toLegacyErrorCode, toLegacyResult, untagged } from './bridge-convert.js';
 import {
-  INPUT_CAPABILITY,
-  LATEST_LEGACY_VERSION,
-  LEGACY_VERSIONS,
-  META,
-  RESOURCE_NOT_FOUND,
-  type DiscoverInfo,
-} from './versions.js';
+  clientInputRequest,
+  inputRefusal,
+  MAX_INPUT_ROUNDS,
+  retryParams,
+  type Call,
+} from './bridge-input.js';
+import { ListenStream, MAX_SUBSCRIPTIONS } from './bridge-listen.js';
+import { LATEST_LEGACY_VERSION, META, type DiscoverInfo } from './versions.js';
 
 type Json = Record<string, unknown>;
-
-/** Retries of one request that may again answer `input_required` (a bound, not a protocol rule). */
-const MAX_INPUT_ROUNDS = 10;
-/** Resource subscriptions one client may hold through the bridge (they all go into one listen). */
-const MAX_SUBSCRIPTIONS = 10_000;
-/** Result members the legacy revisions do not have (MCP 2026-07-28 changelog, 8 and minor 5). */
-const MODERN_RESULT_MEMBERS = ['resultType', 'ttlMs', 'cacheScope'];
-
-/** One client request in flight upstream. */
-interface Call {
-  clientId: JsonRpcId;
-  method: string;
-  /** The client's params, without the modern `_meta` (added on each send). */
-  params: Json;
-  upstreamId: JsonRpcId;
-  rounds: number;
-  /** Input requests sent to the client and not answered yet (ids). */
-  waiting: Set<string>;
-  responses: Json;
-  requestState?: string;
-}
-
-/** The legacy version the bridge answers `initialize` with: the client's, when it is one it speaks. */
-export function bridgeVersion(requested: unknown): string {
-  return typeof requested === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(requested)
-    ? requested
-    : LATEST_LEGACY_VERSION;
-}
-
-/** A modern result as a legacy client expects it (see the module comment). */
-export function toLegacyResult(result: unknown): unknown {
-  if (typeof result !== 'object' || result === null) return result;
-  const r = { ...(result as Json) };
-  for (const k of MODERN_RESULT_MEMBERS) delete r[k];
-  const meta = r['_meta'];
-  if (typeof meta === 'object' && meta !== null) {
-    const m = { ...(meta as Json) };
-    delete m[META.serverInfo];
-    delete m[META.subscriptionId];
-    if (Object.keys(m).length === 0) delete r['_meta'];
-    else r['_meta'] = m;
-  }
-  return r;
-}
-
-/** The `_meta` of a notification without the modern-only `subscriptionId` tag. */
-function untagged(msg: JsonRpcMessage): JsonRpcMessage {
-  const params = msg.params as Json | undefined;
-  const meta = params?.['_meta'] as Json | undefined;
-  if (!meta || !(META.subscriptionId in meta)) return msg;
-  const m = { ...meta };
-  delete m[META.subscriptionId];
-  const p = { ...params };
-  if (Object.keys(m).length === 0) delete p['_meta'];
-  else p['_meta'] = m;
-  return { ...msg, params: p };
-}
-
-function outbound(parsed: JsonRpcMessage): OutboundMessage {
-  const info = inspectMessage(parsed);
-  if (typeof info === 'string')
-    throw new TetherError(ErrorCode.INTERNAL, `bridge built a bad message: ${info}`);
-  return { text: JSON.stringify(parsed), info, parsed };
-}
 
 /** See the module comment. */
 export class LegacyClientBridge extends WrappedConnection {
@@ -112,13 +54,15 @@ export class LegacyClientBridge extends WrappedConnection {
   private readonly calls = new Map<string, Call>();
   private readonly byClient = new Map<string, Call>();
   private readonly inputs = new Map<string, { call: Call; key: string; method: string }>();
-  private readonly subscribed = new Set<string>();
-  private initialized = false;
-  private listen: { id: string; filter: string } | undefined;
-  private listenFailures = 0;
-  private listenTimer: NodeJS.Timeout | undefined;
   private n = 0;
-  private closedFlag = false;
+  /** The `subscriptions/listen` stream (resource subscriptions, list-changed notifications). */
+  private readonly listen = new ListenStream({
+    inner: () => this.inner,
+    capabilities: () => this.discover?.capabilities ?? {},
+    ctx: () => this.ctx,
+    nextN: () => ++this.n,
+    event: (type, detail) => this.handlers.event(type, detail),
+  });
 
   /** The handlers to open the inner (modern) connection with. */
   override readonly innerHandlers: UpstreamHandlers = {
@@ -132,7 +76,7 @@ export class LegacyClientBridge extends WrappedConnection {
     },
     event: (type, detail) => this.handlers.event(type, detail),
     requestFailed: (id, err) => {
-      if (this.listen && id === this.listen.id) return this.listenEnded(err.message);
+      if (this.listen.isStream(id)) return this.listen.ended(err.message);
       const call = this.calls.get(idKey(id));
       if (!call) return;
       this.forget(call);
@@ -205,19 +149,13 @@ export class LegacyClientBridge extends WrappedConnection {
         const uri = params['uri'];
         if (typeof uri !== 'string')
           return this.error(id, JsonRpcErrorCode.INVALID_PARAMS, 'Invalid params: uri is required');
-        if (
-          m.method === 'resources/subscribe' &&
-          !this.subscribed.has(uri) &&
-          this.subscribed.size >= MAX_SUBSCRIPTIONS
-        )
+        if (m.method === 'resources/unsubscribe') this.listen.unsubscribe(uri);
+        else if (!this.listen.subscribe(uri))
           return this.error(
             id,
             JsonRpcErrorCode.INVALID_PARAMS,
             `mcp-tether: at most ${MAX_SUBSCRIPTIONS} resource subscriptions per session`,
           );
-        if (m.method === 'resources/subscribe') this.subscribed.add(uri);
-        else this.subscribed.delete(uri);
-        this.syncListen();
         return this.answer(id, {});
       }
       default:
@@ -250,8 +188,7 @@ export class LegacyClientBridge extends WrappedConnection {
   private clientNotification(m: JsonRpcMessage): Promise<void> {
     switch (m.method) {
       case 'notifications/initialized':
-        this.initialized = true;
-        this.syncListen();
+        this.listen.start();
         break;
       case 'notifications/cancelled': {
         const rid = (m.params as Json | undefined)?.['requestId'];
@@ -288,8 +225,7 @@ export class LegacyClientBridge extends WrappedConnection {
   }
 
   private retry(call: Call): Promise<void> {
-    const params: Json = { ...call.params, inputResponses: call.responses };
-    if (call.requestState !== undefined) params['requestState'] = call.requestState;
+    const params = retryParams(call);
     call.upstreamId = `mcp-tether:retry:${++this.n}`;
     this.handlers.event(
       'bridge',
@@ -323,8 +259,8 @@ export class LegacyClientBridge extends WrappedConnection {
     const m = parsed as JsonRpcMessage;
     if (this.internal.settle(info, m)) return;
     if (info.kind === 'response' || info.kind === 'error') {
-      if (this.listen && info.id === this.listen.id)
-        return this.listenEnded('the server ended the subscription');
+      if (this.listen.isStream(info.id as JsonRpcId | null))
+        return this.listen.ended('the server ended the subscription');
       const call = info.id === null ? undefined : this.calls.get(idKey(info.id as JsonRpcId));
       if (!call) {
         this.handlers.event('late-response', `dropped an answer to upstream id ${String(info.id)}`);
@@ -333,14 +269,7 @@ export class LegacyClientBridge extends WrappedConnection {
       this.calls.delete(idKey(call.upstreamId));
       if (m.error) {
         this.byClient.delete(idKey(call.clientId));
-        let code = m.error.code;
-        if (
-          call.method === 'resources/read' &&
-          code === RESOURCE_NOT_FOUND.modern &&
-          /not found/i.test(m.error.message)
-        )
-          code = RESOURCE_NOT_FOUND.legacy;
-        const e: Json = { code, message: m.error.message };
+        const e: Json = { code: toLegacyErrorCode(call.method, m.error), message: m.error.message };
         if (m.error.data !== undefined) e['data'] = m.error.data;
         return this.toClient({ jsonrpc: '2.0', id: call.clientId, error: e as JsonRpcMessage['error'] });
       }
@@ -351,11 +280,11 @@ export class LegacyClientBridge extends WrappedConnection {
     }
     if (info.kind === 'notification') {
       if (info.method === 'notifications/subscriptions/acknowledged') {
-        this.listenFailures = 0;
+        this.listen.acknowledged();
         return;
       }
       const sub = ((m.params as Json | undefined)?.['_meta'] as Json | undefined)?.[META.subscriptionId];
-      if (sub !== undefined && (!this.listen || sub !== this.listen.id)) return; // an old subscription
+      if (this.listen.isStale(sub)) return; // an old subscription
       return this.toClient(untagged(m));
     }
     this.handlers.message(text, parsed);
@@ -376,17 +305,12 @@ export class LegacyClientBridge extends WrappedConnection {
     if (typeof result['requestState'] === 'string') call.requestState = result['requestState'];
     const entries = Object.entries(requests);
     for (const [, r] of entries) {
-      const cap = INPUT_CAPABILITY[r?.method ?? ''];
-      const why = !cap
-        ? `the server asked for ${String(r?.method)}, which has no server→client request before 2026-07-28`
-        : this.ctx.capabilities[cap] === undefined
-          ? `the server asked for ${r.method}, but the client did not declare the "${cap}" capability`
-          : undefined;
-      if (why) {
+      const refusal = inputRefusal(r, this.ctx.capabilities);
+      if (refusal) {
         this.forget(call);
-        return this.error(call.clientId, JsonRpcErrorCode.SERVER_ERROR, `mcp-tether: ${why}`, {
+        return this.error(call.clientId, JsonRpcErrorCode.SERVER_ERROR, `mcp-tether: ${refusal.why}`, {
           code: ErrorCode.UPSTREAM_PROTOCOL,
-          capability: cap ?? r?.method,
+          capability: refusal.capability,
         });
       }
     }
@@ -402,70 +326,8 @@ export class LegacyClientBridge extends WrappedConnection {
       const id = `mcp-tether:input:${++this.n}`;
       this.inputs.set(idKey(id), { call, key, method: r.method! });
       call.waiting.add(idKey(id));
-      let params = r.params as Json | undefined;
-      // `mode` came with 2025-11-25; older clients know only form elicitation, without it.
-      if (r.method === 'elicitation/create' && params && this.clientVersion < '2025-11-25') {
-        params = { ...params };
-        delete params['mode'];
-      }
-      const req: JsonRpcMessage = { jsonrpc: '2.0', id, method: r.method! };
-      if (params !== undefined) req.params = params;
-      this.toClient(req);
+      this.toClient(clientInputRequest(id, r, this.clientVersion));
     }
-  }
-
-  /** Opens, replaces or ends the `subscriptions/listen` stream to match what the client wants. */
-  private syncListen(): void {
-    if (!this.initialized || this.closedFlag || !this.inner) return;
-    const caps = this.discover?.capabilities ?? {};
-    const listChanged = (k: string) => (caps[k] as Json | undefined)?.['listChanged'] === true;
-    const notifications: Json = {};
-    if (listChanged('tools')) notifications['toolsListChanged'] = true;
-    if (listChanged('prompts')) notifications['promptsListChanged'] = true;
-    if (listChanged('resources')) notifications['resourcesListChanged'] = true;
-    if (this.subscribed.size > 0) notifications['resourceSubscriptions'] = [...this.subscribed];
-    const filter = JSON.stringify(notifications);
-    if (this.listen?.filter === filter) return;
-    this.stopListen();
-    if (Object.keys(notifications).length === 0) return;
-    const id = `mcp-tether:listen:${++this.n}`;
-    this.listen = { id, filter };
-    this.handlers.event('bridge', `subscriptions/listen ${id}: ${filter}`);
-    const parsed: JsonRpcMessage = {
-      jsonrpc: '2.0',
-      id,
-      method: 'subscriptions/listen',
-      params: withModernMeta({ notifications }, this.ctx),
-    };
-    this.inner.send(outbound(parsed)).catch((err: unknown) => {
-      if (this.listen?.id === id) this.listenEnded(err instanceof Error ? err.message : String(err));
-    });
-  }
-
-  private stopListen(): void {
-    const l = this.listen;
-    this.listen = undefined;
-    if (!l || !this.inner) return;
-    const notice: JsonRpcMessage = {
-      jsonrpc: '2.0',
-      method: 'notifications/cancelled',
-      params: { requestId: l.id, reason: 'mcp-tether: subscription changed' },
-    };
-    this.inner.cancel(l.id, outbound(notice));
-  }
-
-  /** The listen stream ended: open it again, after a backoff (1 s doubling to 30 s). */
-  private listenEnded(why: string): void {
-    this.listen = undefined;
-    if (this.closedFlag) return;
-    const delay = Math.min(30_000, 1000 * 2 ** this.listenFailures++);
-    this.handlers.event(
-      'subscription',
-      `subscriptions/listen ended (${why}); opening it again in ${delay} ms`,
-    );
-    clearTimeout(this.listenTimer);
-    this.listenTimer = setTimeout(() => this.syncListen(), delay);
-    this.listenTimer.unref();
   }
 
   cancel(id: JsonRpcId, notice: OutboundMessage): void {
@@ -480,9 +342,7 @@ export class LegacyClientBridge extends WrappedConnection {
   }
 
   async close(): Promise<void> {
-    this.closedFlag = true;
-    clearTimeout(this.listenTimer);
-    this.stopListen();
+    this.listen.close();
     await this.inner?.close();
   }
 }

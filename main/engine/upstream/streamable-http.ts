@@ -15,18 +15,25 @@
  *   waiting what the server's `retry:` asks, again and again until `requestTimeoutMs`;
  * - `x-mcp-header` tool parameters go up as `Mcp-Param-*` headers (see param-headers.ts);
  * - a server's own JSON-RPC error body on an HTTP error status is the request's answer.
+ *
+ * This module holds the POST side (requests, their JSON or SSE answers, resumption of a response
+ * stream, HTTP error statuses); the GET stream is in streamable-get.ts, the engine's own
+ * `tools/list` re-reads in streamable-relearn.ts.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { ErrorCode, TetherError, toTetherError, type TetherErrorDetails } from '../../common/errors.js';
 import { idKey, type JsonRpcId, type JsonRpcMessage } from '../../common/jsonrpc.js';
 import { safeStringify } from '../../common/safe-json.js';
-import { authRefused, mayRetryAuth, postMessage, wwwAuthenticate } from './auth-headers.js';
+import { authRefused, postMessage, wwwAuthenticate } from './auth-headers.js';
 import { isModernVersion } from '../protocol/versions.js';
 import { protocolVersionFor } from './headers.js';
 import { ReadGate } from './flow.js';
-import { isUnreachable, readBody, readSse, sendHttp } from './http.js';
+import { readBody, readSse, sendHttp } from './http.js';
 import { deliverText, ERROR_BODY_CHARS, ownErrorAnswer, sendNotice } from './messages.js';
 import { ToolParamHeaders } from './param-headers.js';
+import { keepGetStream, openGet, pause } from './streamable-get.js';
+import type { StreamableHttpPort } from './streamable-port.js';
+import { relearnTools } from './streamable-relearn.js';
 import type {
   NetworkUpstreamOptions,
   OutboundMessage,
@@ -38,22 +45,6 @@ import type {
 const DEFAULT_RETRY_MS = 1000;
 /** HeaderMismatch (MCP 2026-07-28 streamable-http "Server Validation"). */
 const HEADER_MISMATCH = -32020;
-/** Most `tools/list` pages read to re-learn `x-mcp-header` annotations. */
-const MAX_TOOL_PAGES = 20;
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Thrown by {@link StreamableHttpUpstream.send} for statuses that auto-detection falls back on. */
 export function isLegacyFallbackStatus(err: unknown): err is TetherError {
@@ -93,11 +84,26 @@ export class StreamableHttpUpstream implements UpstreamConnection {
   private readonly toolHeaders: ToolParamHeaders;
   /** Ids of the engine's own requests on this connection (`mcp-tether:headers:<n>`). */
   private ownIds = 0;
+  /** This connection, as its GET stream and its own requests see it. */
+  private readonly port: StreamableHttpPort;
 
   /** @param opts endpoint config, handlers, agents */
   constructor(private readonly opts: NetworkUpstreamOptions) {
     this.url = opts.url;
     this.toolHeaders = opts.toolHeaders ?? new ToolParamHeaders();
+    this.port = {
+      url: this.url,
+      opts,
+      gate: this.gate,
+      toolHeaders: this.toolHeaders,
+      signal: this.abort.signal,
+      isDead: () => this.dead,
+      sessionId: () => this.sessionId,
+      protocolVersion: () => this.protocolVersion,
+      baseHeaders: () => this.baseHeaders(),
+      markDead: (err) => this.markDead(err),
+      nextOwnId: () => `mcp-tether:headers:${++this.ownIds}`,
+    };
   }
 
   pause(): void {
@@ -291,7 +297,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
       await pause(Math.min(retryMs ?? DEFAULT_RETRY_MS, left), signal);
       if (this.dead || signal.aborted) return;
       this.opts.handlers.event('stream-resume', `resuming after event ${lastEventId}`);
-      const resumed = await this.openGet(lastEventId, signal);
+      const resumed = await openGet(this.port, lastEventId, signal);
       if (resumed === 'again') continue;
       if (!resumed) {
         if (this.dead || signal.aborted) return;
@@ -340,7 +346,7 @@ export class StreamableHttpUpstream implements UpstreamConnection {
         flight.modern &&
         msg.info.method === 'tools/call' &&
         (JSON.parse(own) as JsonRpcMessage).error?.code === HEADER_MISMATCH &&
-        (await this.relearnTools(msg, flight))
+        (await relearnTools(this.port, msg, flight.abort.signal))
       ) {
         this.opts.handlers.event(
           'headers-refresh',
@@ -359,161 +365,11 @@ export class StreamableHttpUpstream implements UpstreamConnection {
     );
   }
 
-  /**
-   * Re-reads the server's tools (every page of `tools/list`, under the `_meta` of `msg`) to learn
-   * their `x-mcp-header` annotations; the answers are the engine's, not the client's.
-   * @returns true when the list was read
-   */
-  private async relearnTools(msg: OutboundMessage, flight: InFlight): Promise<boolean> {
-    const meta = (msg.parsed.params as { _meta?: unknown } | undefined)?._meta;
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const id = `mcp-tether:headers:${++this.ownIds}`;
-      const params: Record<string, unknown> = { _meta: meta };
-      if (cursor !== undefined) params['cursor'] = cursor;
-      const parsed: JsonRpcMessage = { jsonrpc: '2.0', id, method: 'tools/list', params };
-      const out: OutboundMessage = {
-        text: JSON.stringify(parsed),
-        info: { kind: 'request', id, method: 'tools/list' },
-        parsed,
-      };
-      const answer = await this.ask(out, flight.abort.signal).catch(() => undefined);
-      const result = answer?.result as { nextCursor?: unknown } | undefined;
-      if (!result) return false;
-      this.toolHeaders.learn(result);
-      if (typeof result.nextCursor !== 'string') return true;
-      cursor = result.nextCursor;
-    }
-    return true;
-  }
-
-  /** POSTs one request of the engine's own and reads its answer from JSON or an SSE stream. */
-  private async ask(out: OutboundMessage, signal: AbortSignal): Promise<JsonRpcMessage | undefined> {
-    const headers = this.baseHeaders();
-    headers['content-type'] = 'application/json';
-    headers['accept'] = 'application/json, text/event-stream';
-    const res = await postMessage(this.url, out, {
-      headers,
-      protocolVersion: this.protocolVersion,
-      net: this.opts,
-      signal,
-      onUnreachable: (err) => this.markDead(err),
-    });
-    let answer: JsonRpcMessage | undefined;
-    const take = (text: string) => {
-      try {
-        const m = JSON.parse(text) as JsonRpcMessage;
-        if (m?.id === out.info.id) answer = m;
-      } catch {
-        // not JSON: not the answer
-      }
-    };
-    if (res.statusCode !== 200) {
-      res.resume();
-      return undefined;
-    }
-    if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
-      await readSse(
-        res,
-        (e) => {
-          if (answer !== undefined || !e.data) return;
-          take(e.data);
-          if (answer !== undefined) res.destroy(); // answered: the rest of the stream is not ours
-        },
-        this.opts.maxMessageBytes,
-      );
-    } else take(await readBody(res, this.opts.maxMessageBytes));
-    return answer;
-  }
-
-  /**
-   * Opens a GET stream (server-initiated messages, or resumption).
-   * @returns the stream; 'again' when the server failed for now (HTTP 5xx, 429); undefined when it
-   *   cannot be opened (not offered, not signed in, the session is gone: markDead was called)
-   */
-  private async openGet(
-    lastEventId?: string,
-    signal: AbortSignal = this.abort.signal,
-    retried = false,
-  ): Promise<IncomingMessage | 'again' | undefined> {
-    const headers = this.baseHeaders();
-    headers['accept'] = 'text/event-stream';
-    if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion;
-    if (lastEventId) headers['last-event-id'] = lastEventId;
-    let creds: Record<string, string> | undefined;
-    try {
-      creds = this.opts.auth ? await this.opts.auth.headers() : undefined;
-    } catch {
-      return undefined; // not signed in, say: the next POST reports why
-    }
-    if (creds) Object.assign(headers, creds);
-    let res: IncomingMessage;
-    try {
-      res = await sendHttp(this.url, {
-        method: 'GET',
-        headers,
-        agents: this.opts.agents,
-        connectTimeoutMs: this.opts.config.connectTimeoutMs,
-        headersTimeoutMs: this.opts.config.connectTimeoutMs,
-        signal,
-      });
-    } catch (err) {
-      if (isUnreachable(err) && err.data.aborted !== true) this.markDead(err);
-      return undefined;
-    }
-    const status = res.statusCode ?? 0;
-    if (status === 200 && String(res.headers['content-type'] ?? '').includes('text/event-stream')) return res;
-    res.resume();
-    if (mayRetryAuth(status, this.opts.auth, retried)) {
-      try {
-        await this.opts.auth!.rejected(creds ?? {}, status, wwwAuthenticate(res));
-      } catch {
-        return undefined; // the next POST reports why
-      }
-      return this.openGet(lastEventId, signal, true);
-    }
-    if (status === 404 && this.sessionId) {
-      this.markDead(
-        new TetherError(
-          ErrorCode.UPSTREAM_SESSION_LOST,
-          'the server no longer knows this session (HTTP 404); it probably restarted',
-          { status },
-        ),
-      );
-    }
-    return status >= 500 || status === 429 ? 'again' : undefined;
-  }
-
   /** Keeps the GET stream for server-initiated messages open while the session lives. */
   private startGetStream(): void {
     if (this.getStreamStarted || !this.sessionId) return;
     this.getStreamStarted = true;
-    void (async () => {
-      let lastEventId: string | undefined;
-      let delay = 500;
-      let retryMs: number | undefined;
-      while (!this.dead) {
-        const res = await this.openGet(lastEventId);
-        if (res === undefined) return; // 405 (not offered), or the session is gone
-        if (res !== 'again') {
-          this.opts.handlers.event('stream-open', 'GET stream for server-initiated messages opened');
-          delay = 500;
-          const end = await readSse(
-            this.gate.track(res),
-            (e) => {
-              if (e.id) lastEventId = e.id;
-              if (e.data.length > 0 && (e.event === undefined || e.event === 'message'))
-                deliverText(this.opts.handlers, e.data, 'a stream event');
-            },
-            this.opts.maxMessageBytes,
-          );
-          if (end.retryMs !== undefined) retryMs = end.retryMs;
-        }
-        if (this.dead) return;
-        await pause(retryMs ?? delay, this.abort.signal);
-        delay = Math.min(delay * 2, 10_000);
-      }
-    })();
+    void keepGetStream(this.port);
   }
 
   private markDead(err: TetherError): void {
