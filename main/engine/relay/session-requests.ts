@@ -23,6 +23,7 @@ export interface Pending {
   id: JsonRpcId;
   method: string;
   msg: OutboundMessage;
+  /** When it came (the session clock, ms): the latency of its answer in traffic. */
   startMs: number;
   /** When it was sent (wall clock, ms): health ignores answers older than its last failure. */
   sentAtMs: number;
@@ -47,7 +48,7 @@ export interface Batch {
 /** Requests meant to stay open: they get no `requestTimeoutMs` (MCP 2026-07-28 subscriptions). */
 export const LONG_LIVED = new Set(['subscriptions/listen']);
 
-/** Dependencies of a {@link RelaySession}. */
+/** Dependencies of a relay session (`RelaySession`, relay/session.ts). */
 export interface RelaySessionDeps {
   endpoint: SessionEndpoint;
   /** Session id, shown in traffic and status. */
