@@ -21,12 +21,15 @@ const CREDENTIAL_FAILURES = new Set<string>([ErrorCode.AUTH_REQUIRED, ErrorCode.
 
 /** See the module comment. */
 export abstract class SessionUpstream extends SessionRequests {
+  /** The open under way, if any. */
   protected opening: Promise<UpstreamConnection> | undefined;
+  /** Counts opens and drops: what an older connection reports is ignored. */
   private attempt = 0;
   /** The client's `initialize`, replayed on a re-opened session. */
   protected init: OutboundMessage | undefined;
   /** The engine's own requests on the upstream session (the replays). */
   protected readonly internal = new InternalCalls('replay');
+  /** Set once an upstream session was open: a later open counts as a reconnect in health. */
   protected everOpened = false;
   /** The protocol version the client and server agreed on (from the initialize result). */
   protected negotiated: string | undefined;
