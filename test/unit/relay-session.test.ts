@@ -276,7 +276,11 @@ describe('RelaySession: cancellation', () => {
     t.server.reply = (m) => (m.method === 'subscriptions/listen' ? 'none' : { result: {} });
     t.send({ id: 'l', method: 'subscriptions/listen', params: {} });
     await vi.waitFor(() => expect(t.conns[0]!.methods()).toContain('subscriptions/listen'));
-    const n = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'l' } };
+    const n: JsonRpcMessage = {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 'l' },
+    };
     t.conns[0]!.answer(n);
     await vi.waitFor(() => expect(t.written.map((w) => w.line)).toContain(JSON.stringify(n)));
     // Forgotten: the session lost later fails nothing for it.
