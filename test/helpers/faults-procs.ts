@@ -79,7 +79,7 @@ export function engineLogs(homeDir: string, maxChars = 4000): string {
 }
 
 /** server-everything's tool that runs for a while, sending progress. */
-export const LONG_TOOL = 'trigger-long-running-operation';
+const LONG_TOOL = 'trigger-long-running-operation';
 
 /**
  * Starts the long-running tool (20 steps of 0.5 s) and resolves once its first progress

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { exited, freePort, waitForPort } from './processes.js';
 
 /** Every descendant of a process, from /proc (Linux). */
-export function descendants(root: number): number[] {
+function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
