@@ -1,6 +1,6 @@
 /**
- * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, wait
- * for a condition, read a raw shim's answer to one id, and time a promise's settlement.
+ * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, read
+ * a raw shim's answer to one id, and time a promise's settlement.
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,15 +20,6 @@ export function isAlive(pid: number): boolean {
 /** Pids of engine processes serving `homeDir` (see pidsForHome). Linux only (reads /proc). */
 export function enginePidsForHome(homeDir: string): number[] {
   return pidsForHome(homeDir, true);
-}
-
-/** Polls `cond` until it is true; rejects with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A JSON-RPC response or error, as a raw shim prints it. */

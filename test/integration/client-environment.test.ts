@@ -26,9 +26,9 @@ import { linuxBootId } from '../../main/common/pid-lock.js';
 import { linuxUserRuntimeDir } from '../../main/common/paths.js';
 import { saveSessionEnvironment } from '../../main/engine/environment.js';
 import { bearerCheck, startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
-import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
+import { engineLogs, enginePidsForHome, isAlive } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
-import { exited, startEverything, type Everything } from '../helpers/processes.js';
+import { type Everything, exited, POLL, startEverything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type Sshd, type SshAgent } from '../helpers/sshd.js';
 import { cli, cliOk, enginePid, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
@@ -164,7 +164,7 @@ describe.skipIf(linuxUserRuntimeDir(process.getuid!()) !== undefined)(
 
       // The engine stops; a client's shim starts the next one, with the client's environment only.
       await cliOk(full, ['shutdown']);
-      await waitFor(() => !isAlive(engine!), `engine ${engine} to exit`);
+      await vi.waitFor(() => expect(isAlive(engine!), `engine ${engine} to exit`).toBe(false), POLL);
       expect(await toolsThrough({ HOME: home }, 'ev')).toContain('echo');
       const [next] = enginesWithHome(home);
       expect(next).not.toBe(engine);

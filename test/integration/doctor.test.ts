@@ -19,10 +19,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DoctorReport } from '../../main/common/domain.js';
 import { startWsMcpServer, type WsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { freePort, startEverything, type Everything } from '../helpers/processes.js';
+import { type Everything, freePort, POLL, startEverything } from '../helpers/processes.js';
 import { cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
 
 let http: Everything;
@@ -89,16 +89,6 @@ function recordingProxy(
     res.on('close', () => up.destroy());
     req.pipe(up);
   });
-}
-
-/** Polls `cond` until it holds or `timeoutMs` passes; returns whether it held. */
-async function eventually(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return true;
 }
 
 const listen = (srv: Server | NetServer) =>
@@ -406,7 +396,10 @@ describe('mcp-tether doctor', () => {
     wireLog.length = 0;
     const { code } = await doctorJson('wire');
     expect(code).toBe(0);
-    expect(await eventually(() => wireLog.every((w) => w.closed))).toBe(true);
+    await vi.waitFor(
+      () => expect(wireLog.filter((w) => !w.closed).map((w) => `${w.method} ${w.path}`)).toEqual([]),
+      POLL,
+    );
     expect(wireLog.length).toBeGreaterThan(0);
     for (const w of wireLog) {
       expect(w.path).toBe('/mcp');
@@ -432,7 +425,10 @@ describe('mcp-tether doctor', () => {
     const { code, report } = await doctorJson('wire-wrong');
     expect(code).toBe(1);
     expect(step(report, 'http')!.hint).toContain(`http://127.0.0.1:${wirePort}/mcp`);
-    expect(await eventually(() => wireLog.every((w) => w.closed))).toBe(true);
+    await vi.waitFor(
+      () => expect(wireLog.filter((w) => !w.closed).map((w) => `${w.method} ${w.path}`)).toEqual([]),
+      POLL,
+    );
     expect(new Set(wireLog.map((w) => w.path))).toEqual(new Set(['/wrong', '/mcp', '/sse', '/']));
     expect(wireLog.filter((w) => w.path !== '/wrong' && w.method !== 'DELETE')).toHaveLength(3);
     expect(wireLog.find((w) => w.path === '/sse')!.method).toBe('GET');

@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
-import { startEverything } from '../helpers/processes.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { engineLogs, enginePidsForHome, isAlive } from '../helpers/faults-procs.js';
+import { POLL, startEverything } from '../helpers/processes.js';
 import { cli, cliOk, enginePid, killEngine, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
 const undo: (() => Promise<unknown>)[] = [];
@@ -43,7 +43,7 @@ async function shutdown(h: Home): Promise<void> {
   const r = await cli(h.env, ['shutdown']);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/engine stopped/);
-  if (pid) await waitFor(() => !isAlive(pid), `engine ${pid} to exit`);
+  if (pid) await vi.waitFor(() => expect(isAlive(pid), `engine ${pid} to exit`).toBe(false), POLL);
 }
 
 describe('engine lifecycle', () => {
@@ -119,7 +119,7 @@ describe('engine lifecycle', () => {
     const old = enginePid(h.dir);
     expect(old).toBeTypeOf('number');
     killEngine(h.dir);
-    await waitFor(() => !isAlive(old!), `engine ${old} to die`);
+    await vi.waitFor(() => expect(isAlive(old!), `engine ${old} to die`).toBe(false), POLL);
     // What the crash left behind.
     expect(existsSync(lockOf(h))).toBe(true);
     expect(statSync(socketOf(h)).isSocket()).toBe(true);

@@ -4,9 +4,9 @@
  * the engine killed under a connected client.
  */
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { answerTo, echo, engineLogs, isAlive, startLongCall, waitFor } from '../helpers/faults-procs.js';
-import { freePort, startEverything, type Everything } from '../helpers/processes.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { answerTo, echo, engineLogs, isAlive, startLongCall } from '../helpers/faults-procs.js';
+import { type Everything, freePort, POLL, startEverything } from '../helpers/processes.js';
 import {
   cliOk,
   enginePid,
@@ -157,7 +157,7 @@ describe('faults', () => {
     if (r.ok) return;
     expect(dataCode(r.error)).toBe('ENGINE_UNAVAILABLE');
     expect(r.at - killedAt).toBeLessThan(FAULT_BOUND_MS);
-    await waitFor(() => !isAlive(oldEngine!), 'the old engine to exit');
+    await vi.waitFor(() => expect(isAlive(oldEngine!), 'the old engine to exit').toBe(false), POLL);
 
     await echo(c, 'after the crash');
     const newEngine = enginePid(h.dir);

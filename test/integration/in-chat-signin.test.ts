@@ -12,10 +12,11 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { POLL } from '../helpers/processes.js';
 import { startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { protect, signInWithBrowser, startAuthServer } from '../fixtures/auth-server.js';
-import { settle, waitFor } from '../helpers/faults-procs.js';
+import { settle } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
@@ -115,7 +116,7 @@ describe('sign-in from inside the chat', () => {
     expect(asked).toHaveLength(1);
     expect(new URL(asked[0]!).origin).toBe(new URL(as.issuer).origin);
     expect(await browsing[0]).toContain('signed in to linear');
-    await waitFor(() => completed === 1, 'notifications/elicitation/complete');
+    await vi.waitFor(() => expect(completed, 'notifications/elicitation/complete').toBe(1), POLL);
     expect(as.grants('authorization_code')).toHaveLength(2); // the CLI's sign-in, then the chat's
     // The client that cannot open a URL works again too, with the new tokens.
     await expect(plain.callTool({ name: 'echo', arguments: { text: 'plain again' } })).resolves.toMatchObject(

@@ -23,10 +23,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { answerTo, engineLogs, waitFor } from '../helpers/faults-procs.js';
-import { EVERYTHING, freePort, ROOT, startEverything, type Everything } from '../helpers/processes.js';
+import { answerTo, engineLogs } from '../helpers/faults-procs.js';
+import { EVERYTHING, type Everything, freePort, POLL, ROOT, startEverything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type SshAgent, type Sshd } from '../helpers/sshd.js';
 import {
   cli,
@@ -314,7 +314,7 @@ describe('disconnect', () => {
     expect(connectionsTo(pid, target.port)).toBe(1);
 
     await cliOk(h.env, ['disconnect', 'cut']);
-    await waitFor(() => connectionsTo(pid, target.port) === 0, 'the SSH connection to close');
+    await vi.waitFor(() => expect(connectionsTo(pid, target.port), 'the SSH connections left').toBe(0), POLL);
     const refused = await client
       .callTool({ name: 'echo', arguments: { message: 'x' } })
       .catch((e: unknown) => e);

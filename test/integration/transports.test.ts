@@ -12,10 +12,10 @@ import {
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jsonBody, sseData, startLoggingProxy, type LoggingProxy } from '../fixtures/logging-proxy.js';
 import { startWsMcpServer, type WsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { startEverything, type Everything } from '../helpers/processes.js';
+import { type Everything, POLL, startEverything } from '../helpers/processes.js';
 import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
 
 const SAMPLED = 'sampled-through-the-tether';
@@ -95,23 +95,12 @@ function text(result: Record<string, unknown>): string {
     .join('\n');
 }
 
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Lists the tools until the capability-dependent ones appear (the server registers them late). */
 async function waitForTool(client: Client, tool: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { tools } = await client.listTools();
-    if (tools.some((t) => t.name === tool)) return;
-    if (Date.now() > deadline) throw new Error(`tool ${tool} never appeared: ${tools.map((t) => t.name)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi.waitFor(async () => expect((await client.listTools()).tools.map((t) => t.name)).toContain(tool), {
+    ...POLL,
+    interval: 100,
+  });
 }
 
 /**
@@ -140,15 +129,25 @@ async function exerciseServerRequests(home: Home, endpoint: string): Promise<voi
     // Notifications both ways: the server logs the roots it got; a client roots/list_changed makes
     // the server ask for the roots again.
     const rootsUpdated = () => logs.filter((l) => l.includes('Roots updated')).length;
-    await waitUntil('the server\'s "Roots updated" log notification', () => rootsUpdated() > 0);
+    await vi.waitFor(
+      () => expect(rootsUpdated(), 'the server\'s "Roots updated" log notifications').toBeGreaterThan(0),
+      POLL,
+    );
     const asked = handled.filter((m) => m === 'roots/list').length;
     const updated = rootsUpdated();
     await client.sendRootsListChanged();
-    await waitUntil(
-      'a new roots/list after notifications/roots/list_changed',
-      () => handled.filter((m) => m === 'roots/list').length > asked,
+    await vi.waitFor(
+      () =>
+        expect(
+          handled.filter((m) => m === 'roots/list').length,
+          'roots/list requests after notifications/roots/list_changed',
+        ).toBeGreaterThan(asked),
+      POLL,
     );
-    await waitUntil('a second "Roots updated" log notification', () => rootsUpdated() > updated);
+    await vi.waitFor(
+      () => expect(rootsUpdated(), '"Roots updated" log notifications').toBeGreaterThan(updated),
+      POLL,
+    );
 
     expect(handled).toEqual(
       expect.arrayContaining(['sampling/createMessage', 'elicitation/create', 'roots/list']),
@@ -175,7 +174,14 @@ async function exerciseServerRequests(home: Home, endpoint: string): Promise<voi
 
 /** Waits until every request the proxy saw is over: no stream is left open. */
 async function proxyIdle(proxy: LoggingProxy): Promise<void> {
-  await waitUntil('every proxied stream to close', () => proxy.requests.every((r) => r.closed));
+  await vi.waitFor(
+    () =>
+      expect(
+        proxy.requests.filter((r) => !r.closed).map((r) => `${r.method} ${r.path}`),
+        'proxied streams still open',
+      ).toEqual([]),
+    POLL,
+  );
 }
 
 async function echoThrough(home: Home, endpoint: string, message: string): Promise<void> {
