@@ -2,7 +2,6 @@
  * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, read
  * a raw shim's answer to one id, and time a promise's settlement.
  */
-import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 import { pidsForHome, type RawShim } from './tether.js';
@@ -52,21 +51,6 @@ export function settle<T>(p: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value, at: Date.now() }),
     (error: unknown) => ({ ok: false as const, error, at: Date.now() }),
   );
-}
-
-/** The tails of a home's engine logs, for the report of a failed test. */
-export function engineLogs(homeDir: string, maxChars = 4000): string {
-  return ['engine-start.log', 'engine.log']
-    .map((f) => {
-      let text: string;
-      try {
-        text = readFileSync(`${homeDir}/logs/${f}`, 'utf8');
-      } catch {
-        text = '(none)';
-      }
-      return `--- ${homeDir}/logs/${f}\n${text.slice(-maxChars)}`;
-    })
-    .join('\n');
 }
 
 /** server-everything's tool that runs for a while, sending progress. */

@@ -14,7 +14,7 @@ import type { IpcEvents } from '../../main/common/ipc.js';
 import type * as PathsTypes from '../../main/common/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { POLL, startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, enginePid, killEngine, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cliOk, enginePid, killEngine, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 type SupervisorModule = typeof SupervisorTypes;
 type BridgeModule = typeof BridgeTypes;
@@ -23,12 +23,14 @@ type PathsModule = typeof PathsTypes;
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 let mods: { sup: SupervisorModule; bridge: BridgeModule; client: ClientModule; paths: PathsModule };
 const supervisors: Supervisor[] = [];
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   // The engine the supervisor spawns inherits this process's environment.
   process.env['MCP_TETHER_HOME'] = home.dir;
   mods = {
@@ -41,8 +43,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of supervisors) s.stop();
-  await home?.cleanup();
-  await server?.kill();
 });
 
 function alive(pid: number | undefined): boolean {

@@ -13,21 +13,23 @@ import {
   cliOk,
   initializeLine,
   killEngine,
-  makeHome,
   rawShim,
   type Home,
   type RawShim,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 type Msg = Record<string, unknown>;
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 const shims: RawShim[] = [];
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   await cliOk(home.env, ['add', 'ev', server.url, '--transport', 'streamable-http']);
   await cliOk(home.env, ['add', 'ev-two', server.url, '--transport', 'streamable-http']);
   // Requests time out after 1 s here, so a relay that forgot a cancellation would answer with a
@@ -45,8 +47,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(shims.map((s) => s.close()));
-  await home?.cleanup();
-  await server?.kill();
 });
 
 /** Reads stdout lines until the message with `id`; returns it and every line skipped on the way. */
@@ -192,7 +192,7 @@ describe('an oversized line', () => {
   let small: Home;
 
   beforeAll(async () => {
-    small = makeHome();
+    small = tempHome();
     // Written before any engine runs, so the engine starts with the small limit.
     writeFileSync(
       join(small.dir, 'endpoints.json'),
@@ -202,10 +202,6 @@ describe('an oversized line', () => {
         endpoints: { ev: { url: server.url, transport: 'streamable-http' } },
       }),
     );
-  });
-
-  afterAll(async () => {
-    await small?.cleanup();
   });
 
   it('gets -32600 MESSAGE_TOO_LARGE with its id, and the shim carries on', async () => {

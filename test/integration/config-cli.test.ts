@@ -8,29 +8,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Everything, exited, POLL, startEverything } from '../helpers/processes.js';
-import { BIN, cli, cliOk, enginePid, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { BIN, cli, cliOk, enginePid, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
+const { home, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-});
-
-afterAll(async () => {
-  await server?.kill();
-});
-
-/** Homes made by a test; cleaned after it. */
-const homes: Home[] = [];
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
+  defer(() => server.kill());
 });
 
 const configPath = (h: Home) => join(h.dir, 'endpoints.json');

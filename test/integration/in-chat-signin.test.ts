@@ -12,27 +12,22 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { POLL } from '../helpers/processes.js';
 import { startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { protect, signInWithBrowser, startAuthServer } from '../fixtures/auth-server.js';
 import { settle } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
-import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { BIN, cliOk, shimClient, useTempHomes } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
 let keyring: Keyring;
-const homes: Home[] = [];
-const closers: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   keyring = await startKeyring();
 });
 
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
-  for (const h of homes.splice(0)) await h.cleanup();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 afterAll(async () => {
   await keyring?.close();
@@ -57,12 +52,11 @@ async function loginFromCli(env: NodeJS.ProcessEnv, endpoint: string): Promise<v
 describe('sign-in from inside the chat', () => {
   it('asks one URL-mode client once for two sessions and retries their requests; others get AUTH_REQUIRED', async () => {
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
-    const h = makeHome();
-    homes.push(h);
+    const h = tempHome();
     const env = keyring.env(h.env);
     await cliOk(env, ['add', 'linear', mcp.mcpUrl, '--auth', 'oauth']);
     await loginFromCli(env, 'linear');
@@ -87,13 +81,13 @@ describe('sign-in from inside the chat', () => {
           });
         },
       );
-      closers.push(() => client.close());
+      defer(() => client.close());
       return client;
     };
     const a = await urlClient();
     const b = await urlClient();
     const { client: plain } = await shimClient(env, 'linear');
-    closers.push(() => plain.close());
+    defer(() => plain.close());
     await Promise.all([a.listTools(), b.listTools(), plain.listTools()]);
 
     // The sign-in is gone (tokens, refresh token and grant revoked at the authorization server).
@@ -141,12 +135,11 @@ describe('sign-in from inside the chat', () => {
 
   it('signs in a never-reached endpoint from the chat: a provisional initialize, then the first request asks', async () => {
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
-    const h = makeHome();
-    homes.push(h);
+    const h = tempHome();
     const env = keyring.env(h.env);
     await cliOk(env, ['add', 'fresh', mcp.mcpUrl, '--auth', 'oauth']);
     const asked: string[] = [];
@@ -159,7 +152,7 @@ describe('sign-in from inside the chat', () => {
         return { action: 'accept' };
       }),
     );
-    closers.push(() => client.close());
+    defer(() => client.close());
     expect(client.getInstructions()).toContain('needs a sign-in first');
     const tools = await client.listTools(undefined, { timeout: 120_000 });
     expect(tools.tools.map((t) => t.name)).toContain('echo');

@@ -12,7 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   CONFIDENTIAL_SECRET,
@@ -30,28 +30,22 @@ import {
   cli,
   cliOk,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
-  type Home,
   filesContaining,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
 const run = promisify(execFile);
 
 let keyring: Keyring;
-const homes: Home[] = [];
-const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   keyring = await startKeyring();
 });
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 afterAll(async () => {
   await keyring?.close();
@@ -59,8 +53,7 @@ afterAll(async () => {
 
 /** A fresh home whose engine uses the test keychain (and `extra` env). */
 function home(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   return { ...keyring.env(h.env), ...extra };
 }
 
@@ -69,9 +62,9 @@ async function protectedServer(
   asOpts: Partial<Parameters<typeof startAuthServer>[0]> = {},
 ): Promise<{ mcp: AuthMcpServer; as: AuthServer }> {
   const mcp = await startAuthMcpServer(() => ({ ok: false }));
-  closers.push(() => mcp.close());
+  defer(() => mcp.close());
   const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE, ...asOpts });
-  closers.push(() => as.close());
+  defer(() => as.close());
   protect(mcp, as, SCOPE);
   return { mcp, as };
 }
@@ -95,7 +88,7 @@ function startLogin(
   const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })),
   );
-  closers.push(async () => {
+  defer(async () => {
     child.kill('SIGKILL');
   });
   return { url, done };
@@ -104,7 +97,7 @@ function startLogin(
 /** A "browser" (MCP_TETHER_BROWSER) that only appends each URL it is given to `opened`. */
 function recordingBrowser(): { opener: string; opened: string } {
   const dir = mkdtempSync(join(tmpdir(), 'browser-'));
-  closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   const opener = join(dir, 'open.sh');
   const opened = join(dir, 'opened');
   writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
@@ -126,7 +119,7 @@ describe('sign-in', () => {
   it("discovery and token requests go the endpoint's way: through its --proxy", async () => {
     const { mcp, as } = await protectedServer();
     const proxy = await startConnectProxy();
-    closers.push(() => proxy.close());
+    defer(() => proxy.close());
     const env = home();
     await cliOk(env, ['add', 'proxied', mcp.mcpUrl, '--auth', 'oauth', '--proxy', proxy.url]);
     const login = startLogin(env, ['proxied', '--no-browser']);
@@ -415,7 +408,7 @@ describe('client secrets and step-up authorization', () => {
 
     // The server now names another authorization server: the secret is not sent there.
     const other = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => other.close());
+    defer(() => other.close());
     protect(mcp, other, SCOPE);
     const moved = await cli(env, ['login', 'conf', '--no-browser']);
     expect(moved.code).toBe(1);
@@ -456,9 +449,9 @@ describe('client secrets and step-up authorization', () => {
   it('403 insufficient_scope: one step-up sign-in for the union of scopes however many shims ask, then the calls go through', async () => {
     const BIG = `${SCOPE} mcp:admin`;
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: BIG });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
     const { opener, opened } = recordingBrowser();
     const env = home({ MCP_TETHER_BROWSER: opener });
@@ -566,7 +559,7 @@ describe('MCP 2025-03-26 servers', () => {
   it('no metadata at all: the default /authorize, /token and /register at the server’s origin, and doctor says so', async () => {
     const token = 'legacy-access-token-0123456789abcdef';
     const mcp = await startAuthMcpServer(bearerCheck(() => token));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const probed: string[] = [];
     let challenge: string | null = null;
     let verified = false;
@@ -710,8 +703,7 @@ describe('refused sign-ins', () => {
 
   it('no keychain, or a locked one: KEYCHAIN_UNAVAILABLE before the browser step, nothing stored', async () => {
     const { mcp, as } = await protectedServer();
-    const h = makeHome();
-    homes.push(h);
+    const h = tempHome();
     const env = { ...h.env };
     delete env['DBUS_SESSION_BUS_ADDRESS'];
     delete env['DISPLAY'];
@@ -723,9 +715,8 @@ describe('refused sign-ins', () => {
     expect(as.authorizations()).toEqual([]);
 
     const own = await startKeyring();
-    closers.push(() => own.close());
-    const h2 = makeHome();
-    homes.push(h2);
+    defer(() => own.close());
+    const h2 = tempHome();
     const env2 = own.env(h2.env);
     await cliOk(env2, ['add', 'locked', mcp.mcpUrl, '--auth', 'oauth']);
     await own.lock();
@@ -741,7 +732,7 @@ describe('Client ID Metadata Document', () => {
   it('a server that supports them gets the document URL as client_id, and no registration', async () => {
     // The document is served over HTTPS (the spec requires it) with a certificate made here.
     const dir = mkdtempSync(join(tmpdir(), 'cimd-'));
-    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     await run('openssl', [
       'req',
       '-x509',
@@ -782,7 +773,7 @@ describe('Client ID Metadata Document', () => {
       );
     });
     await new Promise<void>((resolve) => docServer.listen(port, '127.0.0.1', () => resolve()));
-    closers.push(() => new Promise<void>((resolve) => docServer.close(() => resolve())));
+    defer(() => new Promise<void>((resolve) => docServer.close(() => resolve())));
 
     const { mcp, as } = await protectedServer({ clientIdMetadataDocuments: { ca: cert } });
     const env = home();

@@ -8,42 +8,28 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { POLL } from '../helpers/processes.js';
 import { AnnotatedServer } from '../fixtures/annotated-server.js';
-import { engineLogs, isAlive, settle, type Settled } from '../helpers/faults-procs.js';
+import { isAlive, settle, type Settled } from '../helpers/faults-procs.js';
 import { startKeyring } from '../helpers/keyring.js';
 import {
   cli,
   cliOk,
   enginePid,
   filesContaining,
-  makeHome,
   shimClient,
   type Home,
+  useTempHomes,
 } from '../helpers/tether.js';
 
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
-});
+const { home, defer } = useTempHomes();
 
 async function server(): Promise<AnnotatedServer> {
   const s = new AnnotatedServer();
   await s.start();
-  undo.push(() => s.stop());
+  defer(() => s.stop());
   return s;
-}
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  undo.push(() => h.cleanup());
-  return h;
 }
 
 async function client(
@@ -53,7 +39,7 @@ async function client(
   beforeConnect?: (c: Client) => void,
 ): ReturnType<typeof shimClient> {
   const c = await shimClient(h.env, name, options, beforeConnect);
-  undo.push(() => c.client.close());
+  defer(() => c.client.close());
   return c;
 }
 
@@ -217,7 +203,7 @@ describe('offline start', () => {
 
   it('keeps no secret: a credential the server put in a result is masked in the saved state', async () => {
     const keyring = await startKeyring();
-    undo.push(() => keyring.close());
+    defer(() => keyring.close());
     const s = await server();
     const h = home();
     const env = keyring.env(h.env);
@@ -226,7 +212,7 @@ describe('offline start', () => {
     const set = await cli(env, ['secret', 'set', 'an'], token);
     expect(set.code, set.stderr).toBe(0);
     const { client: c } = await shimClient(env, 'an');
-    undo.push(() => c.close());
+    defer(() => c.close());
     const listed = await c.listTools();
     // The client gets what the server said; the engine keeps it masked.
     expect(listed.tools.find((t) => t.name === 'whoami')?.description).toBe(`called with Bearer ${token}`);

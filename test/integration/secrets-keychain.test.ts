@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearerCheck,
   headerCheck,
@@ -21,11 +21,10 @@ import {
   cli,
   cliOk,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
-  type Home,
   filesContaining,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 const run = promisify(execFile);
@@ -33,17 +32,12 @@ const TOKEN = 'tok-5f0c1d2e-bearer-secret-value';
 const API_KEY = 'key-9a8b7c6d-header-secret-value';
 
 let keyring: Keyring;
-const homes: Home[] = [];
-const servers: AuthMcpServer[] = [];
 
 beforeAll(async () => {
   keyring = await startKeyring();
 });
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 afterAll(async () => {
   await keyring?.close();
@@ -51,8 +45,7 @@ afterAll(async () => {
 
 /** A home whose engine uses the test keychain. */
 function home(withKeychain = true): { env: NodeJS.ProcessEnv; dir: string } {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   if (withKeychain) return { env: keyring.env(h.env), dir: h.dir };
   const env = { ...h.env };
   delete env['DBUS_SESSION_BUS_ADDRESS'];
@@ -63,7 +56,7 @@ function home(withKeychain = true): { env: NodeJS.ProcessEnv; dir: string } {
 
 async function server(check: Parameters<typeof startAuthMcpServer>[0]): Promise<AuthMcpServer> {
   const s = await startAuthMcpServer(check);
-  servers.push(s);
+  defer(() => s.close());
   return s;
 }
 
@@ -336,8 +329,7 @@ describe('no keychain', () => {
     // A keychain of its own: this one gets locked and killed.
     const own = await startKeyring();
     try {
-      const h = makeHome();
-      homes.push(h);
+      const h = tempHome();
       const env = own.env(h.env);
       await cliOk(env, ['add', 'lk', 'http://127.0.0.1:9/mcp', '--auth', 'bearer']);
       await own.lock();

@@ -12,11 +12,11 @@ import {
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { jsonBody, sseData, startLoggingProxy, type LoggingProxy } from '../fixtures/logging-proxy.js';
 import { startWsMcpServer, type WsMcpServer } from '../fixtures/ws-mcp-server.js';
 import { type Everything, POLL, startEverything } from '../helpers/processes.js';
-import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { BIN, cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 const SAMPLED = 'sampled-through-the-tether';
 const ROOT_URI = 'file:///tmp/tether-root';
@@ -201,21 +201,18 @@ describe('legacy HTTP+SSE', () => {
   let autoProxy: LoggingProxy;
   let sseProxy: LoggingProxy;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     server = await startEverything('sse');
+    defer(() => server.kill());
     autoProxy = await startLoggingProxy(server.port);
+    defer(() => autoProxy.close());
     sseProxy = await startLoggingProxy(server.port);
-    home = makeHome();
+    defer(() => sseProxy.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'legacy', autoProxy.url('/sse')]);
     await cliOk(home.env, ['add', 'legacy-explicit', sseProxy.url('/sse'), '--transport', 'sse']);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await autoProxy?.close();
-    await sseProxy?.close();
-    await server?.kill();
   });
 
   it('auto-detection falls back to the SSE GET after the initialize POST is refused', async () => {
@@ -268,19 +265,16 @@ describe('WebSocket', () => {
   // A server of its own, so what it saw offered comes from the auto endpoint only.
   let wsAuto: WsMcpServer;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     ws = await startWsMcpServer();
+    defer(() => ws.close());
     wsAuto = await startWsMcpServer();
-    home = makeHome();
+    defer(() => wsAuto.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'ws', ws.url, '--transport', 'websocket']);
     await cliOk(home.env, ['add', 'ws-auto', wsAuto.url]);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await ws?.close();
-    await wsAuto?.close();
   });
 
   it('lists and calls tools with --transport websocket, offering subprotocol mcp', async () => {
@@ -310,18 +304,15 @@ describe('Streamable HTTP on the wire', () => {
   let server: Everything;
   let proxy: LoggingProxy;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     server = await startEverything('streamableHttp');
+    defer(() => server.kill());
     proxy = await startLoggingProxy(server.port);
-    home = makeHome();
+    defer(() => proxy.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'sh', proxy.url('/mcp'), '--header', 'X-Api-Version: v1']);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await proxy?.close();
-    await server?.kill();
   });
 
   it('opens the GET stream, sends the per-message headers, and DELETEs the session on close', async () => {

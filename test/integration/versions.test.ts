@@ -5,7 +5,7 @@
  * request (version in `_meta`, no `initialize`) to this legacy server goes up on a legacy session
  * the engine opened for it (`main/engine/protocol/modern-adapter.ts`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   jsonBody,
   sseData,
@@ -14,26 +14,23 @@ import {
   type LoggingProxy,
 } from '../fixtures/logging-proxy.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, makeHome, rawShim, type Home, type RawShim } from '../helpers/tether.js';
+import { cliOk, rawShim, type Home, type RawShim, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let proxy: LoggingProxy;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
+  defer(() => server.kill());
   proxy = await startLoggingProxy(server.port);
-  home = makeHome();
+  defer(() => proxy.close());
+  home = tempHome();
   await cliOk(home.env, ['add', 'ev', proxy.url('/mcp')]);
   await cliOk(home.env, ['add', 'ev-http', proxy.url('/mcp'), '--transport', 'streamable-http']);
   // Used by the stateless test only: its first message ever is the stateless request (auto-detection).
   await cliOk(home.env, ['add', 'ev-fresh', proxy.url('/mcp')]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await proxy?.close();
-  await server?.kill();
 });
 
 /** The next line from the shim that answers `id` (server notifications in between are skipped). */
