@@ -61,7 +61,9 @@ export interface TempHomes {
  * `beforeAll` makes goes after the last test. Clean-ups run last registered first (a client is closed
  * before its home's engine stops, a home's engine before the server it used); a home that cannot
  * be cleaned up fails the hook. When a test fails, the engine logs of every home alive are printed
- * first (they go with the home), then whatever `onFail` adds (the home's traffic, say).
+ * first (they go with the home), then whatever `onFail` adds (the home's traffic, say). Tests of
+ * the file run one at a time (no `concurrent`): a clean-up belongs to the test running when it was
+ * registered.
  */
 export function useTempHomes(opts: { onFail?: (home: Home) => Promise<void> } = {}): TempHomes {
   type Undo = { home?: Home; run: () => unknown };
@@ -89,7 +91,7 @@ export function useTempHomes(opts: { onFail?: (home: Home) => Promise<void> } = 
       for (const { home } of [...fileScope, ...testScope]) {
         if (!home) continue;
         console.error(engineLogs(home.dir));
-        await opts.onFail?.(home);
+        await opts.onFail?.(home).catch((err: unknown) => console.error('onFail:', err));
       }
     }
     await undoAll(testScope);

@@ -14,7 +14,8 @@ import {
   type LoggingProxy,
 } from '../fixtures/logging-proxy.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, rawShim, type Home, type RawShim, useTempHomes } from '../helpers/tether.js';
+import { answerTo } from '../helpers/faults-procs.js';
+import { cliOk, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let proxy: LoggingProxy;
@@ -32,15 +33,6 @@ beforeAll(async () => {
   // Used by the stateless test only: its first message ever is the stateless request (auto-detection).
   await cliOk(home.env, ['add', 'ev-fresh', proxy.url('/mcp')]);
 });
-
-/** The next line from the shim that answers `id` (server notifications in between are skipped). */
-async function answerTo(shim: RawShim, id: number, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = await shim.next(Math.max(1, deadline - Date.now()));
-    if (line['id'] === id && line['method'] === undefined) return line;
-  }
-}
 
 /** The JSON-RPC messages in a logged response: the SSE events' data, or the JSON body. */
 function responseMessages(r: LoggedRequest): string[] {
@@ -75,7 +67,7 @@ describe('protocol versions', () => {
             },
           }),
         );
-        const answer = await answerTo(shim, 1);
+        const answer = await answerTo(shim, 1, 20_000);
         expect((answer['result'] as { protocolVersion?: string }).protocolVersion).toBe(version);
 
         const init = await proxy.waitFor(
@@ -93,7 +85,7 @@ describe('protocol versions', () => {
 
         shim.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
         shim.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
-        const list = await answerTo(shim, 2);
+        const list = await answerTo(shim, 2, 20_000);
         const tools = (list['result'] as { tools: { name: string }[] }).tools;
         expect(tools.map((t) => t.name)).toContain('echo');
 
@@ -131,7 +123,7 @@ describe('protocol versions', () => {
             params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
           }),
         );
-        const answer = await answerTo(shim, id);
+        const answer = await answerTo(shim, id, 20_000);
         expect(answer['result']).toMatchObject({ tools: expect.any(Array) });
 
         // MCP 2026-07-28 basic/versioning: a modern client fails on a legacy server by itself; the
