@@ -12,26 +12,17 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { POLL } from '../helpers/processes.js';
 import { startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { protect, signInWithBrowser, startAuthServer } from '../fixtures/auth-server.js';
 import { settle } from '../helpers/faults-procs.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { useKeyring } from '../helpers/keyring.js';
 import { BIN, cliOk, shimClient, useTempHomes } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
-let keyring: Keyring;
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
-
+const keyring = useKeyring();
 const { home: tempHome, defer } = useTempHomes();
-
-afterAll(async () => {
-  await keyring?.close();
-});
 
 /** `mcp-tether login <endpoint> --no-browser`, with the browser step done in Chromium. */
 async function loginFromCli(env: NodeJS.ProcessEnv, endpoint: string): Promise<void> {
@@ -57,7 +48,7 @@ describe('sign-in from inside the chat', () => {
     defer(() => as.close());
     protect(mcp, as, SCOPE);
     const h = tempHome();
-    const env = keyring.env(h.env);
+    const env = keyring().env(h.env);
     await cliOk(env, ['add', 'linear', mcp.mcpUrl, '--auth', 'oauth']);
     await loginFromCli(env, 'linear');
 
@@ -140,7 +131,7 @@ describe('sign-in from inside the chat', () => {
     defer(() => as.close());
     protect(mcp, as, SCOPE);
     const h = tempHome();
-    const env = keyring.env(h.env);
+    const env = keyring().env(h.env);
     await cliOk(env, ['add', 'fresh', mcp.mcpUrl, '--auth', 'oauth']);
     const asked: string[] = [];
     const browsing: Promise<string>[] = [];

@@ -12,7 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   CONFIDENTIAL_SECRET,
@@ -22,7 +22,7 @@ import {
   startAuthServer,
   type AuthServer,
 } from '../fixtures/auth-server.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { startKeyring, useKeyring } from '../helpers/keyring.js';
 import { freePort } from '../helpers/processes.js';
 import { startConnectProxy } from '../fixtures/connect-proxy.js';
 import {
@@ -39,22 +39,13 @@ import {
 const SCOPE = 'mcp:tools';
 const run = promisify(execFile);
 
-let keyring: Keyring;
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
-
+const keyring = useKeyring();
 const { home: tempHome, defer } = useTempHomes();
-
-afterAll(async () => {
-  await keyring?.close();
-});
 
 /** A fresh home whose engine uses the test keychain (and `extra` env). */
 function home(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const h = tempHome();
-  return { ...keyring.env(h.env), ...extra };
+  return { ...keyring().env(h.env), ...extra };
 }
 
 /** An MCP server protected by a fresh authorization server. */
@@ -111,7 +102,7 @@ async function storedTokens(
 ): Promise<
   { access_token: string; refresh_token?: string; expires_at?: number; obtained_at: number } | undefined
 > {
-  const raw = await keyring.lookup(`${endpoint}/oauth-tokens:${issuer}`);
+  const raw = await keyring().lookup(`${endpoint}/oauth-tokens:${issuer}`);
   return raw ? JSON.parse(raw) : undefined;
 }
 
@@ -169,7 +160,7 @@ describe('sign-in', () => {
     const tokens = await storedTokens('linear', as.issuer);
     expect(tokens?.access_token).toBeTruthy();
     expect(tokens?.refresh_token).toBeTruthy();
-    expect(await keyring.lookup(`linear/oauth-client:${as.issuer}`)).toContain('"client_id"');
+    expect(await keyring().lookup(`linear/oauth-client:${as.issuer}`)).toContain('"client_id"');
     const list = await cliOk(env, ['secret', 'list', 'linear']);
     expect(list).toContain(`linear/oauth-tokens:${as.issuer}`);
     expect(list).not.toContain(tokens!.access_token);
@@ -371,7 +362,7 @@ describe('one sign-in at a time, never from a shim', () => {
     await signInWithBrowser(url.href);
     expect((await login.done).code).toBe(0);
     expect(as.registrations()).toEqual([]);
-    expect(await keyring.lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
+    expect(await keyring().lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
     expect(await storedTokens('prereg', as.issuer)).toBeDefined();
   });
 });
@@ -384,7 +375,7 @@ describe('client secrets and step-up authorization', () => {
     const added = await cli(env, [...args, '--client-secret-stdin'], `${CONFIDENTIAL_SECRET}\n`);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain('stored its client secret in the OS keychain (conf/oauth-client-secret)');
-    expect(await keyring.lookup('conf/oauth-client-secret')).toBe(CONFIDENTIAL_SECRET);
+    expect(await keyring().lookup('conf/oauth-client-secret')).toBe(CONFIDENTIAL_SECRET);
     const tokens = await signIn(env, 'conf', as);
     const [code] = as.grants('authorization_code');
     const basic = Buffer.from(`confidential-client:${CONFIDENTIAL_SECRET}`).toString('base64');
@@ -786,7 +777,7 @@ describe('Client ID Metadata Document', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(fetched).toBeGreaterThan(0);
     expect(as.registrations()).toEqual([]);
-    expect(JSON.parse((await keyring.lookup(`cimd/oauth-client:${as.issuer}`))!).client_id).toBe(docUrl);
+    expect(JSON.parse((await keyring().lookup(`cimd/oauth-client:${as.issuer}`))!).client_id).toBe(docUrl);
     const { client } = await shimClient(env, 'cimd');
     try {
       expect((await client.callTool({ name: 'whoami' })).content).toEqual([
