@@ -13,7 +13,7 @@ import type { ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MenuItemModel, TrayState } from '../../main/app/tray-model.js';
 import { ROOT, startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, enginePid, makeHome, type Home } from '../helpers/tether.js';
+import { cliOk, enginePid, type Home, useTempHomes } from '../helpers/tether.js';
 
 /** The Electron binary `require('electron')` names, if it was downloaded. */
 function electronBinary(): string | undefined {
@@ -50,10 +50,12 @@ describe.skipIf(skipReason !== undefined)(
     let server: Everything;
     let home: Home;
     let app: ElectronApplication;
+    const { home: tempHome, defer } = useTempHomes();
 
     beforeAll(async () => {
       server = await startEverything('streamableHttp');
-      home = makeHome();
+      defer(() => server.kill());
+      home = tempHome();
       await cliOk(home.env, ['add', 'api', server.url, '--transport', 'streamable-http']);
       // The app must start its own engine.
       await cliOk(home.env, ['shutdown']);
@@ -68,8 +70,6 @@ describe.skipIf(skipReason !== undefined)(
 
     afterAll(async () => {
       await app?.close();
-      await home?.cleanup();
-      await server?.kill();
     });
 
     it('starts the engine with its own binary as Node', async () => {

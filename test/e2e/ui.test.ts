@@ -15,13 +15,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { engineLogs } from '../helpers/faults-procs.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
 import { ROOT, freePort, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
-import { cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 const WAIT = 30_000;
 /** Per test: a browser, a real engine and real servers on two busy cores. */
@@ -44,16 +43,22 @@ let shotDir: string;
 let user: string;
 const pageErrors: string[] = [];
 const clients: Client[] = [];
+const { home: tempHome, defer } = useTempHomes({
+  onFail: async () => console.error(`page errors: ${pageErrors.join('\n')}`),
+});
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'ui-e2e-'));
+  defer(() => rmSync(scratch, { recursive: true, force: true }));
   key = makeKey(scratch, 'client');
   [everything, sshd, browser] = await Promise.all([
     startEverything('streamableHttp'),
     startSshd({ authorizedKeys: [key.publicKey] }),
     launchChromium(),
   ]);
-  home = makeHome();
+  defer(() => Promise.all([everything.kill(), sshd.stop()]));
+  defer(() => browser.close());
+  home = tempHome();
   // The engine's own HOME: an empty ~/.ssh, so the SSH host key starts out unknown.
   user = join(home.dir, 'u');
   mkdirSync(join(user, '.ssh'), { recursive: true, mode: 0o700 });
@@ -76,17 +81,8 @@ beforeAll(async () => {
   page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 60_000);
 
-afterEach(({ task }) => {
-  if (task.result?.state === 'fail')
-    console.error(engineLogs(home.dir), `\npage errors: ${pageErrors.join('\n')}`);
-});
-
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
-  await browser?.close();
-  await home?.cleanup();
-  await Promise.all([everything?.kill(), sshd?.stop()]);
-  rmSync(scratch, { recursive: true, force: true });
 });
 
 /** The table row of an endpoint on the endpoints screen. */

@@ -13,11 +13,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_VIEWS } from '../../main/common/ipc.js';
-import { engineLogs } from '../helpers/faults-procs.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
-import { cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { cliOk, type Home, useTempHomes } from '../helpers/tether.js';
 
 const WAIT = 30_000;
 const TEST_TIMEOUT = 120_000;
@@ -31,11 +30,16 @@ let context: BrowserContext;
 let page: Page;
 let shotDir: string;
 const pageErrors: string[] = [];
+const { home: tempHome, defer } = useTempHomes({
+  onFail: async () => console.error(`page errors: ${pageErrors.join('\n')}`),
+});
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'ui-welcome-'));
+  defer(() => rmSync(scratch, { recursive: true, force: true }));
   browser = await launchChromium();
-  home = makeHome();
+  defer(() => browser.close());
+  home = tempHome();
   // The engine's own HOME, with one MCP client config (Cursor's) on "this machine".
   const user = join(home.dir, 'u');
   mkdirSync(join(user, '.cursor'), { recursive: true });
@@ -51,17 +55,6 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 60_000);
-
-afterEach(({ task }) => {
-  if (task.result?.state === 'fail')
-    console.error(engineLogs(home.dir), `\npage errors: ${pageErrors.join('\n')}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await home?.cleanup();
-  rmSync(scratch, { recursive: true, force: true });
-});
 
 const welcome = () => page.getByRole('region', { name: 'Welcome' });
 const step = (name: string) => page.locator(`.demo-steps li[data-step="${name}"]`);

@@ -1,8 +1,7 @@
 /**
- * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, wait
- * for a condition, read a raw shim's answer to one id, and time a promise's settlement.
+ * Process and timing helpers for the fault tests: is a pid alive, which engines serve a home, read
+ * a raw shim's answer to one id, and time a promise's settlement.
  */
-import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 import { pidsForHome, type RawShim } from './tether.js';
@@ -20,15 +19,6 @@ export function isAlive(pid: number): boolean {
 /** Pids of engine processes serving `homeDir` (see pidsForHome). Linux only (reads /proc). */
 export function enginePidsForHome(homeDir: string): number[] {
   return pidsForHome(homeDir, true);
-}
-
-/** Polls `cond` until it is true; rejects with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A JSON-RPC response or error, as a raw shim prints it. */
@@ -63,23 +53,8 @@ export function settle<T>(p: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-/** The tails of a home's engine logs, for the report of a failed test. */
-export function engineLogs(homeDir: string, maxChars = 4000): string {
-  return ['engine-start.log', 'engine.log']
-    .map((f) => {
-      let text: string;
-      try {
-        text = readFileSync(`${homeDir}/logs/${f}`, 'utf8');
-      } catch {
-        text = '(none)';
-      }
-      return `--- ${homeDir}/logs/${f}\n${text.slice(-maxChars)}`;
-    })
-    .join('\n');
-}
-
 /** server-everything's tool that runs for a while, sending progress. */
-export const LONG_TOOL = 'trigger-long-running-operation';
+const LONG_TOOL = 'trigger-long-running-operation';
 
 /**
  * Starts the long-running tool (20 steps of 0.5 s) and resolves once its first progress

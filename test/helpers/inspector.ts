@@ -1,10 +1,8 @@
 /**
  * The browser inspector for the tests: an engine started in the foreground with `--inspector` (the
- * URL it prints parsed), Debian's Chromium under playwright-core, and the TCP sockets a process
- * listens on (from /proc, Linux).
+ * URL it prints parsed), and Debian's Chromium under playwright-core.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { BIN } from './tether.js';
 
@@ -78,54 +76,4 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
-}
-
-/** A listening TCP socket: its local address as /proc shows it, decoded. */
-export interface Listener {
-  family: 4 | 6;
-  address: string;
-  port: number;
-}
-
-/**
- * The TCP sockets process `pid` listens on, from /proc/<pid>/fd and /proc/net/tcp{,6} (Linux).
- * IPv4 addresses are dotted; IPv6 ones are given as the raw 32 hex digits.
- */
-export function tcpListeners(pid: number): Listener[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const out: Listener[] = [];
-  for (const [file, family] of [
-    ['/proc/net/tcp', 4],
-    ['/proc/net/tcp6', 6],
-  ] as const) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.trim().split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const [local, , state] = [cols[1]!, cols[2]!, cols[3]!];
-      if (state !== '0A' || !inodes.has(cols[9]!)) continue; // 0A: LISTEN
-      const [hexAddr, hexPort] = local.split(':') as [string, string];
-      const address =
-        family === 4
-          ? (hexAddr.match(/../g) ?? [])
-              .reverse()
-              .map((b) => parseInt(b, 16))
-              .join('.')
-          : hexAddr;
-      out.push({ family, address, port: parseInt(hexPort, 16) });
-    }
-  }
-  return out;
 }

@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { exited } from './processes.js';
-import { afterAll, beforeAll } from 'vitest';
+import { exited, POLL } from './processes.js';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,10 @@ export interface Keyring {
   close(): Promise<void>;
 }
 
-/** Waits until `name` has an owner on the bus. */
-async function waitForName(env: NodeJS.ProcessEnv, name: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
+/** Waits until `name` has an owner on the bus; rejects with the last answer after `timeoutMs`. */
+async function waitForName(env: NodeJS.ProcessEnv, name: string, timeoutMs = POLL.timeout): Promise<void> {
+  await vi.waitFor(
+    async () => {
       const { stdout } = await run(
         'dbus-send',
         [
@@ -48,14 +47,10 @@ async function waitForName(env: NodeJS.ProcessEnv, name: string, timeoutMs = 15_
         ],
         { env },
       );
-      if (stdout.includes('boolean true')) return;
-    } catch {
-      // the bus is not up yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${name} did not appear on the test bus within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      expect(stdout, `${name} to appear on the test bus`).toContain('boolean true');
+    },
+    { ...POLL, timeout: timeoutMs },
+  );
 }
 
 /** Starts a private bus and an unlocked gnome-keyring on it. */

@@ -3,14 +3,15 @@
  * client keys made with ssh-keygen, and a real `ssh-agent`. Everything lives in a temp directory;
  * keys are generated at test time and never committed.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exited, freePort, waitForPort } from './processes.js';
+import { expect, vi } from 'vitest';
+import { exited, freePort, POLL, waitForPort } from './processes.js';
 
 /** Every descendant of a process, from /proc (Linux). */
-export function descendants(root: number): number[] {
+function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -35,20 +36,22 @@ export function descendants(root: number): number[] {
   return out;
 }
 
-/** Resolves once a process is stopped (state T in /proc/<pid>/stat) or gone. */
-async function stopped(pid: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    let state: string | undefined;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    } catch {
-      return;
-    }
-    if (state === 'T' || state === 'Z') return;
-    await new Promise((r) => setTimeout(r, 5));
+/** The state letter of a process (/proc/<pid>/stat), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
-  throw new Error(`process ${pid} did not stop`);
+}
+
+/** Resolves once a process is stopped (state T), a zombie (Z) or gone. */
+async function stopped(pid: number): Promise<void> {
+  await vi.waitFor(
+    () => expect(['T', 'Z', undefined], `process ${pid} to stop`).toContain(processState(pid)),
+    { ...POLL, interval: 5 },
+  );
 }
 
 /** A key pair made by ssh-keygen. */
@@ -199,16 +202,11 @@ export async function startAgent(): Promise<SshAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-'));
   const socket = join(dir, 'agent.sock');
   const child = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      execFileSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
-      break;
-    } catch (err) {
-      // exit 1 = agent up with no keys; 2 = not reachable yet
-      if ((err as { status?: number }).status === 1) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  // `ssh-add -l` exits 1 once the agent is up (with no keys), 2 while it cannot be reached.
+  await vi.waitFor(() => {
+    const r = spawnSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    expect(r.status, `ssh-agent on ${socket} to answer: ${r.stderr}`).toBe(1);
+  }, POLL);
   return {
     socket,
     add: (privateKey) =>

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import { exited, ROOT } from './processes.js';
 
 export const BIN = join(ROOT, 'bin/mcp-tether.js');
@@ -21,7 +22,7 @@ export interface Home {
 }
 
 /** Makes a fresh home under the OS temp dir (short path: Unix socket paths are limited). */
-export function makeHome(): Home {
+function makeHome(): Home {
   const dir = mkdtempSync(join(tmpdir(), 'mt-'));
   const env: NodeJS.ProcessEnv = { ...process.env, MCP_TETHER_HOME: dir };
   // The engine honours proxy variables: a developer's own proxy must not see (or break) test traffic.
@@ -41,6 +42,84 @@ export function makeHome(): Home {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The temporary homes of a test file, from {@link useTempHomes}. */
+export interface TempHomes {
+  /** A fresh home (see {@link makeHome}), cleaned up with the test or file that made it. */
+  home(): Home;
+  /**
+   * Registers a clean-up (stop a server, close a client, remove a directory) that runs with the
+   * test or file that registered it. A clean-up that throws is ignored: the others still run.
+   */
+  defer(undo: () => unknown): void;
+}
+
+/**
+ * Temporary homes and the things a test starts for them, cleaned up by vitest hooks registered in
+ * the calling file (or describe block). What a test makes or defers goes after that test; what a
+ * `beforeAll` makes goes after the last test. Clean-ups run last registered first (a client is closed
+ * before its home's engine stops, a home's engine before the server it used); a home that cannot
+ * be cleaned up fails the hook. When a test fails, the engine logs of every home alive are printed
+ * first (they go with the home), then whatever `onFail` adds (the home's traffic, say). Tests of
+ * the file run one at a time (no `concurrent`): a clean-up belongs to the test running when it was
+ * registered.
+ */
+export function useTempHomes(opts: { onFail?: (home: Home) => Promise<void> } = {}): TempHomes {
+  type Undo = { home?: Home; run: () => unknown };
+  const fileScope: Undo[] = [];
+  const testScope: Undo[] = [];
+  let inTest = false;
+  const scope = () => (inTest ? testScope : fileScope);
+  const undoAll = async (undos: Undo[]) => {
+    const failed: unknown[] = [];
+    for (const u of undos.splice(0).reverse()) {
+      try {
+        await u.run();
+      } catch (err) {
+        if (u.home) failed.push(err);
+      }
+    }
+    if (failed.length) throw new AggregateError(failed, 'a temporary home could not be cleaned up');
+  };
+  beforeEach(() => {
+    inTest = true;
+  });
+  afterEach(async ({ task }) => {
+    inTest = false;
+    if (task.result?.state === 'fail') {
+      for (const { home } of [...fileScope, ...testScope]) {
+        if (!home) continue;
+        console.error(engineLogs(home.dir));
+        await opts.onFail?.(home).catch((err: unknown) => console.error('onFail:', err));
+      }
+    }
+    await undoAll(testScope);
+  });
+  afterAll(() => undoAll(fileScope));
+  return {
+    home: () => {
+      const home = makeHome();
+      scope().push({ home, run: () => home.cleanup() });
+      return home;
+    },
+    defer: (run) => scope().push({ run }),
+  };
+}
+
+/** The tails of a home's engine logs, for the report of a failed test. */
+function engineLogs(homeDir: string, maxChars = 4000): string {
+  return ['engine-start.log', 'engine.log']
+    .map((f) => {
+      let text: string;
+      try {
+        text = readFileSync(join(homeDir, 'logs', f), 'utf8');
+      } catch {
+        text = '(none)';
+      }
+      return `--- ${homeDir}/logs/${f}\n${text.slice(-maxChars)}`;
+    })
+    .join('\n');
 }
 
 function kill(pid: number): void {

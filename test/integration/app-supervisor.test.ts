@@ -5,7 +5,7 @@
  * engine's error codes, refuses `shim/attach`, forwards its own subscriptions' events, and
  * re-subscribes them after the engine restarted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineSupervisor as Supervisor, SupervisorSnapshot } from '../../main/app/engine-supervisor.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type * as BridgeTypes from '../../main/app/window-bridge.js';
@@ -13,8 +13,8 @@ import type * as ClientTypes from '../../main/common-node/control-client.js';
 import type { IpcEvents } from '../../main/common/ipc.js';
 import type * as PathsTypes from '../../main/common-node/paths.js';
 import { loadDist } from '../helpers/dist.js';
-import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, enginePid, killEngine, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { POLL, startEverything, type Everything } from '../helpers/processes.js';
+import { cliOk, enginePid, killEngine, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 type SupervisorModule = typeof SupervisorTypes;
 type BridgeModule = typeof BridgeTypes;
@@ -23,12 +23,14 @@ type PathsModule = typeof PathsTypes;
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 let mods: { sup: SupervisorModule; bridge: BridgeModule; client: ClientModule; paths: PathsModule };
 const supervisors: Supervisor[] = [];
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   // The engine the supervisor spawns inherits this process's environment.
   process.env['MCP_TETHER_HOME'] = home.dir;
   mods = {
@@ -41,8 +43,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of supervisors) s.stop();
-  await home?.cleanup();
-  await server?.kill();
 });
 
 function alive(pid: number | undefined): boolean {
@@ -74,14 +74,6 @@ function until(
       resolve(snap);
     });
   });
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function echoThroughShim(message: string): Promise<void> {
@@ -131,7 +123,7 @@ describe('engine supervision and window bridge', () => {
 
     expect((await bridge.call('traffic/subscribe', { endpoint: 'api', method: 'tools/call' })).ok).toBe(true);
     await echoThroughShim('first');
-    await waitFor(() => events.some((e) => e.event === 'traffic/record'), 'a traffic event');
+    await vi.waitFor(() => expect(events.map((e) => e.event)).toContain('traffic/record'), POLL);
     const records = events
       .filter((e) => e.event === 'traffic/record')
       .map((e) => (e.payload as IpcEvents['traffic/record']).record);
@@ -154,9 +146,13 @@ describe('engine supervision and window bridge', () => {
     await bridge.reconnect();
     events.length = 0;
     await echoThroughShim('second');
-    await waitFor(
-      () => events.some((e) => e.event === 'traffic/record' && JSON.stringify(e.payload).includes('second')),
-      'a traffic event after the restart',
+    await vi.waitFor(
+      () =>
+        expect(
+          events.some((e) => e.event === 'traffic/record' && JSON.stringify(e.payload).includes('second')),
+          'a traffic event after the restart',
+        ).toBe(true),
+      POLL,
     );
     bridge.close();
   });
@@ -178,7 +174,7 @@ describe('engine supervision and window bridge', () => {
     const second = killEngine(home.dir);
     const stopped = await until(s2, (s) => s.engine === 'stopped');
     expect(stopped.endpoints).toEqual([]);
-    await waitFor(() => !alive(second), 'the killed engine to be gone');
+    await vi.waitFor(() => expect(alive(second), 'the killed engine to be gone').toBe(false), POLL);
     // Given up: nothing restarts it behind the user's back.
     await new Promise((r) => setTimeout(r, 500));
     expect(s2.snapshot().engine).toBe('stopped');

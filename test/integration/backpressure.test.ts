@@ -4,27 +4,15 @@
  * server (TCP backpressure all the way), its RSS stays under 250 MiB with the default 64 MiB
  * traffic ring, and a session that stays stalled is ended with a clear error.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startHostileServer } from '../fixtures/hostile-server.js';
 import { exited } from '../helpers/processes.js';
-import { BIN, cliOk, enginePid, initializeLine, makeHome, type Home } from '../helpers/tether.js';
+import { BIN, cliOk, enginePid, initializeLine, useTempHomes } from '../helpers/tether.js';
 
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
-const children: ChildProcessWithoutNullStreams[] = [];
-
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill('SIGCONT');
-    c.kill('SIGKILL');
-    await exited(c);
-  }
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 /** The resident set size of a process (bytes), from /proc. */
 function rss(pid: number): number {
@@ -43,7 +31,11 @@ process.stdin.pipe(shim.stdin);
 shim.stdout.pipe(process.stdout);
 shim.on('exit', (code) => process.exit(code ?? 1));`;
   const child = spawn(process.execPath, ['-e', script], { env });
-  children.push(child);
+  defer(async () => {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited(child);
+  });
   const lines: string[] = [];
   let buf = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -71,9 +63,8 @@ shim.on('exit', (code) => process.exit(code ?? 1));`;
 describe('a flood to a client that stopped reading', () => {
   it('is held back at the server; the engine stays small; the stalled session ends with a clear error', async () => {
     const server = await startHostileServer();
-    servers.push(server);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => server.close());
+    const home = tempHome();
     await cliOk(home.env, ['add', 'flood', server.url, '--transport', 'streamable-http']);
     const file = join(home.dir, 'endpoints.json');
     const config = JSON.parse(readFileSync(file, 'utf8')) as { settings?: Record<string, unknown> };

@@ -6,28 +6,30 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEverything, type Everything } from '../helpers/processes.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Everything, POLL, startEverything } from '../helpers/processes.js';
 import {
   cli,
   cliOk,
   initializeLine,
   killEngine,
-  makeHome,
   rawShim,
   type Home,
   type RawShim,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 type Msg = Record<string, unknown>;
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 const shims: RawShim[] = [];
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   await cliOk(home.env, ['add', 'ev', server.url, '--transport', 'streamable-http']);
   await cliOk(home.env, ['add', 'ev-two', server.url, '--transport', 'streamable-http']);
   // Requests time out after 1 s here, so a relay that forgot a cancellation would answer with a
@@ -45,8 +47,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(shims.map((s) => s.close()));
-  await home?.cleanup();
-  await server?.kill();
 });
 
 /** Reads stdout lines until the message with `id`; returns it and every line skipped on the way. */
@@ -67,14 +67,6 @@ async function untilId(
 /** Lines that answer something (responses and errors), as opposed to server notifications. */
 function answers(lines: Msg[]): Msg[] {
   return lines.filter((m) => m['method'] === undefined);
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A raw shim on `name` that has completed the MCP handshake. */
@@ -138,7 +130,10 @@ describe('a non-JSON line', () => {
 
     const before = shim.stderr().length;
     shim.send('garbage');
-    await waitFor(() => shim.stderr().length > before, 'a stderr line about the garbage');
+    await vi.waitFor(
+      () => expect(shim.stderr().length, 'a stderr line about the garbage').toBeGreaterThan(before),
+      POLL,
+    );
     const said = shim.stderr().slice(before);
     expect(said).toMatch(/not JSON/);
     expect(said).toContain('garbage');
@@ -182,7 +177,10 @@ describe('JSON that is not JSON-RPC 2.0', () => {
     for (const line of ['"just a string"', '{"jsonrpc":"2.0","id":null,"method":"ping"}']) {
       const before = shim.stderr().length;
       shim.send(line);
-      await waitFor(() => shim.stderr().length > before, `a stderr line for ${line}`);
+      await vi.waitFor(
+        () => expect(shim.stderr().length, `a stderr line for ${line}`).toBeGreaterThan(before),
+        POLL,
+      );
       expect(shim.stderr().slice(before)).toMatch(/not JSON-RPC 2\.0/);
     }
     await pingWorks(shim, 'after-invalid');
@@ -194,7 +192,7 @@ describe('an oversized line', () => {
   let small: Home;
 
   beforeAll(async () => {
-    small = makeHome();
+    small = tempHome();
     // Written before any engine runs, so the engine starts with the small limit.
     writeFileSync(
       join(small.dir, 'endpoints.json'),
@@ -204,10 +202,6 @@ describe('an oversized line', () => {
         endpoints: { ev: { url: server.url, transport: 'streamable-http' } },
       }),
     );
-  });
-
-  afterAll(async () => {
-    await small?.cleanup();
   });
 
   it('gets -32600 MESSAGE_TOO_LARGE with its id, and the shim carries on', async () => {

@@ -21,32 +21,18 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { linuxBootId } from '../../main/common-node/pid-lock.js';
 import { linuxUserRuntimeDir } from '../../main/common-node/paths.js';
 import { saveSessionEnvironment } from '../../main/engine/environment.js';
 import { bearerCheck, startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
-import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
+import { enginePidsForHome, isAlive } from '../helpers/faults-procs.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
-import { exited, startEverything, type Everything } from '../helpers/processes.js';
+import { type Everything, exited, POLL, startEverything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type Sshd, type SshAgent } from '../helpers/sshd.js';
-import { cli, cliOk, enginePid, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, enginePid, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
-});
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  undo.push(() => h.cleanup());
-  return h;
-}
+const { home, defer } = useTempHomes();
 
 /** Pids of engines whose environment has HOME=<home> (homes without MCP_TETHER_HOME). */
 function enginesWithHome(home: string): number[] {
@@ -67,7 +53,7 @@ function enginesWithHome(home: string): number[] {
 /** A live process that has nothing to do with MCP Tether. */
 function sleeper(): number {
   const child: ChildProcess = spawn('sleep', ['600'], { stdio: 'ignore' });
-  undo.push(async () => {
+  defer(async () => {
     child.kill('SIGKILL');
     await exited(child);
   });
@@ -126,7 +112,7 @@ afterAll(async () => {
  */
 async function toolsThrough(env: Record<string, string>, name: string): Promise<string[]> {
   const { client } = await shimClient(env, name);
-  undo.push(() => client.close());
+  defer(() => client.close());
   const { tools } = await client.listTools();
   return tools.map((t) => t.name);
 }
@@ -148,7 +134,7 @@ describe.skipIf(linuxUserRuntimeDir(process.getuid!()) !== undefined)(
       };
       delete full['MCP_TETHER_HOME'];
       mkdirSync(full['XDG_RUNTIME_DIR']!, { mode: 0o700 });
-      undo.push(async () => {
+      defer(async () => {
         await cli(full, ['shutdown']).catch(() => undefined);
         for (const pid of enginesWithHome(home)) process.kill(pid, 'SIGKILL');
         rmSync(home, { recursive: true, force: true });
@@ -164,7 +150,7 @@ describe.skipIf(linuxUserRuntimeDir(process.getuid!()) !== undefined)(
 
       // The engine stops; a client's shim starts the next one, with the client's environment only.
       await cliOk(full, ['shutdown']);
-      await waitFor(() => !isAlive(engine!), `engine ${engine} to exit`);
+      await vi.waitFor(() => expect(isAlive(engine!), `engine ${engine} to exit`).toBe(false), POLL);
       expect(await toolsThrough({ HOME: home }, 'ev')).toContain('echo');
       const [next] = enginesWithHome(home);
       expect(next).not.toBe(engine);
@@ -190,7 +176,7 @@ describe('an engine a minimal-environment shim started', () => {
     writeFileSync(join(user, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
     const full = { ...keyring.env(h.env), HOME: user, SSH_AUTH_SOCK: agent.socket };
     const srv = await startAuthMcpServer(bearerCheck(() => TOKEN));
-    undo.push(() => srv.close());
+    defer(() => srv.close());
     await cliOk(full, ['add', 'bear', srv.mcpUrl, '--auth', 'bearer', '--transport', 'streamable-http']);
     const set = await cli(full, ['secret', 'set', 'bear'], `${TOKEN}\n`);
     expect(set.code, set.stderr).toBe(0);
@@ -272,7 +258,7 @@ describe('SSH agents', () => {
       key.privateKey,
     ]);
     const { client } = await shimClient(env, 'tun');
-    undo.push(() => client.close());
+    defer(() => client.close());
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('echo');
   });

@@ -10,21 +10,23 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { isAbsolute, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type * as ClientTypes from '../../main/common-node/control-client.js';
 import type * as PathsTypes from '../../main/common-node/paths.js';
 import { loadDist } from '../helpers/dist.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { BIN, cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { BIN, cli, cliOk, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 let env: NodeJS.ProcessEnv;
 let fakeHome: string;
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   fakeHome = join(home.dir, 'user');
   mkdirSync(fakeHome);
   // The user's real client configs are never touched: HOME and XDG_CONFIG_HOME point into the test home.
@@ -32,11 +34,6 @@ beforeAll(async () => {
   delete env['CLAUDE_CONFIG_DIR'];
   delete env['APPIMAGE'];
   await cliOk(env, ['add', 'api', server.url, '--transport', 'streamable-http']);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await server?.kill();
 });
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -17,10 +17,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { ROOT } from '../helpers/processes.js';
-import { cli, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 let sshd: Sshd;
 let key: KeyPair;
@@ -30,7 +30,7 @@ let home: Home;
 let allowed: string;
 /** A file a successful injection would create. */
 let pwned: string;
-const clients: Client[] = [];
+const { home: tempHome, defer } = useTempHomes();
 
 /** A marker argument of the command that must be killed (found in /proc by it). */
 const SLEEP_MARK = '987654';
@@ -80,12 +80,14 @@ commands:
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'commands-it-'));
+  defer(() => rmSync(scratch, { recursive: true, force: true }));
   allowed = join(scratch, 'allowed');
   mkdirSync(allowed);
   pwned = join(scratch, 'pwned');
   key = makeKey(scratch, 'client');
   sshd = await startSshd({ authorizedKeys: [key.publicKey] });
-  home = makeHome();
+  defer(() => sshd.stop());
+  home = tempHome();
   const user = join(home.dir, 'u');
   mkdirSync(join(user, '.ssh'), { recursive: true, mode: 0o700 });
   home.env['HOME'] = user;
@@ -96,20 +98,13 @@ beforeAll(async () => {
   await cliOk(home.env, ['add', 'ops', ...sshArgs(), '--commands', join(scratch, 'ops.yaml')]);
 });
 
-afterAll(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
-  await home?.cleanup();
-  await sshd?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
 function sshArgs(): string[] {
   return ['--ssh', `root@127.0.0.1:${sshd.port}`, '--identity', key.privateKey];
 }
 
 async function connect(name = 'ops'): Promise<Client> {
   const { client } = await shimClient(home.env, name);
-  clients.push(client);
+  defer(() => client.close());
   return client;
 }
 

@@ -8,29 +8,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exited, startEverything, type Everything } from '../helpers/processes.js';
-import { BIN, cli, cliOk, enginePid, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Everything, exited, POLL, startEverything } from '../helpers/processes.js';
+import { BIN, cli, cliOk, enginePid, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
+const { home, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-});
-
-afterAll(async () => {
-  await server?.kill();
-});
-
-/** Homes made by a test; cleaned after it. */
-const homes: Home[] = [];
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
+  defer(() => server.kill());
 });
 
 const configPath = (h: Home) => join(h.dir, 'endpoints.json');
@@ -66,19 +53,16 @@ function controlCall(h: Home, method: string, params: unknown): Promise<ControlA
   });
 }
 
-async function waitUntil<T>(
-  get: () => Promise<T>,
-  ok: (v: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `get` until `ok` holds of its value; returns that value. Fails with `what` and the last value. */
+function waitUntil<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const v = await get();
+      expect(ok(v), `${what}: ${JSON.stringify(v)}`).toBe(true);
+      return v;
+    },
+    { ...POLL, interval: 100 },
+  );
 }
 
 interface EndpointJson {

@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as OsProxiesTypes from '../../main/app/os-proxies.js';
 import type * as SupervisorTypes from '../../main/app/engine-supervisor.js';
 import type { DoctorReport } from '../../main/common/domain.js';
@@ -22,7 +22,7 @@ import { startConnectProxy, type ConnectProxy } from '../fixtures/connect-proxy.
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cli, cliOk, filesContaining, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, filesContaining, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 const PROXY_USER = 'alice';
 const PROXY_PASSWORD = 'pr0xy-pa55-7f3a';
@@ -38,6 +38,7 @@ let envProxy: ConnectProxy;
 let authProxy: ConnectProxy;
 let keyring: Keyring;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 let env: NodeJS.ProcessEnv;
 
 /** Makes a private CA and a server certificate for localhost and 127.0.0.1 signed by it. */
@@ -83,6 +84,14 @@ function makeCertificates(dir: string): void {
 }
 
 beforeAll(async () => {
+  // What the file starts goes once its home is cleaned up (clean-ups run last registered first).
+  defer(async () => {
+    await Promise.all([flagProxy?.close(), envProxy?.close(), authProxy?.close(), keyring?.close()]);
+    await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
+    front?.closeAllConnections();
+    await everything?.kill();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
   everything = await startEverything('streamableHttp');
   certDir = mkdtempSync(join(tmpdir(), 'mt-corp-'));
   makeCertificates(certDir);
@@ -111,19 +120,10 @@ beforeAll(async () => {
     startConnectProxy(`${PROXY_USER}:${PROXY_PASSWORD}`),
     startKeyring(),
   ]);
-  home = makeHome();
+  home = tempHome();
   // The engine starts from this environment (the first CLI run starts it).
   env = keyring.env({ ...home.env, HTTPS_PROXY: envProxy.url, NO_PROXY: 'localhost' });
 }, 60_000);
-
-afterAll(async () => {
-  await home?.cleanup();
-  await Promise.all([flagProxy?.close(), envProxy?.close(), authProxy?.close(), keyring?.close()]);
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-  front?.closeAllConnections();
-  await everything?.kill();
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
-});
 
 const url = (host = '127.0.0.1') => `https://${host}:${frontPort}/mcp`;
 

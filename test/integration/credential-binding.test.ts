@@ -5,24 +5,19 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type * as ClientTypes from '../../main/common-node/control-client.js';
 import type * as PathsTypes from '../../main/common-node/paths.js';
-import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
+import { startHostileServer } from '../fixtures/hostile-server.js';
 import { loadDist } from '../helpers/dist.js';
 import { useKeyring } from '../helpers/keyring.js';
-import { cli, cliOk, initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
+import { cli, cliOk, initializeLine, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 const TOKEN = 'tok-7d1e-bound-to-its-origin';
 
 const keyring = useKeyring();
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 async function initialize(env: NodeJS.ProcessEnv, name: string): Promise<Record<string, unknown>> {
   const shim = rawShim(env, name);
@@ -44,9 +39,9 @@ function setUrl(home: Home, name: string, url: string): void {
 describe('credential binding', () => {
   it('sends nothing to a new origin until the user rebinds', async () => {
     const [a, b] = await Promise.all([startHostileServer(), startHostileServer()]);
-    servers.push(a, b);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => a.close());
+    defer(() => b.close());
+    const home = tempHome();
     const env = keyring().env(home.env);
     await cliOk(env, ['add', 'gh', a.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'gh'], TOKEN)).code).toBe(0);
@@ -90,9 +85,9 @@ describe('credential binding', () => {
 
   it('binds credentials stored before bindings existed on first use, and `secret set` rebinds', async () => {
     const [a, b] = await Promise.all([startHostileServer(), startHostileServer()]);
-    servers.push(a, b);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => a.close());
+    defer(() => b.close());
+    const home = tempHome();
     const env = keyring().env(home.env);
     await cliOk(env, ['add', 'old', a.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'old'], TOKEN)).code).toBe(0);
@@ -110,9 +105,9 @@ describe('credential binding', () => {
 
   it('an update over the control API (what the UI sends) reports the move for the UI to ask', async () => {
     const [a, b] = await Promise.all([startHostileServer(), startHostileServer()]);
-    servers.push(a, b);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => a.close());
+    defer(() => b.close());
+    const home = tempHome();
     const env = keyring().env(home.env);
     await cliOk(env, ['add', 'ui', a.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'ui'], TOKEN)).code).toBe(0);

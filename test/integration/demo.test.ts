@@ -8,19 +8,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EndpointSummary } from '../../main/common/domain.js';
 import { freePort } from '../helpers/processes.js';
-import { cli, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cli, cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
-const homes: Home[] = [];
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
+const { home: tempHome } = useTempHomes();
 
 function home(): Home {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   return h;
 }
 

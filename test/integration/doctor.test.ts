@@ -19,16 +19,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DoctorReport } from '../../main/common/domain.js';
 import { startWsMcpServer, type WsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { freePort, startEverything, type Everything } from '../helpers/processes.js';
-import { cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { type Everything, freePort, POLL, startEverything } from '../helpers/processes.js';
+import { cli, cliOk, type Home, useTempHomes } from '../helpers/tether.js';
 
 let http: Everything;
 let sse: Everything;
 let ws: WsMcpServer;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 let certDir: string;
 let tlsServer: Server;
 let tlsPort: number;
@@ -91,16 +92,6 @@ function recordingProxy(
   });
 }
 
-/** Polls `cond` until it holds or `timeoutMs` passes; returns whether it held. */
-async function eventually(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return true;
-}
-
 const listen = (srv: Server | NetServer) =>
   new Promise<number>((resolve) =>
     srv.listen(0, '127.0.0.1', () => resolve((srv.address() as { port: number }).port)),
@@ -122,6 +113,15 @@ const step = (report: DoctorReport, layer: string) => report.steps.find((s) => s
 const layers = (report: DoctorReport) => report.steps.map((s) => s.layer);
 
 beforeAll(async () => {
+  // What the file starts goes once its home is cleaned up (clean-ups run last registered first).
+  defer(async () => {
+    for (const s of silentSockets) s.destroy();
+    wire?.closeAllConnections();
+    proxy405?.closeAllConnections();
+    await Promise.all([close(tlsServer), close(silent), close(proxy405), close(wire)]);
+    await Promise.all([http?.kill(), sse?.kill(), ws?.close()]);
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
   [http, sse, ws] = await Promise.all([
     startEverything('streamableHttp'),
     startEverything('sse'),
@@ -183,7 +183,7 @@ beforeAll(async () => {
 
   closedPort = await freePort();
 
-  home = makeHome();
+  home = tempHome();
   const add = (...args: string[]) => cliOk(home.env, ['add', ...args]);
   await add('healthy', http.url, '--header', 'X-Api-Version: v1');
   await add('by-name', `http://localhost:${http.port}/mcp`);
@@ -201,16 +201,6 @@ beforeAll(async () => {
   await add('plain-as-tls', `https://127.0.0.1:${http.port}/mcp`);
   await add('silent', `http://127.0.0.1:${silentPort}/mcp`, '--connect-timeout', '1000');
 }, 60_000);
-
-afterAll(async () => {
-  await home?.cleanup();
-  for (const s of silentSockets) s.destroy();
-  wire?.closeAllConnections();
-  proxy405?.closeAllConnections();
-  await Promise.all([close(tlsServer), close(silent), close(proxy405), close(wire)]);
-  await Promise.all([http?.kill(), sse?.kill(), ws?.close()]);
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
-});
 
 describe('mcp-tether doctor', () => {
   it('a healthy Streamable HTTP endpoint: every layer ✓, exit 0', async () => {
@@ -406,7 +396,10 @@ describe('mcp-tether doctor', () => {
     wireLog.length = 0;
     const { code } = await doctorJson('wire');
     expect(code).toBe(0);
-    expect(await eventually(() => wireLog.every((w) => w.closed))).toBe(true);
+    await vi.waitFor(
+      () => expect(wireLog.filter((w) => !w.closed).map((w) => `${w.method} ${w.path}`)).toEqual([]),
+      POLL,
+    );
     expect(wireLog.length).toBeGreaterThan(0);
     for (const w of wireLog) {
       expect(w.path).toBe('/mcp');
@@ -432,7 +425,10 @@ describe('mcp-tether doctor', () => {
     const { code, report } = await doctorJson('wire-wrong');
     expect(code).toBe(1);
     expect(step(report, 'http')!.hint).toContain(`http://127.0.0.1:${wirePort}/mcp`);
-    expect(await eventually(() => wireLog.every((w) => w.closed))).toBe(true);
+    await vi.waitFor(
+      () => expect(wireLog.filter((w) => !w.closed).map((w) => `${w.method} ${w.path}`)).toEqual([]),
+      POLL,
+    );
     expect(new Set(wireLog.map((w) => w.path))).toEqual(new Set(['/wrong', '/mcp', '/sse', '/']));
     expect(wireLog.filter((w) => w.path !== '/wrong' && w.method !== 'DELETE')).toHaveLength(3);
     expect(wireLog.find((w) => w.path === '/sse')!.method).toBe('GET');

@@ -3,21 +3,19 @@
  * good: the shim detaching afterwards must not start a probe on the removed endpoint, which would
  * ping the server forever beside the probe of an endpoint added again under the same name.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TrafficRecord } from '../../main/common/domain.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cli, cliOk, initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
+import { cli, cliOk, initializeLine, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let everything: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   everything = await startEverything('streamableHttp');
-  home = makeHome();
-});
-afterAll(async () => {
-  await home?.cleanup();
-  await everything?.kill();
+  defer(() => everything.kill());
+  home = tempHome();
 });
 
 async function pings(): Promise<TrafficRecord[]> {

@@ -5,27 +5,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { engineLogs, enginePidsForHome, isAlive, waitFor } from '../helpers/faults-procs.js';
-import { startEverything } from '../helpers/processes.js';
-import { cli, cliOk, enginePid, killEngine, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { describe, expect, it, vi } from 'vitest';
+import { enginePidsForHome, isAlive } from '../helpers/faults-procs.js';
+import { POLL, startEverything } from '../helpers/processes.js';
+import { cli, cliOk, enginePid, killEngine, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
-
-afterEach(async ({ task }) => {
-  // The engine logs go with the home: show them before they do when the test failed.
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
-});
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  undo.push(() => h.cleanup());
-  return h;
-}
+const { home, defer } = useTempHomes();
 
 const socketOf = (h: Home) => join(h.dir, 'run', 'engine.sock');
 const lockOf = (h: Home) => join(h.dir, 'run', 'engine.lock');
@@ -43,13 +28,13 @@ async function shutdown(h: Home): Promise<void> {
   const r = await cli(h.env, ['shutdown']);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/engine stopped/);
-  if (pid) await waitFor(() => !isAlive(pid), `engine ${pid} to exit`);
+  if (pid) await vi.waitFor(() => expect(isAlive(pid), `engine ${pid} to exit`).toBe(false), POLL);
 }
 
 describe('engine lifecycle', () => {
   it('ten shims started at once with no engine all work, through exactly one engine', async () => {
     const server = await startEverything('streamableHttp');
-    undo.push(() => server.kill());
+    defer(() => server.kill());
     const h = home();
     await cliOk(h.env, ['add', 'ev', server.url, '--transport', 'streamable-http']);
     await shutdown(h); // `add` started one
@@ -59,7 +44,7 @@ describe('engine lifecycle', () => {
     const clients = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const c = await shimClient(h.env, 'ev');
-        undo.push(() => c.client.close());
+        defer(() => c.client.close());
         return c;
       }),
     );
@@ -119,7 +104,7 @@ describe('engine lifecycle', () => {
     const old = enginePid(h.dir);
     expect(old).toBeTypeOf('number');
     killEngine(h.dir);
-    await waitFor(() => !isAlive(old!), `engine ${old} to die`);
+    await vi.waitFor(() => expect(isAlive(old!), `engine ${old} to die`).toBe(false), POLL);
     // What the crash left behind.
     expect(existsSync(lockOf(h))).toBe(true);
     expect(statSync(socketOf(h)).isSocket()).toBe(true);

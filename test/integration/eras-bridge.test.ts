@@ -19,30 +19,35 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
 import { startResumableServer, type ResumableServer } from '../fixtures/resumable-server.js';
 import type { EndpointConfig } from '../../main/common/schemas.js';
 import { targetOf } from '../../main/engine/protocol/era-store.js';
 import { inspectorCli } from '../helpers/inspector-cli.js';
-import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import {
+  cli,
+  cliOk,
+  initializeLine,
+  rawShim,
+  shimClient,
+  type Home,
+  useTempHomes,
+} from '../helpers/tether.js';
 
 let modern: ModernServer;
 let legacy: ResumableServer;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   modern = await startModernServer({ mode: 'modern-only' });
+  defer(() => modern.close());
   legacy = await startResumableServer();
-  home = makeHome();
+  defer(() => legacy.close());
+  home = tempHome();
   await cliOk(home.env, ['add', 'modern', modern.url]);
   await cliOk(home.env, ['add', 'legacy', `http://127.0.0.1:${legacy.port}/mcp`]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await modern?.close();
-  await legacy?.close();
 });
 
 interface Status {
@@ -311,37 +316,33 @@ describe('health, doctor and era re-probing for a modern-only server', () => {
   });
 
   it('a cached era that proves wrong is probed again, and the session is bridged at once', async () => {
-    const h = makeHome();
-    try {
-      await cliOk(h.env, ['add', 'flip', modern.url]);
-      await cliOk(h.env, ['shutdown']);
-      const cfg = (
-        JSON.parse(readFileSync(join(h.dir, 'endpoints.json'), 'utf8')) as {
-          endpoints: Record<string, EndpointConfig>;
-        }
-      ).endpoints['flip']!;
-      mkdirSync(join(h.dir, 'state'), { recursive: true });
-      const eras = join(h.dir, 'state', 'eras.json');
-      const stale = {
-        era: 'legacy',
-        versions: [],
-        checkedAt: new Date().toISOString(),
-        target: targetOf(cfg),
-      };
-      writeFileSync(eras, JSON.stringify({ version: 1, endpoints: { flip: stale } }));
-      // Believed legacy: the client's initialize goes up, the server refuses it (-32022); the engine
-      // probes again and answers through the bridge, the client never sees the refusal.
-      const before = modern.requests.length;
-      const { client, transport } = await shimClient(h.env, 'flip');
-      try {
-        expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
-        expect(modern.requests.slice(before).map((r) => r.body?.['method'])).toContain('initialize');
-        expect(JSON.parse(readFileSync(eras, 'utf8')).endpoints.flip).toMatchObject({ era: 'modern' });
-      } finally {
-        await transport.close();
+    const h = tempHome();
+    await cliOk(h.env, ['add', 'flip', modern.url]);
+    await cliOk(h.env, ['shutdown']);
+    const cfg = (
+      JSON.parse(readFileSync(join(h.dir, 'endpoints.json'), 'utf8')) as {
+        endpoints: Record<string, EndpointConfig>;
       }
+    ).endpoints['flip']!;
+    mkdirSync(join(h.dir, 'state'), { recursive: true });
+    const eras = join(h.dir, 'state', 'eras.json');
+    const stale = {
+      era: 'legacy',
+      versions: [],
+      checkedAt: new Date().toISOString(),
+      target: targetOf(cfg),
+    };
+    writeFileSync(eras, JSON.stringify({ version: 1, endpoints: { flip: stale } }));
+    // Believed legacy: the client's initialize goes up, the server refuses it (-32022); the engine
+    // probes again and answers through the bridge, the client never sees the refusal.
+    const before = modern.requests.length;
+    const { client, transport } = await shimClient(h.env, 'flip');
+    try {
+      expect(client.getServerVersion()).toMatchObject({ name: 'modern-fixture' });
+      expect(modern.requests.slice(before).map((r) => r.body?.['method'])).toContain('initialize');
+      expect(JSON.parse(readFileSync(eras, 'utf8')).endpoints.flip).toMatchObject({ era: 'modern' });
     } finally {
-      await h.cleanup();
+      await transport.close();
     }
   });
 

@@ -4,49 +4,34 @@
  * the engine killed under a connected client.
  */
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { answerTo, echo, engineLogs, isAlive, startLongCall, waitFor } from '../helpers/faults-procs.js';
-import { freePort, startEverything, type Everything } from '../helpers/processes.js';
+import { describe, expect, it, vi } from 'vitest';
+import { answerTo, echo, isAlive, startLongCall } from '../helpers/faults-procs.js';
+import { type Everything, freePort, POLL, startEverything } from '../helpers/processes.js';
 import {
   cliOk,
   enginePid,
   initializeLine,
   killEngine,
-  makeHome,
   rawShim,
   shimClient,
   type Home,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 /** Upper bound for a fault to reach the client as an error (the requirement). */
 const FAULT_BOUND_MS = 2000;
 
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
-
-afterEach(async ({ task }) => {
-  // The engine logs go with the home: show them before they do when the test failed.
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
-});
+const { home, defer } = useTempHomes();
 
 async function server(port?: number): Promise<Everything> {
   const s = await startEverything('streamableHttp', port);
-  undo.push(() => s.kill());
+  defer(() => s.kill());
   return s;
-}
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  undo.push(() => h.cleanup());
-  return h;
 }
 
 async function client(h: Home, name: string): ReturnType<typeof shimClient> {
   const c = await shimClient(h.env, name);
-  undo.push(() => c.client.close());
+  defer(() => c.client.close());
   return c;
 }
 
@@ -110,7 +95,7 @@ describe('faults', () => {
     const h = home();
     await cliOk(h.env, ['add', 'ev', `http://127.0.0.1:${port}/mcp`, '--connect-timeout', '2000']);
     const raw = rawShim(h.env, 'ev');
-    undo.push(() => raw.close());
+    defer(() => raw.close());
 
     const sentAt = Date.now();
     raw.send(initializeLine(1));
@@ -157,7 +142,7 @@ describe('faults', () => {
     if (r.ok) return;
     expect(dataCode(r.error)).toBe('ENGINE_UNAVAILABLE');
     expect(r.at - killedAt).toBeLessThan(FAULT_BOUND_MS);
-    await waitFor(() => !isAlive(oldEngine!), 'the old engine to exit');
+    await vi.waitFor(() => expect(isAlive(oldEngine!), 'the old engine to exit').toBe(false), POLL);
 
     await echo(c, 'after the crash');
     const newEngine = enginePid(h.dir);

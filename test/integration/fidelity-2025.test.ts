@@ -10,24 +10,21 @@
  * - after a transparent re-initialize, subscriptions and the log level are replayed, or the client
  *   is told to re-sync with `notifications/resources/list_changed`.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startOddServer, type OddServer } from '../fixtures/odd-2025-server.js';
-import { cliOk, initializeLine, makeHome, rawShim, type Home, type RawShim } from '../helpers/tether.js';
+import { cliOk, initializeLine, rawShim, type Home, type RawShim, useTempHomes } from '../helpers/tether.js';
 
 let server: OddServer;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startOddServer();
-  home = makeHome();
+  defer(() => server.close());
+  home = tempHome();
   await cliOk(home.env, ['add', 'odd', server.url]);
   await cliOk(home.env, ['add', 'odd-short', server.url, '--request-timeout', '1500']);
   await cliOk(home.env, ['add', 'odd-ws', server.wsUrl]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await server?.close();
 });
 
 type Msg = Record<string, unknown>;

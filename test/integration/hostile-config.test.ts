@@ -4,21 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
-import { cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { describe, expect, it } from 'vitest';
+import { startHostileServer } from '../fixtures/hostile-server.js';
+import { cli, cliOk, type Home, useTempHomes } from '../helpers/tether.js';
 
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
-
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 function home(): Home {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   return h;
 }
 
@@ -73,7 +66,7 @@ describe('endpoint URLs and headers', () => {
 describe('doctor', () => {
   it('shows server-supplied text with terminal escapes escaped', async () => {
     const server = await startHostileServer({ serverName: 'evil\u001b]0;pwned\u0007\u001b[2J\rname' });
-    servers.push(server);
+    defer(() => server.close());
     const h = home();
     await cliOk(h.env, ['add', 'esc', server.url, '--transport', 'streamable-http']);
     const r = await cli(h.env, ['doctor', 'esc']);

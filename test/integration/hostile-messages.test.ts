@@ -4,7 +4,7 @@
  * with a clear error when the engine goes away.
  */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEEP_LEVELS, startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
 import { exited } from '../helpers/processes.js';
 import {
@@ -14,30 +14,21 @@ import {
   enginePid,
   initializeLine,
   killEngine,
-  makeHome,
   rawShim,
   type Home,
   type RawShim,
+  useTempHomes,
 } from '../helpers/tether.js';
 
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
-const shims: RawShim[] = [];
-
-afterEach(async () => {
-  for (const s of shims.splice(0)) await s.close();
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 async function setup(): Promise<{ home: Home; server: HostileServer; shim: RawShim }> {
-  const home = makeHome();
-  homes.push(home);
+  const home = tempHome();
   const server = await startHostileServer();
-  servers.push(server);
+  defer(() => server.close());
   await cliOk(home.env, ['add', 'h', server.url, '--transport', 'streamable-http']);
   const shim = rawShim(home.env, 'h');
-  shims.push(shim);
+  defer(() => shim.close());
   shim.send(initializeLine(1));
   expect((await shim.next(20_000))['result']).toBeDefined();
   shim.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));

@@ -6,28 +6,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
+import { describe, expect, it } from 'vitest';
+import { startHostileServer } from '../fixtures/hostile-server.js';
 import { useKeyring } from '../helpers/keyring.js';
-import { BIN, cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { BIN, cli, cliOk, useTempHomes } from '../helpers/tether.js';
 
 const keyring = useKeyring();
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
-const dirs: string[] = [];
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { home: tempHome, defer } = useTempHomes();
 
 /** A home using the test keychain, whose browser opener only records what it was given. */
 function home(): { env: NodeJS.ProcessEnv; opened: string } {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   const dir = mkdtempSync(join(tmpdir(), 'opener-'));
-  dirs.push(dir);
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   const opener = join(dir, 'open.sh');
   const opened = join(dir, 'opened');
   writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
@@ -41,7 +33,7 @@ describe('authorization URL schemes', () => {
   ] as const) {
     it(`a ${what} authorization_endpoint is refused before any opener, print or link`, async () => {
       const server = await startHostileServer({ oauth: { authorizationEndpoint: endpoint } });
-      servers.push(server);
+      defer(() => server.close());
       const { env, opened } = home();
       await cliOk(env, ['add', 'evil', server.url, '--auth', 'oauth']);
       for (const args of [
@@ -61,7 +53,7 @@ describe('authorization URL schemes', () => {
 describe('the loopback redirect', () => {
   it('answers a wrong state with 400 and keeps waiting for the right one', async () => {
     const server = await startHostileServer({ oauth: {} });
-    servers.push(server);
+    defer(() => server.close());
     const { env } = home();
     await cliOk(env, ['add', 'h', server.url, '--auth', 'oauth']);
     const child = spawn(process.execPath, [BIN, 'login', 'h', '--no-browser'], { env });

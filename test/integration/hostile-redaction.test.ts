@@ -3,31 +3,18 @@
  * bearer token (in an HTTP error body, in JSON-escaped spellings, in its server name) never gets it
  * into a client's error message, `status` (lastError), `doctor`, traffic, or any file of the home.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startHostileServer, type HostileServer } from '../fixtures/hostile-server.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startHostileServer } from '../fixtures/hostile-server.js';
 import { useKeyring } from '../helpers/keyring.js';
-import {
-  cli,
-  cliOk,
-  filesContaining,
-  initializeLine,
-  makeHome,
-  rawShim,
-  type Home,
-} from '../helpers/tether.js';
+import { cli, cliOk, filesContaining, initializeLine, rawShim, useTempHomes } from '../helpers/tether.js';
 
 /** Has a `/`, which PHP's JSON encoder (and others) write as `\/`. */
 const TOKEN = 'tok/5f0c1d2e+bearer/secret';
 const ESCAPED = ['tok\\/5f0c1d2e+bearer\\/secret', '\\u0074\\u006f\\u006b\\u002f'];
 
 const keyring = useKeyring();
-const homes: Home[] = [];
-const servers: HostileServer[] = [];
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
+const { home: tempHome, defer } = useTempHomes();
 
 function expectNoSecret(text: string): void {
   expect(text).not.toContain(TOKEN);
@@ -38,9 +25,8 @@ function expectNoSecret(text: string): void {
 describe('a server echoing the token', () => {
   it('is masked in client errors, status, doctor, traffic and engine.log', async () => {
     const server = await startHostileServer({ serverName: `hostile ${TOKEN}` });
-    servers.push(server);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => server.close());
+    const home = tempHome();
     const env = keyring().env(home.env);
     await cliOk(env, ['add', 'echoer', server.url, '--transport', 'streamable-http', '--auth', 'bearer']);
     expect((await cli(env, ['secret', 'set', 'echoer'], TOKEN)).code).toBe(0);
@@ -91,9 +77,8 @@ describe('a server echoing the token', () => {
 
   it('masks a short secret in credential-named members and as a whole value', async () => {
     const server = await startHostileServer();
-    servers.push(server);
-    const home = makeHome();
-    homes.push(home);
+    defer(() => server.close());
+    const home = tempHome();
     const env = keyring().env(home.env);
     await cliOk(env, [
       'add',

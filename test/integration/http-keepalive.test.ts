@@ -5,7 +5,8 @@
  */
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { POLL } from '../helpers/processes.js';
 import { createAgents, readBody, sendHttp } from '../../main/engine/upstream/http.js';
 
 const sockets: Socket[] = [];
@@ -49,7 +50,11 @@ describe('sendHttp on a kept-alive connection the server dropped', () => {
     };
     const url = new URL(`http://127.0.0.1:${port}/mcp`);
     expect(await readBody(await sendHttp(url, opts), 1000)).toBe('ok');
-    await new Promise((r) => setTimeout(r, 20)); // the socket goes back to the agent's free list
+    // The kept-alive socket goes back to the agent's free list: the next request reuses it.
+    await vi.waitFor(
+      () => expect(Object.values(agents.http.freeSockets).flat(), 'idle kept-alive sockets').toHaveLength(1),
+      POLL,
+    );
     const second = await sendHttp(url, opts);
     expect(second.statusCode).toBe(200);
     expect(await readBody(second, 1000)).toBe('ok');

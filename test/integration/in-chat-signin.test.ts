@@ -12,30 +12,17 @@ import {
   ElicitRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { POLL } from '../helpers/processes.js';
 import { startAuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import { protect, signInWithBrowser, startAuthServer } from '../fixtures/auth-server.js';
-import { settle, waitFor } from '../helpers/faults-procs.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
-import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { settle } from '../helpers/faults-procs.js';
+import { useKeyring } from '../helpers/keyring.js';
+import { BIN, cliOk, shimClient, useTempHomes } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
-let keyring: Keyring;
-const homes: Home[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
-
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
-  for (const h of homes.splice(0)) await h.cleanup();
-});
-
-afterAll(async () => {
-  await keyring?.close();
-});
+const keyring = useKeyring();
+const { home: tempHome, defer } = useTempHomes();
 
 /** `mcp-tether login <endpoint> --no-browser`, with the browser step done in Chromium. */
 async function loginFromCli(env: NodeJS.ProcessEnv, endpoint: string): Promise<void> {
@@ -56,13 +43,12 @@ async function loginFromCli(env: NodeJS.ProcessEnv, endpoint: string): Promise<v
 describe('sign-in from inside the chat', () => {
   it('asks one URL-mode client once for two sessions and retries their requests; others get AUTH_REQUIRED', async () => {
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
-    const h = makeHome();
-    homes.push(h);
-    const env = keyring.env(h.env);
+    const h = tempHome();
+    const env = keyring().env(h.env);
     await cliOk(env, ['add', 'linear', mcp.mcpUrl, '--auth', 'oauth']);
     await loginFromCli(env, 'linear');
 
@@ -86,13 +72,13 @@ describe('sign-in from inside the chat', () => {
           });
         },
       );
-      closers.push(() => client.close());
+      defer(() => client.close());
       return client;
     };
     const a = await urlClient();
     const b = await urlClient();
     const { client: plain } = await shimClient(env, 'linear');
-    closers.push(() => plain.close());
+    defer(() => plain.close());
     await Promise.all([a.listTools(), b.listTools(), plain.listTools()]);
 
     // The sign-in is gone (tokens, refresh token and grant revoked at the authorization server).
@@ -115,7 +101,7 @@ describe('sign-in from inside the chat', () => {
     expect(asked).toHaveLength(1);
     expect(new URL(asked[0]!).origin).toBe(new URL(as.issuer).origin);
     expect(await browsing[0]).toContain('signed in to linear');
-    await waitFor(() => completed === 1, 'notifications/elicitation/complete');
+    await vi.waitFor(() => expect(completed, 'notifications/elicitation/complete').toBe(1), POLL);
     expect(as.grants('authorization_code')).toHaveLength(2); // the CLI's sign-in, then the chat's
     // The client that cannot open a URL works again too, with the new tokens.
     await expect(plain.callTool({ name: 'echo', arguments: { text: 'plain again' } })).resolves.toMatchObject(
@@ -140,13 +126,12 @@ describe('sign-in from inside the chat', () => {
 
   it('signs in a never-reached endpoint from the chat: a provisional initialize, then the first request asks', async () => {
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
-    const h = makeHome();
-    homes.push(h);
-    const env = keyring.env(h.env);
+    const h = tempHome();
+    const env = keyring().env(h.env);
     await cliOk(env, ['add', 'fresh', mcp.mcpUrl, '--auth', 'oauth']);
     const asked: string[] = [];
     const browsing: Promise<string>[] = [];
@@ -158,7 +143,7 @@ describe('sign-in from inside the chat', () => {
         return { action: 'accept' };
       }),
     );
-    closers.push(() => client.close());
+    defer(() => client.close());
     expect(client.getInstructions()).toContain('needs a sign-in first');
     const tools = await client.listTools(undefined, { timeout: 120_000 });
     expect(tools.tools.map((t) => t.name)).toContain('echo');

@@ -2,23 +2,20 @@
  * A second, independent MCP client: the MCP Inspector CLI launches `mcp-tether shim <name>` as its
  * stdio server and runs one method per invocation, relayed to a real server-everything.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectorCli } from '../helpers/inspector-cli.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { cliOk, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   await cliOk(home.env, ['add', 'ev', server.url]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await server?.kill();
 });
 
 const inspector = (methodArgs: string[]) => inspectorCli(home, 'ev', methodArgs);

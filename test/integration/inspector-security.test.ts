@@ -7,27 +7,20 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  INSPECTOR_URL_RE,
-  startInspectorEngine,
-  tcpListeners,
-  type InspectorEngine,
-} from '../helpers/inspector.js';
+import { INSPECTOR_URL_RE, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
+import { tcpListeners } from '../helpers/proc-net.js';
 import { freePort } from '../helpers/processes.js';
-import { cli, cliOk, enginePid, makeHome, type Home } from '../helpers/tether.js';
+import { cli, cliOk, enginePid, type Home, useTempHomes } from '../helpers/tether.js';
 
 let home: Home;
+const { home: tempHome } = useTempHomes();
 let engine: InspectorEngine;
 
 beforeAll(async () => {
-  home = makeHome();
+  home = tempHome();
   engine = await startInspectorEngine(home.env);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
 });
 
 interface Reply {
@@ -289,31 +282,23 @@ describe('browser inspector: where it listens', () => {
     expect(again).toContain('engine already running');
     expect(INSPECTOR_URL_RE.exec(again)?.[1]).toBe(engine.url);
 
-    const plain = makeHome();
-    try {
-      await cliOk(plain.env, ['engine', '--detach']);
-      const pid = enginePid(plain.dir)!;
-      expect(pid).toBeGreaterThan(0);
-      expect(tcpListeners(pid)).toEqual([]);
-      // Started on request, on the port asked for.
-      const port = await freePort();
-      const out = await cliOk(plain.env, ['engine', '--detach', '--inspector', '--port', String(port)]);
-      expect(INSPECTOR_URL_RE.exec(out)?.[2]).toBe(String(port));
-      expect(tcpListeners(pid)).toEqual([{ family: 4, address: '127.0.0.1', port }]);
-    } finally {
-      await plain.cleanup();
-    }
+    const plain = tempHome();
+    await cliOk(plain.env, ['engine', '--detach']);
+    const pid = enginePid(plain.dir)!;
+    expect(pid).toBeGreaterThan(0);
+    expect(tcpListeners(pid)).toEqual([]);
+    // Started on request, on the port asked for.
+    const port = await freePort();
+    const out = await cliOk(plain.env, ['engine', '--detach', '--inspector', '--port', String(port)]);
+    expect(INSPECTOR_URL_RE.exec(out)?.[2]).toBe(String(port));
+    expect(tcpListeners(pid)).toEqual([{ family: 4, address: '127.0.0.1', port }]);
   });
 
   it('a port already taken fails the start with a clear message', async () => {
-    const other = makeHome();
-    try {
-      const r = await cli(other.env, ['engine', '--inspector', '--port', String(engine.port)]);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${engine.port} for the inspector`);
-      expect(enginePid(other.dir)).toBeUndefined();
-    } finally {
-      await other.cleanup();
-    }
+    const other = tempHome();
+    const r = await cli(other.env, ['engine', '--inspector', '--port', String(engine.port)]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${engine.port} for the inspector`);
+    expect(enginePid(other.dir)).toBeUndefined();
   });
 });

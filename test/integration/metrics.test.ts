@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { exited, freePort, startEverything, type Everything } from '../helpers/processes.js';
 import {
@@ -16,32 +16,19 @@ import {
   cli,
   cliOk,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
   type Home,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 let everything: Everything;
-const homes: Home[] = [];
-const engines: ChildProcess[] = [];
+const { home, defer } = useTempHomes();
 
 beforeAll(async () => {
   everything = await startEverything('streamableHttp');
+  defer(() => everything.kill());
 });
-
-afterAll(async () => {
-  for (const e of engines) e.kill('SIGTERM');
-  await Promise.all(engines.map((e) => exited(e)));
-  await Promise.allSettled(homes.map((h) => h.cleanup()));
-  await everything?.kill();
-});
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  return h;
-}
 
 /** GET on the metrics listener with a chosen Host header. */
 function get(
@@ -66,7 +53,10 @@ async function foregroundEngine(
   args: string[],
 ): Promise<{ child: ChildProcess; out: () => string }> {
   const child = spawn(process.execPath, [BIN, 'engine', ...args], { env: h.env });
-  engines.push(child);
+  defer(async () => {
+    child.kill('SIGTERM');
+    await exited(child);
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -8,9 +8,9 @@
  * - `x-mcp-header` parameters go up as `Mcp-Param-*` headers; after a HeaderMismatch the tools are
  *   re-read and the call sent again; a tool with an invalid annotation is left out of `tools/list`.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { META, MODERN_VERSION, startModernServer, type ModernServer } from '../fixtures/modern-server.js';
-import { cliOk, makeHome, rawShim, type Home, type RawShim } from '../helpers/tether.js';
+import { cliOk, rawShim, type Home, type RawShim, useTempHomes } from '../helpers/tether.js';
 
 /** The endpoint's requestTimeoutMs: short, so the timeout tests stay short. */
 const TIMEOUT_MS = 2000;
@@ -18,19 +18,16 @@ const TIMEOUT_MS = 2000;
 let server: ModernServer;
 let badServer: ModernServer;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startModernServer({ mode: 'modern-only' });
+  defer(() => server.close());
   badServer = await startModernServer({ mode: 'modern-only', badHeaderTool: true });
-  home = makeHome();
+  defer(() => badServer.close());
+  home = tempHome();
   await cliOk(home.env, ['add', 'modern', server.url, '--request-timeout', String(TIMEOUT_MS)]);
   await cliOk(home.env, ['add', 'modern-bad', badServer.url]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await server?.close();
-  await badServer?.close();
 });
 
 type Msg = Record<string, unknown>;

@@ -12,7 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bearerCheck, startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   CONFIDENTIAL_SECRET,
@@ -22,7 +22,7 @@ import {
   startAuthServer,
   type AuthServer,
 } from '../fixtures/auth-server.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { startKeyring, useKeyring } from '../helpers/keyring.js';
 import { freePort } from '../helpers/processes.js';
 import { startConnectProxy } from '../fixtures/connect-proxy.js';
 import {
@@ -30,38 +30,22 @@ import {
   cli,
   cliOk,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
-  type Home,
   filesContaining,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
 const run = promisify(execFile);
 
-let keyring: Keyring;
-const homes: Home[] = [];
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
-
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const c of closers.splice(0).reverse()) await c();
-});
-
-afterAll(async () => {
-  await keyring?.close();
-});
+const keyring = useKeyring();
+const { home: tempHome, defer } = useTempHomes();
 
 /** A fresh home whose engine uses the test keychain (and `extra` env). */
 function home(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const h = makeHome();
-  homes.push(h);
-  return { ...keyring.env(h.env), ...extra };
+  const h = tempHome();
+  return { ...keyring().env(h.env), ...extra };
 }
 
 /** An MCP server protected by a fresh authorization server. */
@@ -69,9 +53,9 @@ async function protectedServer(
   asOpts: Partial<Parameters<typeof startAuthServer>[0]> = {},
 ): Promise<{ mcp: AuthMcpServer; as: AuthServer }> {
   const mcp = await startAuthMcpServer(() => ({ ok: false }));
-  closers.push(() => mcp.close());
+  defer(() => mcp.close());
   const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE, ...asOpts });
-  closers.push(() => as.close());
+  defer(() => as.close());
   protect(mcp, as, SCOPE);
   return { mcp, as };
 }
@@ -95,7 +79,7 @@ function startLogin(
   const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })),
   );
-  closers.push(async () => {
+  defer(async () => {
     child.kill('SIGKILL');
   });
   return { url, done };
@@ -104,7 +88,7 @@ function startLogin(
 /** A "browser" (MCP_TETHER_BROWSER) that only appends each URL it is given to `opened`. */
 function recordingBrowser(): { opener: string; opened: string } {
   const dir = mkdtempSync(join(tmpdir(), 'browser-'));
-  closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   const opener = join(dir, 'open.sh');
   const opened = join(dir, 'opened');
   writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$1" >> "${opened}"\n`, { mode: 0o755 });
@@ -118,7 +102,7 @@ async function storedTokens(
 ): Promise<
   { access_token: string; refresh_token?: string; expires_at?: number; obtained_at: number } | undefined
 > {
-  const raw = await keyring.lookup(`${endpoint}/oauth-tokens:${issuer}`);
+  const raw = await keyring().lookup(`${endpoint}/oauth-tokens:${issuer}`);
   return raw ? JSON.parse(raw) : undefined;
 }
 
@@ -126,7 +110,7 @@ describe('sign-in', () => {
   it("discovery and token requests go the endpoint's way: through its --proxy", async () => {
     const { mcp, as } = await protectedServer();
     const proxy = await startConnectProxy();
-    closers.push(() => proxy.close());
+    defer(() => proxy.close());
     const env = home();
     await cliOk(env, ['add', 'proxied', mcp.mcpUrl, '--auth', 'oauth', '--proxy', proxy.url]);
     const login = startLogin(env, ['proxied', '--no-browser']);
@@ -176,7 +160,7 @@ describe('sign-in', () => {
     const tokens = await storedTokens('linear', as.issuer);
     expect(tokens?.access_token).toBeTruthy();
     expect(tokens?.refresh_token).toBeTruthy();
-    expect(await keyring.lookup(`linear/oauth-client:${as.issuer}`)).toContain('"client_id"');
+    expect(await keyring().lookup(`linear/oauth-client:${as.issuer}`)).toContain('"client_id"');
     const list = await cliOk(env, ['secret', 'list', 'linear']);
     expect(list).toContain(`linear/oauth-tokens:${as.issuer}`);
     expect(list).not.toContain(tokens!.access_token);
@@ -378,7 +362,7 @@ describe('one sign-in at a time, never from a shim', () => {
     await signInWithBrowser(url.href);
     expect((await login.done).code).toBe(0);
     expect(as.registrations()).toEqual([]);
-    expect(await keyring.lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
+    expect(await keyring().lookup(`prereg/oauth-client:${as.issuer}`)).toBeUndefined();
     expect(await storedTokens('prereg', as.issuer)).toBeDefined();
   });
 });
@@ -391,7 +375,7 @@ describe('client secrets and step-up authorization', () => {
     const added = await cli(env, [...args, '--client-secret-stdin'], `${CONFIDENTIAL_SECRET}\n`);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain('stored its client secret in the OS keychain (conf/oauth-client-secret)');
-    expect(await keyring.lookup('conf/oauth-client-secret')).toBe(CONFIDENTIAL_SECRET);
+    expect(await keyring().lookup('conf/oauth-client-secret')).toBe(CONFIDENTIAL_SECRET);
     const tokens = await signIn(env, 'conf', as);
     const [code] = as.grants('authorization_code');
     const basic = Buffer.from(`confidential-client:${CONFIDENTIAL_SECRET}`).toString('base64');
@@ -415,7 +399,7 @@ describe('client secrets and step-up authorization', () => {
 
     // The server now names another authorization server: the secret is not sent there.
     const other = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    closers.push(() => other.close());
+    defer(() => other.close());
     protect(mcp, other, SCOPE);
     const moved = await cli(env, ['login', 'conf', '--no-browser']);
     expect(moved.code).toBe(1);
@@ -456,9 +440,9 @@ describe('client secrets and step-up authorization', () => {
   it('403 insufficient_scope: one step-up sign-in for the union of scopes however many shims ask, then the calls go through', async () => {
     const BIG = `${SCOPE} mcp:admin`;
     const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const as = await startAuthServer({ resource: mcp.mcpUrl, scope: BIG });
-    closers.push(() => as.close());
+    defer(() => as.close());
     protect(mcp, as, SCOPE);
     const { opener, opened } = recordingBrowser();
     const env = home({ MCP_TETHER_BROWSER: opener });
@@ -566,7 +550,7 @@ describe('MCP 2025-03-26 servers', () => {
   it('no metadata at all: the default /authorize, /token and /register at the server’s origin, and doctor says so', async () => {
     const token = 'legacy-access-token-0123456789abcdef';
     const mcp = await startAuthMcpServer(bearerCheck(() => token));
-    closers.push(() => mcp.close());
+    defer(() => mcp.close());
     const probed: string[] = [];
     let challenge: string | null = null;
     let verified = false;
@@ -710,8 +694,7 @@ describe('refused sign-ins', () => {
 
   it('no keychain, or a locked one: KEYCHAIN_UNAVAILABLE before the browser step, nothing stored', async () => {
     const { mcp, as } = await protectedServer();
-    const h = makeHome();
-    homes.push(h);
+    const h = tempHome();
     const env = { ...h.env };
     delete env['DBUS_SESSION_BUS_ADDRESS'];
     delete env['DISPLAY'];
@@ -723,9 +706,8 @@ describe('refused sign-ins', () => {
     expect(as.authorizations()).toEqual([]);
 
     const own = await startKeyring();
-    closers.push(() => own.close());
-    const h2 = makeHome();
-    homes.push(h2);
+    defer(() => own.close());
+    const h2 = tempHome();
     const env2 = own.env(h2.env);
     await cliOk(env2, ['add', 'locked', mcp.mcpUrl, '--auth', 'oauth']);
     await own.lock();
@@ -741,7 +723,7 @@ describe('Client ID Metadata Document', () => {
   it('a server that supports them gets the document URL as client_id, and no registration', async () => {
     // The document is served over HTTPS (the spec requires it) with a certificate made here.
     const dir = mkdtempSync(join(tmpdir(), 'cimd-'));
-    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     await run('openssl', [
       'req',
       '-x509',
@@ -782,7 +764,7 @@ describe('Client ID Metadata Document', () => {
       );
     });
     await new Promise<void>((resolve) => docServer.listen(port, '127.0.0.1', () => resolve()));
-    closers.push(() => new Promise<void>((resolve) => docServer.close(() => resolve())));
+    defer(() => new Promise<void>((resolve) => docServer.close(() => resolve())));
 
     const { mcp, as } = await protectedServer({ clientIdMetadataDocuments: { ca: cert } });
     const env = home();
@@ -795,7 +777,7 @@ describe('Client ID Metadata Document', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(fetched).toBeGreaterThan(0);
     expect(as.registrations()).toEqual([]);
-    expect(JSON.parse((await keyring.lookup(`cimd/oauth-client:${as.issuer}`))!).client_id).toBe(docUrl);
+    expect(JSON.parse((await keyring().lookup(`cimd/oauth-client:${as.issuer}`))!).client_id).toBe(docUrl);
     const { client } = await shimClient(env, 'cimd');
     try {
       expect((await client.callTool({ name: 'whoami' })).content).toEqual([

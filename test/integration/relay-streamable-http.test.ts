@@ -2,16 +2,18 @@
  * End to end over Streamable HTTP: an SDK client spawns the built shim (as Claude Desktop does),
  * the shim starts an engine, the engine relays to a real server-everything.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
-  home = makeHome();
+  defer(() => server.kill());
+  home = tempHome();
   await cliOk(home.env, [
     'add',
     'ev',
@@ -21,11 +23,6 @@ beforeAll(async () => {
     '--header',
     'X-Api-Version: v1',
   ]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await server?.kill();
 });
 
 describe('shim → engine → Streamable HTTP', () => {

@@ -4,45 +4,32 @@
  * across a server restart (counting server-side invocations), offline start from the last known
  * state, and a Disconnect that closes every connection.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { POLL } from '../helpers/processes.js';
 import { AnnotatedServer } from '../fixtures/annotated-server.js';
-import { engineLogs, isAlive, settle, waitFor, type Settled } from '../helpers/faults-procs.js';
+import { isAlive, settle, type Settled } from '../helpers/faults-procs.js';
 import { startKeyring } from '../helpers/keyring.js';
 import {
   cli,
   cliOk,
   enginePid,
   filesContaining,
-  makeHome,
   shimClient,
   type Home,
+  useTempHomes,
 } from '../helpers/tether.js';
 
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
-});
+const { home, defer } = useTempHomes();
 
 async function server(): Promise<AnnotatedServer> {
   const s = new AnnotatedServer();
   await s.start();
-  undo.push(() => s.stop());
+  defer(() => s.stop());
   return s;
-}
-
-function home(): Home {
-  const h = makeHome();
-  homes.push(h);
-  undo.push(() => h.cleanup());
-  return h;
 }
 
 async function client(
@@ -52,7 +39,7 @@ async function client(
   beforeConnect?: (c: Client) => void,
 ): ReturnType<typeof shimClient> {
   const c = await shimClient(h.env, name, options, beforeConnect);
-  undo.push(() => c.client.close());
+  defer(() => c.client.close());
   return c;
 }
 
@@ -103,7 +90,7 @@ async function heldCall(
   s.hold = true;
   const n = (s.calls.get(tool) ?? 0) + 1;
   const call = settle(c.callTool({ name: tool, arguments: {} }, undefined, { timeout: 60_000 }));
-  await waitFor(() => s.calls.get(tool) === n, `${tool} to reach the server`);
+  await vi.waitFor(() => expect(s.calls.get(tool), `${tool} calls that reached the server`).toBe(n), POLL);
   return { settled: call };
 }
 
@@ -172,13 +159,7 @@ describe('offline start', () => {
     const before = await first.client.listTools();
     await first.client.close();
     const file = join(h.dir, 'state', 'last-known', 'an.json');
-    await waitFor(() => {
-      try {
-        return statSync(file).isFile();
-      } catch {
-        return false;
-      }
-    }, 'the last known state file');
+    await vi.waitFor(() => expect(existsSync(file), 'the last known state file').toBe(true), POLL);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     await s.stop();
 
@@ -209,7 +190,10 @@ describe('offline start', () => {
     // The server comes back with one more tool: the session re-opens by itself and says so.
     s.extraTools = ['added_later'];
     await s.start();
-    await waitFor(() => changed === 1, 'notifications/tools/list_changed', 30_000);
+    await vi.waitFor(() => expect(changed, 'notifications/tools/list_changed').toBe(1), {
+      ...POLL,
+      timeout: 30_000,
+    });
     const after = await c.listTools();
     expect(after.tools.map((t) => t.name)).toContain('added_later');
     await expect(c.callTool({ name: 'lookup', arguments: {} })).resolves.toMatchObject({
@@ -219,7 +203,7 @@ describe('offline start', () => {
 
   it('keeps no secret: a credential the server put in a result is masked in the saved state', async () => {
     const keyring = await startKeyring();
-    undo.push(() => keyring.close());
+    defer(() => keyring.close());
     const s = await server();
     const h = home();
     const env = keyring.env(h.env);
@@ -228,12 +212,15 @@ describe('offline start', () => {
     const set = await cli(env, ['secret', 'set', 'an'], token);
     expect(set.code, set.stderr).toBe(0);
     const { client: c } = await shimClient(env, 'an');
-    undo.push(() => c.close());
+    defer(() => c.close());
     const listed = await c.listTools();
     // The client gets what the server said; the engine keeps it masked.
     expect(listed.tools.find((t) => t.name === 'whoami')?.description).toBe(`called with Bearer ${token}`);
     const file = join(h.dir, 'state', 'last-known', 'an.json');
-    await waitFor(() => filesContaining(h.dir, 'whoami').includes(file), 'the saved tools/list');
+    await vi.waitFor(
+      () => expect(filesContaining(h.dir, 'whoami'), 'the saved tools/list').toContain(file),
+      POLL,
+    );
     expect(filesContaining(h.dir, token)).toEqual([]);
     expect(readFileSync(file, 'utf8')).toContain('called with Bearer [REDACTED]');
   });
@@ -261,7 +248,7 @@ describe('disconnect', () => {
     expect((await cliOk(h.env, ['disconnect', 'an'])).trim()).toBe('an: disconnected');
     const r = await inFlight;
     expect(dataCode(r.ok ? undefined : r.error)).toBe('ENDPOINT_DISCONNECTED');
-    await waitFor(() => s.sockets === 0, 'no connection left to the server');
+    await vi.waitFor(() => expect(s.sockets, 'connections left to the server').toBe(0), POLL);
     s.release();
 
     const requests = s.requests;
@@ -276,14 +263,13 @@ describe('disconnect', () => {
     // Kept across an engine restart (the running shim starts the new engine).
     const oldEngine = enginePid(h.dir);
     await cliOk(h.env, ['shutdown']);
-    await waitFor(() => !isAlive(oldEngine!), 'the engine to stop');
+    await vi.waitFor(() => expect(isAlive(oldEngine!), 'the engine to stop').toBe(false), POLL);
     const again = await settle(c.callTool({ name: 'lookup', arguments: {} }));
     if (again.ok) throw new Error('a call went through a disconnected endpoint');
     expect(['ENDPOINT_DISCONNECTED', 'ENGINE_UNAVAILABLE']).toContain(dataCode(again.error));
-    await waitFor(
-      () => (enginePid(h.dir) ?? oldEngine) !== oldEngine,
-      'the shim to start a new engine',
-      20_000,
+    await vi.waitFor(
+      () => expect(enginePid(h.dir) ?? oldEngine, 'the shim to start a new engine').not.toBe(oldEngine),
+      POLL,
     );
     const afterRestart = await settle(c.callTool({ name: 'lookup', arguments: {} }));
     expect(dataCode(afterRestart.ok ? undefined : afterRestart.error)).toBe('ENDPOINT_DISCONNECTED');

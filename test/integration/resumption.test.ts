@@ -9,19 +9,20 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { answerTo } from '../helpers/faults-procs.js';
 import { startResumableServer, type ResumableServer } from '../fixtures/resumable-server.js';
-import { cliOk, initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
+import { cliOk, initializeLine, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: ResumableServer;
 let home: Home;
 let proxyPort: number;
 const seen: { method: string; headers: IncomingHttpHeaders; cut: boolean }[] = [];
-let closeProxy: () => Promise<void>;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startResumableServer();
+  defer(() => server.close());
   const proxy = createServer((req, res) => {
     let body = '';
     const entry = { method: req.method ?? '', headers: req.headers, cut: false };
@@ -62,12 +63,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
   proxyPort = (proxy.address() as AddressInfo).port;
-  closeProxy = () =>
-    new Promise((r) => {
-      proxy.closeAllConnections();
-      proxy.close(() => r());
-    });
-  home = makeHome();
+  defer(
+    () =>
+      new Promise<void>((r) => {
+        proxy.closeAllConnections();
+        proxy.close(() => r());
+      }),
+  );
+  home = tempHome();
   await cliOk(home.env, [
     'add',
     'ev',
@@ -77,12 +80,6 @@ beforeAll(async () => {
     '--ping-interval',
     '0',
   ]);
-});
-
-afterAll(async () => {
-  await home?.cleanup();
-  await closeProxy?.();
-  await server?.close();
 });
 
 describe('a broken response stream', () => {

@@ -7,53 +7,37 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearerCheck,
   headerCheck,
   startAuthMcpServer,
   type AuthMcpServer,
 } from '../fixtures/auth-mcp-server.js';
-import { startKeyring, type Keyring } from '../helpers/keyring.js';
+import { startKeyring, useKeyring } from '../helpers/keyring.js';
 import { ROOT } from '../helpers/processes.js';
 import {
   BIN,
   cli,
   cliOk,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
-  type Home,
   filesContaining,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 const run = promisify(execFile);
 const TOKEN = 'tok-5f0c1d2e-bearer-secret-value';
 const API_KEY = 'key-9a8b7c6d-header-secret-value';
 
-let keyring: Keyring;
-const homes: Home[] = [];
-const servers: AuthMcpServer[] = [];
-
-beforeAll(async () => {
-  keyring = await startKeyring();
-});
-
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-afterAll(async () => {
-  await keyring?.close();
-});
+const keyring = useKeyring();
+const { home: tempHome, defer } = useTempHomes();
 
 /** A home whose engine uses the test keychain. */
 function home(withKeychain = true): { env: NodeJS.ProcessEnv; dir: string } {
-  const h = makeHome();
-  homes.push(h);
-  if (withKeychain) return { env: keyring.env(h.env), dir: h.dir };
+  const h = tempHome();
+  if (withKeychain) return { env: keyring().env(h.env), dir: h.dir };
   const env = { ...h.env };
   delete env['DBUS_SESSION_BUS_ADDRESS'];
   delete env['DISPLAY'];
@@ -63,7 +47,7 @@ function home(withKeychain = true): { env: NodeJS.ProcessEnv; dir: string } {
 
 async function server(check: Parameters<typeof startAuthMcpServer>[0]): Promise<AuthMcpServer> {
   const s = await startAuthMcpServer(check);
-  servers.push(s);
+  defer(() => s.close());
   return s;
 }
 
@@ -75,7 +59,7 @@ describe('secret set / list / delete', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toContain('stored gh/bearer');
     // The real keychain has it, under service mcp-tether, account <endpoint>/<secret>.
-    expect(await keyring.lookup('gh/bearer')).toBe(TOKEN);
+    expect(await keyring().lookup('gh/bearer')).toBe(TOKEN);
 
     const list = await cliOk(env, ['secret', 'list']);
     expect(list).toContain('gh/bearer');
@@ -85,7 +69,7 @@ describe('secret set / list / delete', () => {
 
     const del = await cliOk(env, ['secret', 'delete', 'gh']);
     expect(del).toContain('deleted gh/bearer');
-    expect(await keyring.lookup('gh/bearer')).toBeUndefined();
+    expect(await keyring().lookup('gh/bearer')).toBeUndefined();
     expect((await cli(env, ['secret', 'delete', 'gh'])).code).toBe(1);
   });
 
@@ -95,11 +79,11 @@ describe('secret set / list / delete', () => {
     const wrong = await cli(env, ['secret', 'set', 'tools', '--header', 'X-Other'], API_KEY);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/X-API-Key header, not "X-Other"/);
-    expect(await keyring.lookup('tools/header:X-Other')).toBeUndefined();
+    expect(await keyring().lookup('tools/header:X-Other')).toBeUndefined();
     // Header names are case-insensitive: the configured spelling is what is stored.
     const set = await cli(env, ['secret', 'set', 'tools', '--header', 'x-api-key'], API_KEY);
     expect(set.code, set.stderr).toBe(0);
-    expect(await keyring.lookup('tools/header:X-API-Key')).toBe(API_KEY);
+    expect(await keyring().lookup('tools/header:X-API-Key')).toBe(API_KEY);
 
     await cliOk(env, ['add', 'plain', 'http://127.0.0.1:9/mcp']);
     const none = await cli(env, ['secret', 'set', 'plain'], TOKEN);
@@ -110,7 +94,7 @@ describe('secret set / list / delete', () => {
     const oauth = await cli(env, ['secret', 'set', 'oa'], TOKEN);
     expect(oauth.code).toBe(1);
     expect(oauth.stderr).toMatch(/mcp-tether login oa/);
-    expect(await keyring.lookup('oa/bearer')).toBeUndefined();
+    expect(await keyring().lookup('oa/bearer')).toBeUndefined();
   });
 
   it('refuses an empty value and never takes one from the command line', async () => {
@@ -121,7 +105,7 @@ describe('secret set / list / delete', () => {
     expect(empty.stderr).toMatch(/no secret was given/);
     const arg = await cli(env, ['secret', 'set', 'e', TOKEN], '');
     expect(arg.code).not.toBe(0);
-    expect(await keyring.lookup('e/bearer')).toBeUndefined();
+    expect(await keyring().lookup('e/bearer')).toBeUndefined();
   });
 
   it('asks on a terminal without echoing what is typed', async () => {
@@ -160,7 +144,7 @@ sys.stdout.write(out.decode('utf8', 'replace'))
     expect(stdout).toContain('Token for tty (input hidden):');
     expect(stdout).toContain('stored tty/bearer');
     expect(stdout).not.toContain(TOKEN);
-    expect(await keyring.lookup('tty/bearer')).toBe(TOKEN);
+    expect(await keyring().lookup('tty/bearer')).toBe(TOKEN);
   });
 
   it('remove deletes the endpoint’s secrets; --keep-secrets leaves them', async () => {
@@ -170,12 +154,12 @@ sys.stdout.write(out.decode('utf8', 'replace'))
     expect((await cli(env, ['secret', 'set', 'r1'], TOKEN)).code).toBe(0);
     expect((await cli(env, ['secret', 'set', 'r2'], API_KEY)).code).toBe(0);
     expect(await cliOk(env, ['remove', 'r1'])).toMatch(/removed r1 and its secrets/);
-    expect(await keyring.lookup('r1/bearer')).toBeUndefined();
+    expect(await keyring().lookup('r1/bearer')).toBeUndefined();
     await cliOk(env, ['remove', 'r2', '--keep-secrets']);
-    expect(await keyring.lookup('r2/bearer')).toBe(API_KEY);
+    expect(await keyring().lookup('r2/bearer')).toBe(API_KEY);
     // A leftover is still reachable by name.
     expect(await cliOk(env, ['secret', 'delete', 'r2', '--all'])).toContain('deleted r2/bearer');
-    expect(await keyring.lookup('r2/bearer')).toBeUndefined();
+    expect(await keyring().lookup('r2/bearer')).toBeUndefined();
   });
 });
 
@@ -313,7 +297,7 @@ describe('no keychain', () => {
     expect(rm.code).toBe(1);
     expect(rm.stderr).toMatch(/--keep-secrets/);
     expect(filesContaining(dir, TOKEN)).toEqual([]);
-    expect(await keyring.lookup('nk/bearer')).toBeUndefined();
+    expect(await keyring().lookup('nk/bearer')).toBeUndefined();
     // …and a shim request fails with the same code.
     const shim = rawShim(env, 'nk');
     try {
@@ -336,8 +320,7 @@ describe('no keychain', () => {
     // A keychain of its own: this one gets locked and killed.
     const own = await startKeyring();
     try {
-      const h = makeHome();
-      homes.push(h);
+      const h = tempHome();
       const env = own.env(h.env);
       await cliOk(env, ['add', 'lk', 'http://127.0.0.1:9/mcp', '--auth', 'bearer']);
       await own.lock();

@@ -5,17 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exited } from '../helpers/processes.js';
-import { initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
+import { initializeLine, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let home: Home;
+const { home: tempHome } = useTempHomes();
 
 beforeAll(() => {
-  home = makeHome();
-});
-afterAll(async () => {
-  await home?.cleanup();
+  home = tempHome();
 });
 
 describe('a shim with a broken endpoints.json', () => {

@@ -9,11 +9,19 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { answerTo, echo, engineLogs, isAlive, startLongCall } from '../helpers/faults-procs.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerTo, echo, isAlive, startLongCall } from '../helpers/faults-procs.js';
 import { EVERYTHING, startEverything, type Everything } from '../helpers/processes.js';
 import { makeKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
-import { cli, cliOk, initializeLine, makeHome, rawShim, shimClient, type Home } from '../helpers/tether.js';
+import {
+  cli,
+  cliOk,
+  initializeLine,
+  rawShim,
+  shimClient,
+  type Home,
+  useTempHomes,
+} from '../helpers/tether.js';
 
 /** Upper bound for a fault to reach the client as an error (the requirement). */
 const FAULT_BOUND_MS = 2000;
@@ -21,8 +29,6 @@ const FAULT_BOUND_MS = 2000;
 let scratch: string;
 let key: KeyPair;
 let everything: Everything;
-const undo: (() => Promise<unknown>)[] = [];
-const homes: Home[] = [];
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'ssh-faults-'));
@@ -30,22 +36,17 @@ beforeAll(async () => {
   everything = await startEverything('streamableHttp');
 });
 
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') {
-    // The engine log and the traffic (events show SSH drops and reconnects) go with the home.
-    for (const h of homes) {
-      console.error(engineLogs(h.dir));
-      const traffic = await cli(h.env, ['traffic', '--json', '--limit', '300']);
-      console.error(
-        traffic.stdout
-          .split('\n')
-          .map((l) => l.slice(0, 400))
-          .join('\n'),
-      );
-    }
-  }
-  homes.length = 0;
-  for (const u of undo.splice(0).reverse()) await u().catch(() => undefined);
+// A failed test shows the home's traffic too: its events show SSH drops and reconnects.
+const { home: tempHome, defer } = useTempHomes({
+  onFail: async (h) => {
+    const traffic = await cli(h.env, ['traffic', '--json', '--limit', '300']);
+    console.error(
+      traffic.stdout
+        .split('\n')
+        .map((l) => l.slice(0, 400))
+        .join('\n'),
+    );
+  },
 });
 
 afterAll(async () => {
@@ -56,10 +57,8 @@ afterAll(async () => {
 /** An sshd that trusts `key`, and a home (private HOME, no agent) that trusts the sshd. */
 async function sshSetup(): Promise<{ sshd: Sshd; home: Home }> {
   const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
-  undo.push(() => sshd.stop());
-  const home = makeHome();
-  homes.push(home);
-  undo.push(() => home.cleanup());
+  defer(() => sshd.stop());
+  const home = tempHome();
   const user = join(home.dir, 'u');
   mkdirSync(join(user, '.ssh'), { recursive: true });
   const [type, blob] = readFileSync(sshd.hostKey.publicKey, 'utf8').trim().split(/\s+/);
@@ -71,7 +70,7 @@ async function sshSetup(): Promise<{ sshd: Sshd; home: Home }> {
 
 async function client(h: Home, name: string): ReturnType<typeof shimClient> {
   const c = await shimClient(h.env, name);
-  undo.push(() => c.client.close());
+  defer(() => c.client.close());
   return c;
 }
 
@@ -145,11 +144,9 @@ describe('SSH faults', () => {
     // Reads and ignores everything, and goes away when the client does.
     const silent = createServer((socket) => socket.on('error', () => undefined).resume());
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    undo.push(() => new Promise((r) => silent.close(r)));
+    defer(() => new Promise((r) => silent.close(r)));
     const port = (silent.address() as AddressInfo).port;
-    const home = makeHome();
-    homes.push(home);
-    undo.push(() => home.cleanup());
+    const home = tempHome();
     home.env['HOME'] = join(home.dir, 'u');
     delete home.env['SSH_AUTH_SOCK'];
     await cliOk(home.env, [
@@ -164,7 +161,7 @@ describe('SSH faults', () => {
       '1000',
     ]);
     const raw = rawShim(home.env, 'mute');
-    undo.push(() => raw.close());
+    defer(() => raw.close());
     const t0 = Date.now();
     raw.send(initializeLine(1));
     const answer = await answerTo(raw, 1, 20_000);

@@ -16,27 +16,27 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { answerTo, engineLogs, waitFor } from '../helpers/faults-procs.js';
-import { EVERYTHING, freePort, ROOT, startEverything, type Everything } from '../helpers/processes.js';
+import { answerTo } from '../helpers/faults-procs.js';
+import { procNetRows, socketInodes } from '../helpers/proc-net.js';
+import { EVERYTHING, type Everything, freePort, POLL, ROOT, startEverything } from '../helpers/processes.js';
 import { makeKey, startAgent, startSshd, type KeyPair, type SshAgent, type Sshd } from '../helpers/sshd.js';
 import {
   cli,
   cliOk,
   enginePid,
   initializeLine,
-  makeHome,
   rawShim,
   shimClient,
   type Home,
+  useTempHomes,
 } from '../helpers/tether.js';
 
 let everything: Everything;
@@ -48,16 +48,16 @@ let scratch: string;
 let key: KeyPair;
 let wrongKey: KeyPair;
 let lockedKey: KeyPair;
-const homes: Home[] = [];
 /**
  * The home of the tests that need nothing special: its user trusts `target` (a plain known_hosts
  * entry) and has no agent. Each test adds endpoints of its own names.
  */
 let shared: SshHome;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'ssh-it-'));
+  defer(() => rmSync(scratch, { recursive: true, force: true }));
   key = makeKey(scratch, 'client');
   wrongKey = makeKey(scratch, 'stranger');
   lockedKey = makeKey(scratch, 'locked', 'correct horse battery staple');
@@ -66,20 +66,8 @@ beforeAll(async () => {
     startSshd({ authorizedKeys: [key.publicKey, lockedKey.publicKey] }),
     startSshd({ authorizedKeys: [key.publicKey] }),
   ]);
+  defer(() => Promise.all([target.stop(), jump.stop(), everything.kill()]));
   shared = sshHome({ trust: [target] });
-});
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') for (const h of homes) console.error(engineLogs(h.dir));
-  // Shims go with their test: one left running would start a new engine in a removed home.
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
-
-afterAll(async () => {
-  const stopped = await Promise.allSettled(homes.map((h) => h.cleanup()));
-  await Promise.all([target?.stop(), jump?.stop(), everything?.kill()]);
-  rmSync(scratch, { recursive: true, force: true });
-  expect(stopped.filter((r) => r.status === 'rejected')).toEqual([]);
 });
 
 /** The known_hosts line ssh writes for a server on a non-default port. */
@@ -98,8 +86,7 @@ interface SshHome extends Home {
 
 /** A fresh home trusting `trust` in its user's ~/.ssh/known_hosts, with `agent` or no agent at all. */
 function sshHome(opts: { agent?: SshAgent; trust?: Sshd[] } = {}): SshHome {
-  const home = makeHome();
-  homes.push(home);
+  const home = tempHome();
   const user = join(home.dir, 'u');
   const dotSsh = join(user, '.ssh');
   mkdirSync(dotSsh, { recursive: true, mode: 0o700 });
@@ -143,7 +130,7 @@ async function initializeError(
 /** Lists the tools and calls echo through a shim, as an MCP client does. */
 async function echoThrough(env: NodeJS.ProcessEnv, name: string, message = `hello ${name}`): Promise<Client> {
   const { client } = await shimClient(env, name);
-  cleanups.push(() => client.close());
+  defer(() => client.close());
   const { tools } = await client.listTools();
   expect(tools.map((t) => t.name)).toContain('echo');
   const r = await client.callTool({ name: 'echo', arguments: { message } });
@@ -212,26 +199,12 @@ async function doctor(env: NodeJS.ProcessEnv, name: string): Promise<{ ok: boole
  * against listening rows of /proc/net/tcp, tcp6 (state 0A) and unix (flag __SO_ACCEPTCON).
  */
 function listeningSockets(pid: number): string[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1);
+  const inodes = socketInodes(pid);
   const out: string[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const row of rows(file)) {
-      const f = row.trim().split(/\s+/);
-      if (f[3] === '0A' && inodes.has(f[9]!)) out.push(`tcp ${f[1]}`);
-    }
+  for (const table of ['tcp', 'tcp6'] as const) {
+    for (const f of procNetRows(table)) if (f[3] === '0A' && inodes.has(f[9]!)) out.push(`tcp ${f[1]}`);
   }
-  for (const row of rows('/proc/net/unix')) {
-    // Num RefCount Protocol Flags Type St Inode [Path]
-    const f = row.trim().split(/\s+/);
+  for (const f of procNetRows('unix')) {
     if (parseInt(f[3]!, 16) & 0x10000 && inodes.has(f[6]!)) out.push(`unix ${f[7] ?? '(unnamed)'}`);
   }
   return out.sort();
@@ -261,10 +234,8 @@ describe('HTTP through an SSH tunnel', () => {
 
   it('legacy SSE and WebSocket URLs go through the tunnel too, and tunnel errors keep their code', async () => {
     const [sse, ws] = await Promise.all([startEverything('sse'), startWsMcpServer()]);
-    cleanups.push(
-      () => sse.kill(),
-      () => ws.close(),
-    );
+    defer(() => sse.kill());
+    defer(() => ws.close());
     // The jump server's key is trusted by nobody here.
     const h = shared;
     const via = (sshd: Sshd) => ['--ssh', dest(sshd), '--identity', key.privateKey];
@@ -287,22 +258,9 @@ describe('HTTP through an SSH tunnel', () => {
 
 /** ESTABLISHED TCP connections of process `pid` to 127.0.0.1:`port` (Linux: /proc/<pid>/fd, /proc/net/tcp). */
 function connectionsTo(pid: number, port: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
+  const inodes = socketInodes(pid);
   const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((row) => row.trim().split(/\s+/))
-    .filter((f) => f[2] === remote && f[3] === '01' && inodes.has(f[9]!)).length;
+  return procNetRows('tcp').filter((f) => f[2] === remote && f[3] === '01' && inodes.has(f[9]!)).length;
 }
 
 describe('disconnect', () => {
@@ -314,7 +272,7 @@ describe('disconnect', () => {
     expect(connectionsTo(pid, target.port)).toBe(1);
 
     await cliOk(h.env, ['disconnect', 'cut']);
-    await waitFor(() => connectionsTo(pid, target.port) === 0, 'the SSH connection to close');
+    await vi.waitFor(() => expect(connectionsTo(pid, target.port), 'the SSH connections left').toBe(0), POLL);
     const refused = await client
       .callTool({ name: 'echo', arguments: { message: 'x' } })
       .catch((e: unknown) => e);
@@ -361,7 +319,7 @@ describe('a stdio server over SSH exec', () => {
       server,
     ]);
     const { client } = await shimClient(h.env, 'm');
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     expect(client.getServerVersion()).toMatchObject({ name: 'modern-stdio' });
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
     const r = await client.callTool({ name: 'echo', arguments: { text: 'over exec, bridged' } });
@@ -409,7 +367,7 @@ describe('a stdio server over SSH exec', () => {
     );
     chmodSync(join(bin, 'everything-mcp'), 0o755);
     const sshd = await startSshd({ authorizedKeys: [key.publicKey], extra: [`SetEnv HOME=${profileHome}`] });
-    cleanups.push(() => sshd.stop());
+    defer(() => sshd.stop());
     const h = sshHome({ trust: [sshd] });
     const base = ['--ssh', dest(sshd), '--identity', key.privateKey];
     await cliOk(h.env, ['add', 'plain', ...base, '--', 'everything-mcp']);
@@ -471,7 +429,7 @@ describe('host keys', () => {
 
   it('a changed key is refused as HOST_KEY_MISMATCH, and `hosts trust` will not record it', async () => {
     const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
-    cleanups.push(() => sshd.stop());
+    defer(() => sshd.stop());
     const h = sshHome();
     await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
     await cliOk(h.env, ['hosts', 'trust', 'fs', '--fingerprint', sshd.hostKey.fingerprint]);
@@ -505,7 +463,7 @@ describe('host keys', () => {
 
   it('a key of another type is a changed key too; only `hosts trust --replace` records it', async () => {
     const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
-    cleanups.push(() => sshd.stop());
+    defer(() => sshd.stop());
     const h = sshHome();
     await cliOk(h.env, ['add', 'ty', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
     await cliOk(h.env, ['hosts', 'trust', 'ty', '--fingerprint', sshd.hostKey.fingerprint]);
@@ -549,7 +507,7 @@ describe('host keys', () => {
 
   it('a changed key recorded in ~/.ssh/known_hosts is not edited: --replace says how to remove it', async () => {
     const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
-    cleanups.push(() => sshd.stop());
+    defer(() => sshd.stop());
     const h = sshHome({ trust: [sshd] });
     await cliOk(h.env, ['add', 'usr', everything.url, '--ssh', dest(sshd), '--identity', key.privateKey]);
     const userKnownHosts = join(h.dotSsh, 'known_hosts');
@@ -567,10 +525,10 @@ describe('host keys', () => {
 
   it('a server with several host keys presents the type that is recorded', async () => {
     const rsaDir = mkdtempSync(join(tmpdir(), 'rsa-host-'));
-    cleanups.push(() => rmSync(rsaDir, { recursive: true, force: true }));
+    defer(() => rmSync(rsaDir, { recursive: true, force: true }));
     const rsa = makeKey(rsaDir, 'host_rsa', '', 'rsa');
     const sshd = await startSshd({ authorizedKeys: [key.publicKey], extra: [`HostKey ${rsa.privateKey}`] });
-    cleanups.push(() => sshd.stop());
+    defer(() => sshd.stop());
     const h = sshHome();
     // Only the RSA key is known (ssh would have recorded it had it preferred RSA back then).
     const [type, blob] = readFileSync(rsa.publicKey, 'utf8').trim().split(/\s+/);
@@ -699,7 +657,7 @@ describe('authentication', () => {
 
   it('ssh-agent: without keys SSH_AUTH_FAILED with a hint; with the key (no --identity, no ~/.ssh/id_*) it works', async () => {
     const agent = await startAgent();
-    cleanups.push(() => agent.stop());
+    defer(() => agent.stop());
     const h = sshHome({ agent, trust: [target] });
     expect(readdirSync(h.dotSsh).filter((f) => f.startsWith('id_'))).toEqual([]);
     await cliOk(h.env, ['add', 'fs', everything.url, '--ssh', dest(target)]);

@@ -6,23 +6,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemFinding, SystemReport } from '../../main/common/system-doctor.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
 import { freePort, startEverything, type Everything } from '../helpers/processes.js';
-import { cli, cliOk, makeHome, type Home } from '../helpers/tether.js';
+import { cli, cliOk, useTempHomes } from '../helpers/tether.js';
 
 let keyring: Keyring;
 let everything: Everything;
-const homes: Home[] = [];
 const TOKEN = 'doctor-test-token-7f3a9c';
 
 beforeAll(async () => {
   [keyring, everything] = await Promise.all([startKeyring(), startEverything('streamableHttp')]);
 });
-afterEach(async () => {
-  await Promise.all(homes.splice(0).map((h) => h.cleanup()));
-});
+const { home: tempHome } = useTempHomes();
 afterAll(async () => {
   await Promise.all([keyring?.close(), everything?.kill()]);
 });
@@ -32,8 +29,7 @@ afterAll(async () => {
  * the test's; with or without the test keychain.
  */
 function home(withKeychain: boolean): { env: NodeJS.ProcessEnv; user: string } {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   const user = join(h.dir, 'user');
   mkdirSync(user);
   let env: NodeJS.ProcessEnv = { ...h.env, HOME: user, XDG_CONFIG_HOME: join(user, '.config') };

@@ -6,16 +6,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLoggingProxy, jsonBody, type LoggingProxy } from '../fixtures/logging-proxy.js';
 import { startOtlpCollector, type CollectedSpan, type OtlpCollector } from '../fixtures/otlp-collector.js';
 import { freePort, startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 let everything: Everything;
 let proxy: LoggingProxy;
 let collector: OtlpCollector;
-const homes: Home[] = [];
+const { home: tempHome, defer } = useTempHomes();
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -26,18 +26,13 @@ beforeAll(async () => {
   everything = await startEverything('streamableHttp');
   proxy = await startLoggingProxy(everything.port);
   collector = await startOtlpCollector();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(homes.map((h) => h.cleanup()));
-  await Promise.allSettled([proxy?.close(), collector?.close(), everything?.kill()]);
+  defer(() => Promise.allSettled([proxy.close(), collector.close(), everything.kill()]));
 });
 
 function home(env: Record<string, string> = {}): Home {
-  const h = makeHome();
+  const h = tempHome();
   Object.assign(h.env, env);
   delete h.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
-  homes.push(h);
   return h;
 }
 

@@ -6,7 +6,7 @@
  * nears expiry, exchanges again, and reports a refused exchange as AUTH_REQUIRED with a hint.
  */
 import { spawn } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAuthMcpServer, type AuthMcpServer } from '../fixtures/auth-mcp-server.js';
 import {
   TOKEN_EXCHANGE_GRANT,
@@ -16,16 +16,7 @@ import {
   type AuthServer,
 } from '../fixtures/auth-server.js';
 import { startKeyring, type Keyring } from '../helpers/keyring.js';
-import {
-  BIN,
-  cli,
-  cliOk,
-  initializeLine,
-  makeHome,
-  rawShim,
-  shimClient,
-  type Home,
-} from '../helpers/tether.js';
+import { BIN, cli, cliOk, initializeLine, rawShim, shimClient, useTempHomes } from '../helpers/tether.js';
 
 const SCOPE = 'mcp:tools';
 const CLIENT_ID = 'tether-exchange';
@@ -37,7 +28,6 @@ const EXCHANGED_TTL = 6;
 let keyring: Keyring;
 let mcp: AuthMcpServer;
 let as: AuthServer;
-const homes: Home[] = [];
 
 beforeAll(async () => {
   keyring = await startKeyring();
@@ -55,9 +45,7 @@ beforeAll(async () => {
   protect(mcp, as, SCOPE, { exchangedOnly: true });
 });
 
-afterEach(async () => {
-  for (const h of homes.splice(0)) await h.cleanup();
-});
+const { home: tempHome } = useTempHomes();
 
 afterAll(async () => {
   await Promise.allSettled([mcp?.close(), as?.close()]);
@@ -65,8 +53,7 @@ afterAll(async () => {
 });
 
 function home(): NodeJS.ProcessEnv {
-  const h = makeHome();
-  homes.push(h);
+  const h = tempHome();
   return keyring.env(h.env);
 }
 

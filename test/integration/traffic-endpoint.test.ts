@@ -4,21 +4,19 @@
  * of a removed endpoint stay readable while the ring holds them; a configured endpoint with no
  * records yet prints nothing and succeeds.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrafficRecord } from '../../main/common/domain.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cli, cliOk, initializeLine, makeHome, rawShim, type Home } from '../helpers/tether.js';
+import { cli, cliOk, initializeLine, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let everything: Everything;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   everything = await startEverything('streamableHttp');
-  home = makeHome();
-});
-afterAll(async () => {
-  await home?.cleanup();
-  await everything?.kill();
+  defer(() => everything.kill());
+  home = tempHome();
 });
 
 describe('traffic --endpoint', () => {

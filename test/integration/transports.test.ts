@@ -12,11 +12,11 @@ import {
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { jsonBody, sseData, startLoggingProxy, type LoggingProxy } from '../fixtures/logging-proxy.js';
 import { startWsMcpServer, type WsMcpServer } from '../fixtures/ws-mcp-server.js';
-import { startEverything, type Everything } from '../helpers/processes.js';
-import { BIN, cliOk, makeHome, shimClient, type Home } from '../helpers/tether.js';
+import { type Everything, POLL, startEverything } from '../helpers/processes.js';
+import { BIN, cliOk, shimClient, type Home, useTempHomes } from '../helpers/tether.js';
 
 const SAMPLED = 'sampled-through-the-tether';
 const ROOT_URI = 'file:///tmp/tether-root';
@@ -95,23 +95,12 @@ function text(result: Record<string, unknown>): string {
     .join('\n');
 }
 
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Lists the tools until the capability-dependent ones appear (the server registers them late). */
 async function waitForTool(client: Client, tool: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { tools } = await client.listTools();
-    if (tools.some((t) => t.name === tool)) return;
-    if (Date.now() > deadline) throw new Error(`tool ${tool} never appeared: ${tools.map((t) => t.name)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi.waitFor(async () => expect((await client.listTools()).tools.map((t) => t.name)).toContain(tool), {
+    ...POLL,
+    interval: 100,
+  });
 }
 
 /**
@@ -140,15 +129,25 @@ async function exerciseServerRequests(home: Home, endpoint: string): Promise<voi
     // Notifications both ways: the server logs the roots it got; a client roots/list_changed makes
     // the server ask for the roots again.
     const rootsUpdated = () => logs.filter((l) => l.includes('Roots updated')).length;
-    await waitUntil('the server\'s "Roots updated" log notification', () => rootsUpdated() > 0);
+    await vi.waitFor(
+      () => expect(rootsUpdated(), 'the server\'s "Roots updated" log notifications').toBeGreaterThan(0),
+      POLL,
+    );
     const asked = handled.filter((m) => m === 'roots/list').length;
     const updated = rootsUpdated();
     await client.sendRootsListChanged();
-    await waitUntil(
-      'a new roots/list after notifications/roots/list_changed',
-      () => handled.filter((m) => m === 'roots/list').length > asked,
+    await vi.waitFor(
+      () =>
+        expect(
+          handled.filter((m) => m === 'roots/list').length,
+          'roots/list requests after notifications/roots/list_changed',
+        ).toBeGreaterThan(asked),
+      POLL,
     );
-    await waitUntil('a second "Roots updated" log notification', () => rootsUpdated() > updated);
+    await vi.waitFor(
+      () => expect(rootsUpdated(), '"Roots updated" log notifications').toBeGreaterThan(updated),
+      POLL,
+    );
 
     expect(handled).toEqual(
       expect.arrayContaining(['sampling/createMessage', 'elicitation/create', 'roots/list']),
@@ -175,7 +174,14 @@ async function exerciseServerRequests(home: Home, endpoint: string): Promise<voi
 
 /** Waits until every request the proxy saw is over: no stream is left open. */
 async function proxyIdle(proxy: LoggingProxy): Promise<void> {
-  await waitUntil('every proxied stream to close', () => proxy.requests.every((r) => r.closed));
+  await vi.waitFor(
+    () =>
+      expect(
+        proxy.requests.filter((r) => !r.closed).map((r) => `${r.method} ${r.path}`),
+        'proxied streams still open',
+      ).toEqual([]),
+    POLL,
+  );
 }
 
 async function echoThrough(home: Home, endpoint: string, message: string): Promise<void> {
@@ -195,21 +201,18 @@ describe('legacy HTTP+SSE', () => {
   let autoProxy: LoggingProxy;
   let sseProxy: LoggingProxy;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     server = await startEverything('sse');
+    defer(() => server.kill());
     autoProxy = await startLoggingProxy(server.port);
+    defer(() => autoProxy.close());
     sseProxy = await startLoggingProxy(server.port);
-    home = makeHome();
+    defer(() => sseProxy.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'legacy', autoProxy.url('/sse')]);
     await cliOk(home.env, ['add', 'legacy-explicit', sseProxy.url('/sse'), '--transport', 'sse']);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await autoProxy?.close();
-    await sseProxy?.close();
-    await server?.kill();
   });
 
   it('auto-detection falls back to the SSE GET after the initialize POST is refused', async () => {
@@ -262,19 +265,16 @@ describe('WebSocket', () => {
   // A server of its own, so what it saw offered comes from the auto endpoint only.
   let wsAuto: WsMcpServer;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     ws = await startWsMcpServer();
+    defer(() => ws.close());
     wsAuto = await startWsMcpServer();
-    home = makeHome();
+    defer(() => wsAuto.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'ws', ws.url, '--transport', 'websocket']);
     await cliOk(home.env, ['add', 'ws-auto', wsAuto.url]);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await ws?.close();
-    await wsAuto?.close();
   });
 
   it('lists and calls tools with --transport websocket, offering subprotocol mcp', async () => {
@@ -304,18 +304,15 @@ describe('Streamable HTTP on the wire', () => {
   let server: Everything;
   let proxy: LoggingProxy;
   let home: Home;
+  const { home: tempHome, defer } = useTempHomes();
 
   beforeAll(async () => {
     server = await startEverything('streamableHttp');
+    defer(() => server.kill());
     proxy = await startLoggingProxy(server.port);
-    home = makeHome();
+    defer(() => proxy.close());
+    home = tempHome();
     await cliOk(home.env, ['add', 'sh', proxy.url('/mcp'), '--header', 'X-Api-Version: v1']);
-  });
-
-  afterAll(async () => {
-    await home?.cleanup();
-    await proxy?.close();
-    await server?.kill();
   });
 
   it('opens the GET stream, sends the per-message headers, and DELETEs the session on close', async () => {

@@ -5,7 +5,7 @@
  * request (version in `_meta`, no `initialize`) to this legacy server goes up on a legacy session
  * the engine opened for it (`main/engine/protocol/modern-adapter.ts`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   jsonBody,
   sseData,
@@ -14,36 +14,25 @@ import {
   type LoggingProxy,
 } from '../fixtures/logging-proxy.js';
 import { startEverything, type Everything } from '../helpers/processes.js';
-import { cliOk, makeHome, rawShim, type Home, type RawShim } from '../helpers/tether.js';
+import { answerTo } from '../helpers/faults-procs.js';
+import { cliOk, rawShim, type Home, useTempHomes } from '../helpers/tether.js';
 
 let server: Everything;
 let proxy: LoggingProxy;
 let home: Home;
+const { home: tempHome, defer } = useTempHomes();
 
 beforeAll(async () => {
   server = await startEverything('streamableHttp');
+  defer(() => server.kill());
   proxy = await startLoggingProxy(server.port);
-  home = makeHome();
+  defer(() => proxy.close());
+  home = tempHome();
   await cliOk(home.env, ['add', 'ev', proxy.url('/mcp')]);
   await cliOk(home.env, ['add', 'ev-http', proxy.url('/mcp'), '--transport', 'streamable-http']);
   // Used by the stateless test only: its first message ever is the stateless request (auto-detection).
   await cliOk(home.env, ['add', 'ev-fresh', proxy.url('/mcp')]);
 });
-
-afterAll(async () => {
-  await home?.cleanup();
-  await proxy?.close();
-  await server?.kill();
-});
-
-/** The next line from the shim that answers `id` (server notifications in between are skipped). */
-async function answerTo(shim: RawShim, id: number, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = await shim.next(Math.max(1, deadline - Date.now()));
-    if (line['id'] === id && line['method'] === undefined) return line;
-  }
-}
 
 /** The JSON-RPC messages in a logged response: the SSE events' data, or the JSON body. */
 function responseMessages(r: LoggedRequest): string[] {
@@ -78,7 +67,7 @@ describe('protocol versions', () => {
             },
           }),
         );
-        const answer = await answerTo(shim, 1);
+        const answer = await answerTo(shim, 1, 20_000);
         expect((answer['result'] as { protocolVersion?: string }).protocolVersion).toBe(version);
 
         const init = await proxy.waitFor(
@@ -96,7 +85,7 @@ describe('protocol versions', () => {
 
         shim.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
         shim.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
-        const list = await answerTo(shim, 2);
+        const list = await answerTo(shim, 2, 20_000);
         const tools = (list['result'] as { tools: { name: string }[] }).tools;
         expect(tools.map((t) => t.name)).toContain('echo');
 
@@ -134,7 +123,7 @@ describe('protocol versions', () => {
             params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
           }),
         );
-        const answer = await answerTo(shim, id);
+        const answer = await answerTo(shim, id, 20_000);
         expect(answer['result']).toMatchObject({ tools: expect.any(Array) });
 
         // MCP 2026-07-28 basic/versioning: a modern client fails on a legacy server by itself; the

@@ -3,13 +3,13 @@
  * started, and the loopback redirect listener.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TetherError } from '../../main/common/errors.js';
 import { browserCommand, checkAuthorizationUrl, openBrowser } from '../../main/engine/auth/browser.js';
 import { listenForRedirect } from '../../main/engine/auth/loopback.js';
 import { clientMetadata } from '../../main/engine/auth/oauth-provider.js';
 import { refreshMarginMs, sameIssuer } from '../../main/engine/auth/oauth-rules.js';
-import { ROOT } from '../helpers/processes.js';
+import { POLL, ROOT } from '../helpers/processes.js';
 
 describe('sameIssuer', () => {
   it('is an exact comparison that forgives one trailing slash', () => {
@@ -115,8 +115,13 @@ describe('listenForRedirect', () => {
     const first = await listenForRedirect();
     const port = first.port;
     first.close();
-    await new Promise((r) => setTimeout(r, 50));
-    const again = await listenForRedirect(port);
+    // The port is free once the closed listener's handle is gone (a turn of the event loop or so).
+    const again = await vi.waitFor(async () => {
+      const l = await listenForRedirect(port);
+      if (l.port !== port) l.close();
+      expect(l.port, 'the preferred port, free again').toBe(port);
+      return l;
+    }, POLL);
     try {
       expect(again.port).toBe(port);
       // The preferred port is taken now: another listener gets an ephemeral one.

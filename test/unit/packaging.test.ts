@@ -13,14 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { APP_ID, appRole } from '../../main/app/roles.js';
 
-const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url);
-// electron-builder's own loader and validator (pinned by the lockfile).
-const yaml = require('js-yaml') as { load(text: string): unknown };
-const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+// electron-builder's own loader and validator (pinned by the lockfile), resolved from electron-builder
+// and app-builder-lib, whose dependencies they are.
+const fromBuilder = createRequire(createRequire(import.meta.url).resolve('electron-builder'));
+const fromBuilderLib = createRequire(fromBuilder.resolve('app-builder-lib'));
+const yaml = fromBuilderLib('js-yaml') as { load(text: string): unknown };
+const { validateConfiguration } = fromBuilder('app-builder-lib/out/util/config/config.js') as {
   validateConfiguration(config: unknown, logger: unknown): Promise<void>;
 };
-const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+const { DebugLogger } = fromBuilder('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 
 type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const config = yaml.load(readFileSync(new URL('electron-builder.yml', root), 'utf8')) as Config;
