@@ -20,7 +20,7 @@ export interface LoginItem {
 }
 
 /** Electron's login-item calls (`app.getLoginItemSettings().openAtLogin`, `app.setLoginItemSettings`). */
-export interface ElectronLoginItems {
+interface ElectronLoginItems {
   get(): boolean;
   set(enabled: boolean): void;
 }

@@ -71,7 +71,7 @@ export function formatStatus(status: { engine: EngineInfo; endpoints: EndpointSt
  * The server's era and versions as `status` shows them: `modern (2026-07-28)`, `legacy
  * (2025-11-25)` (the version the clients negotiated) or `-` before the first probe.
  */
-export function formatEra(s: Pick<EndpointStatus, 'era' | 'serverVersions' | 'protocolVersion'>): string {
+function formatEra(s: Pick<EndpointStatus, 'era' | 'serverVersions' | 'protocolVersion'>): string {
   if (!s.era) return '-';
   const versions =
     s.era === 'modern' ? (s.serverVersions ?? []) : s.protocolVersion ? [s.protocolVersion] : [];

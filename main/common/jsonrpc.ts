@@ -5,13 +5,13 @@
  * the method, and to leave everything else exactly as it came. These helpers do that by looking at a
  * parsed value's top-level members only.
  */
-import { JsonRpcErrorCode, type TetherErrorData } from './errors.js';
+import type { TetherErrorData } from './errors.js';
 
 /** A JSON-RPC id: string or number (JSON-RPC 2.0 §4; MCP forbids null ids on requests). */
 export type JsonRpcId = string | number;
 
 /** What a message is, by its members (JSON-RPC 2.0 §4, §5). */
-export type MessageKind = 'request' | 'response' | 'error' | 'notification';
+type MessageKind = 'request' | 'response' | 'error' | 'notification';
 
 /** A parsed JSON-RPC message of any kind; members we do not look at are kept as they are. */
 export interface JsonRpcMessage {
@@ -71,7 +71,7 @@ export function inspectMessage(value: unknown): MessageInfo | string {
 /**
  * Builds a JSON-RPC error response line (no trailing newline).
  * @param id the request's id, or null when it could not be read (JSON-RPC 2.0 §5)
- * @param code a JSON-RPC error code (see {@link JsonRpcErrorCode})
+ * @param code a JSON-RPC error code (see `JsonRpcErrorCode` in errors.ts)
  * @param message what went wrong
  * @param data structured detail; `data.code` is a stable TetherError code
  */
@@ -83,8 +83,6 @@ export function errorResponseLine(
 ): string {
   return JSON.stringify({ jsonrpc: '2.0', id, error: data ? { code, message, data } : { code, message } });
 }
-
-export { JsonRpcErrorCode };
 
 /**
  * A key for an id in maps: JSON-RPC says 1 and "1" are different ids (JSON-RPC 2.0 §4), so the key

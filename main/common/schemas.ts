@@ -27,7 +27,7 @@ export const SECRET_HEADER_RE =
  * URL query parameters that carry credentials (`?api_key=…`, `?access_token=…`, `?sig=…`): refused
  * in endpoint URLs (SECRET_IN_CONFIG) like credential headers, since the URL is stored in plain text.
  */
-export const SECRET_QUERY_PARAM_RE = new RegExp(`${SECRET_HEADER_RE.source}|^(sig|pwd|pass)$`, 'i');
+const SECRET_QUERY_PARAM_RE = new RegExp(`${SECRET_HEADER_RE.source}|^(sig|pwd|pass)$`, 'i');
 
 /**
  * Header values that are credentials whatever the header's name: an HTTP authentication scheme
@@ -261,7 +261,7 @@ export const AuthSchema = z.discriminatedUnion('type', [
 export type AuthConfig = z.output<typeof AuthSchema>;
 
 /** How an endpoint is reached over SSH (ssh(1) terms). */
-export const SshSchema = z
+const SshSchema = z
   .object({
     /** The SSH server: `[user@]host[:port]` or a Host alias of the ssh config. */
     destination: sshDestination,
@@ -466,7 +466,7 @@ export const TelemetrySettingsSchema = z
   .strict();
 
 /** Engine-wide settings. */
-export const SettingsSchema = z
+const SettingsSchema = z
   .object({
     traffic: z
       .object({

@@ -26,7 +26,7 @@ import type { TetherPaths } from '../common-node/paths.js';
 import { writeFileAtomic } from './config/store.js';
 
 /** The variables the engine may take from the session (see the module comment). */
-export const SESSION_VARIABLES = [
+const SESSION_VARIABLES = [
   'DBUS_SESSION_BUS_ADDRESS',
   'SSH_AUTH_SOCK',
   'DISPLAY',
@@ -47,7 +47,7 @@ export type SessionValues = Partial<Record<SessionVariable, string>>;
 export const SESSION_FILE = 'session-env.json';
 
 /** Picks the session variables out of an environment (empty values are absent). */
-export function pickSession(env: NodeJS.ProcessEnv): SessionValues {
+function pickSession(env: NodeJS.ProcessEnv): SessionValues {
   const out: SessionValues = {};
   for (const k of SESSION_VARIABLES) if (env[k]) out[k] = env[k];
   return out;

@@ -9,7 +9,7 @@ import { toTetherError } from '../../main/common/errors.js';
 import type { LinkState, Transport } from './transport/types.js';
 
 /** How many past records the inspector loads when it opens (the engine keeps 20,000 by default; the list keeps up to 200,000). */
-export const BACKLOG = 100_000;
+const BACKLOG = 100_000;
 
 /** How often engine facts (memory, uptime, ring use) are refreshed (ms). */
 const INFO_EVERY_MS = 5000;

@@ -7,10 +7,10 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
 /** The path of the redirect URI. */
-export const CALLBACK_PATH = '/callback';
+const CALLBACK_PATH = '/callback';
 
 /** What arrived at the redirect URI, and how to answer the browser that brought it. */
-export interface RedirectArrival {
+interface RedirectArrival {
   params: URLSearchParams;
   /** Shows the user the outcome in the browser tab and ends the response. */
   respond(ok: boolean, message: string): void;

@@ -29,7 +29,7 @@ const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** What a token request without a user needs. */
-export interface MachineGrant {
+interface MachineGrant {
   grant: 'client-credentials' | 'jwt-bearer';
   clientId: string;
   /** Required unless `privateKey` is given. */
@@ -42,7 +42,7 @@ export interface MachineGrant {
 }
 
 /** The error of a refused or failed request to the IdP (message never holds a token). */
-export class IdpError extends Error {
+class IdpError extends Error {
   override readonly name = 'IdpError';
   /** @param errorCode the RFC 6749 §5.2 code the IdP sent, when it sent one */
   constructor(
@@ -58,7 +58,7 @@ export class IdpError extends Error {
  * @throws IdpError when the IdP refuses or answers with something else than an ID-JAG;
  *   TypeError when it cannot be reached
  */
-export async function requestIdJag(
+async function requestIdJag(
   idp: NonNullable<MachineGrant['idp']>,
   d: Discovery,
   scope: string | undefined,
@@ -99,11 +99,7 @@ export async function requestIdJag(
  * Gets a token set from `d`'s authorization server without a user.
  * @throws the SDK's OAuthError subclasses (the server refused), IdpError, TypeError (unreachable)
  */
-export async function machineTokens(
-  g: MachineGrant,
-  d: Discovery,
-  fetchFn: typeof fetch,
-): Promise<OAuthTokens> {
+async function machineTokens(g: MachineGrant, d: Discovery, fetchFn: typeof fetch): Promise<OAuthTokens> {
   const { fetchToken } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { ClientCredentialsProvider, PrivateKeyJwtProvider } =
     await import('@modelcontextprotocol/sdk/client/auth-extensions.js');

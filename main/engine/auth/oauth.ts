@@ -90,7 +90,7 @@ interface SignIn {
 /** A refused token younger than this, itself made by a refresh after a 401, is not refreshed again (ms). */
 const REFRESH_AGAIN_AFTER_MS = 10_000;
 /** How long a request waits for the step-up sign-in it started (ms). */
-export const STEP_UP_TIMEOUT_MS = 120_000;
+const STEP_UP_TIMEOUT_MS = 120_000;
 
 /** See the module comment. */
 export class OAuthCredentials implements EndpointCredentials {

@@ -10,7 +10,7 @@ import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import { writeFileAtomic } from '../config/store.js';
 
 /** The entry's file name: one per user, whatever the install. */
-export const AUTOSTART_FILE_NAME = 'mcp-tether.desktop';
+const AUTOSTART_FILE_NAME = 'mcp-tether.desktop';
 
 /** The command line the entry runs. */
 export interface AutostartLaunch {

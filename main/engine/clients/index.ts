@@ -33,7 +33,7 @@ import {
  * Where the client config files are for the running user: this platform, environment and home,
  * and on Windows the MSIX package folders under `%LOCALAPPDATA%\Packages`.
  */
-export function defaultClientPathContext(): ClientPathContext {
+function defaultClientPathContext(): ClientPathContext {
   const ctx: ClientPathContext = { platform: process.platform, env: process.env, home: homedir() };
   if (process.platform === 'win32') {
     const local = process.env['LOCALAPPDATA'] || `${homedir()}\\AppData\\Local`;

@@ -18,7 +18,7 @@ import { headlessAppArgs, isPackagedApp } from '../../common-node/control-client
 import { ErrorCode, TetherError } from '../../common/errors.js';
 
 /** How the running installation is started (see the module comment). */
-export type LaunchKind = 'node' | 'electron-node' | 'app';
+type LaunchKind = 'node' | 'electron-node' | 'app';
 
 /** What {@link shimLaunch} needs to know about the running installation. */
 export interface LaunchContext {
@@ -48,7 +48,7 @@ export function shimLaunch(name: string, ctx: LaunchContext): ShimLaunch {
 }
 
 /** The launch kind of this process (see the module comment and `isPackagedApp`). */
-export function currentLaunchKind(): LaunchKind {
+function currentLaunchKind(): LaunchKind {
   if (!process.versions['electron']) return 'node';
   return isPackagedApp() ? 'app' : 'electron-node';
 }
@@ -108,7 +108,7 @@ export function windowsSafeLaunch(
 }
 
 /** The 8.3 short path Windows gives an existing path (`cmd /c for %I in ("…") do @echo %~sI`). */
-export function windowsShortPath(path: string): string | undefined {
+function windowsShortPath(path: string): string | undefined {
   if (process.platform !== 'win32' || /["%]/.test(path)) return undefined;
   const r = spawnSync('cmd.exe', ['/d', '/s', '/c', `"for %I in ("${path}") do @echo %~sI"`], {
     encoding: 'utf8',
@@ -123,7 +123,7 @@ export function windowsShortPath(path: string): string | undefined {
  * `bin/mcp-tether.js` of this installation: the first one found walking up from this module (it
  * sits three folders up in the sources and four in `dist/`).
  */
-export function findBinPath(from: string = dirname(fileURLToPath(import.meta.url))): string {
+function findBinPath(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ;) {
     const candidate = join(dir, 'bin', 'mcp-tether.js');
     if (existsSync(candidate)) return candidate;

@@ -118,7 +118,7 @@ const PathParam = z
 /** One parameter of a command. */
 const ParameterSchema = z.discriminatedUnion('type', [StringParam, IntegerParam, PathParam]);
 /** See {@link ParameterSchema}. */
-export type Parameter = z.output<typeof ParameterSchema>;
+type Parameter = z.output<typeof ParameterSchema>;
 
 /** MCP 2025-11-25 server/tools §ToolAnnotations, as hints for the client. */
 const AnnotationsSchema = z

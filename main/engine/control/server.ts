@@ -55,7 +55,7 @@ export interface MessagePeer {
 }
 
 /** The attach handler returns its result and the relay to install. */
-export interface AttachOutcome {
+interface AttachOutcome {
   result: ControlResult<'shim/attach'>;
   relay: AttachedRelay;
 }

@@ -13,7 +13,7 @@ import { DEMO_CLIENT_NAME, DEMO_ENDPOINT, type DemoStep } from '../../common/dem
 import { ErrorCode, errorMessage } from '../../common/errors.js';
 
 /** The name the demo client gives when the `greet` tool asks for one. */
-export const DEMO_USER_NAME = 'Ada';
+const DEMO_USER_NAME = 'Ada';
 
 /** Options of {@link runDemoSession}. */
 export interface DemoSessionOptions {

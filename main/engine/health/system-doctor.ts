@@ -12,7 +12,7 @@ import type { SystemFinding } from '../../common/system-doctor.js';
 import { ENDPOINT_NAME_RE, type EndpointConfig } from '../../common/schemas.js';
 
 /** The oldest Node.js MCP Tether supports (package.json `engines`). */
-export const MIN_NODE = '20.19.0';
+const MIN_NODE = '20.19.0';
 
 /** True when version `a` (`v20.19.1` or `20.19.1`) is at least `b`. */
 export function versionAtLeast(a: string, b: string): boolean {
@@ -157,7 +157,7 @@ export interface KeychainFacts {
 }
 
 /** The keychain backend keytar uses on this platform, for people. */
-export function keychainBackend(platform: NodeJS.Platform, busAddress?: string): string {
+function keychainBackend(platform: NodeJS.Platform, busAddress?: string): string {
   if (platform === 'darwin') return 'the macOS Keychain';
   if (platform === 'win32') return 'Windows Credential Manager';
   return `the Secret Service (libsecret) on the session D-Bus${busAddress ? ` ${busAddress}` : ', but DBUS_SESSION_BUS_ADDRESS is not set'}`;

@@ -39,7 +39,7 @@ export interface SystemProbeDeps {
 }
 
 /** The running process's runtime. */
-export function currentRuntime(role: string): RuntimeFacts {
+function currentRuntime(role: string): RuntimeFacts {
   const electron = process.versions['electron'];
   return {
     role,

@@ -21,7 +21,7 @@ import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 import type { ControlServer } from '../control/server.js';
 
 /** Where the built renderer lives, next to the built engine (dist/renderer). */
-export const RENDERER_DIR = fileURLToPath(new URL('../../../renderer/', import.meta.url));
+const RENDERER_DIR = fileURLToPath(new URL('../../../renderer/', import.meta.url));
 
 /** The path prefix that carries the token, so the page's relative asset URLs carry it too. */
 const TOKEN_PREFIX = '/t/';

@@ -18,7 +18,7 @@ import { ErrorCode, TetherError } from '../../common/errors.js';
 import { proxySecretCommand } from '../../common-node/net.js';
 
 /** Where a proxy setting came from. */
-export type ProxySource = 'flag' | 'env' | 'os';
+type ProxySource = 'flag' | 'env' | 'os';
 
 /** A proxy an endpoint's connection goes through. */
 export interface ProxyChoice {

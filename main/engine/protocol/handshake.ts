@@ -95,7 +95,7 @@ export function withModernMeta(params: unknown, ctx: ModernContext): Record<stri
  * Reads an `initialize` response: the negotiated protocol version (MCP 2025-11-25 basic/lifecycle).
  * @throws TetherError UPSTREAM_PROTOCOL for a JSON-RPC error or a result without protocolVersion
  */
-export function negotiatedVersion(response: JsonRpcMessage): string {
+function negotiatedVersion(response: JsonRpcMessage): string {
   if (response.error) {
     throw new TetherError(
       ErrorCode.UPSTREAM_PROTOCOL,

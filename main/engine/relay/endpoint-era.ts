@@ -18,7 +18,7 @@ import type { ProbedEndpoint } from './endpoint-ports.js';
 import { InternalCalls } from './internal-calls.js';
 
 /** Who the engine says it is on requests of its own. */
-export const ENGINE_CONTEXT: ModernContext = {
+const ENGINE_CONTEXT: ModernContext = {
   clientInfo: { name: 'mcp-tether', version: '1' },
   capabilities: {},
 };

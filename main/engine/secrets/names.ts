@@ -6,9 +6,9 @@ import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { AuthConfig } from '../../common/schemas.js';
 
 /** The secret of `auth: { type: 'bearer' }`. */
-export const BEARER_SECRET = 'bearer';
+const BEARER_SECRET = 'bearer';
 /** Prefix of the secret of `auth: { type: 'header', name }`. */
-export const HEADER_SECRET_PREFIX = 'header:';
+const HEADER_SECRET_PREFIX = 'header:';
 /** Prefix of an OAuth token set, followed by the authorization server's issuer. */
 export const OAUTH_TOKENS_PREFIX = 'oauth-tokens:';
 /** Prefix of an OAuth client registration, followed by the authorization server's issuer. */

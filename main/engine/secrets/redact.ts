@@ -34,7 +34,7 @@ const CREDENTIAL_FIELDS = [
 const CREDENTIAL_MEMBER_RE = new RegExp(`"[^"\\\\]*(?:${SECRET_HEADER_RE.source})[^"\\\\]*"\\s*:`, 'i');
 
 /** One secret of at least {@link MIN_REDACTED_LENGTH} characters, compiled. */
-export interface LongSecret {
+interface LongSecret {
   value: string;
   /** Matches the value in any JSON spelling (global). */
   spelling: RegExp;
@@ -176,7 +176,7 @@ function maskString(v: string, secrets: SecretPatterns, inCredential: boolean): 
  * holding a secret becomes the string {@link REDACTED}); values deeper than {@link MAX_JSON_DEPTH}
  * become {@link TOO_DEEP}. Never throws.
  */
-export function redactValue(v: unknown, secrets: SecretPatterns, depth = 0, inCredential = false): unknown {
+function redactValue(v: unknown, secrets: SecretPatterns, depth = 0, inCredential = false): unknown {
   if (typeof v === 'string') return maskString(v, secrets, inCredential);
   if (typeof v === 'number' || typeof v === 'bigint') {
     const s = String(v);

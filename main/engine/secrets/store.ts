@@ -15,7 +15,7 @@ import type { SecretInfo } from '../../common/domain.js';
 import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
 
 /** The keychain service every entry of MCP Tether is filed under. */
-export const KEYCHAIN_SERVICE = 'mcp-tether';
+const KEYCHAIN_SERVICE = 'mcp-tether';
 
 /** The part of keytar's API the store uses (keytar's own signatures). */
 export interface KeychainBackend {

@@ -102,7 +102,7 @@ export async function trustHostKeys(
  * The refusal to record over a changed host key without `--replace`.
  * @returns TetherError HOST_KEY_MISMATCH
  */
-export function changedKeyError(seen: HostKeyInfo, where: string): TetherError {
+function changedKeyError(seen: HostKeyInfo, where: string): TetherError {
   return new TetherError(
     ErrorCode.HOST_KEY_MISMATCH,
     `the host key of ${where} has CHANGED (now ${seen.keyType} ${seen.fingerprint}); another key is recorded for it, so it was not recorded`,

@@ -32,7 +32,7 @@ export interface RecordInput {
 }
 
 /** Charged per record against `maxBytes` on top of its text: its share of the columns (bytes). */
-export const RECORD_OVERHEAD_BYTES = 96;
+const RECORD_OVERHEAD_BYTES = 96;
 const SLAB_BYTES = 1024 * 1024;
 /** Texts above this get a buffer of their own instead of a slab slice (bytes). */
 const OWN_BUFFER_ABOVE = 256 * 1024;

@@ -9,7 +9,7 @@ import { bodyOf, isUnreachable, sendHttp } from './http.js';
 import type { NetworkUpstreamOptions, OutboundMessage, UpstreamAuth } from './types.js';
 
 /** The credentials for one request; undefined for an endpoint without `auth`. */
-export function credentialsFor(auth: UpstreamAuth | undefined): Promise<Record<string, string>> | undefined {
+function credentialsFor(auth: UpstreamAuth | undefined): Promise<Record<string, string>> | undefined {
   return auth?.headers();
 }
 

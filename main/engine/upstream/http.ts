@@ -177,7 +177,7 @@ export interface HttpRequestOptions {
 }
 
 /** Describes a network error for people: "connection refused (127.0.0.1:3001)". */
-export function describeNetError(err: NodeJS.ErrnoException, url: URL): string {
+function describeNetError(err: NodeJS.ErrnoException, url: URL): string {
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80)}`;
   switch (err.code) {
     case 'ECONNREFUSED':

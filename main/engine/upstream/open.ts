@@ -24,7 +24,7 @@ export interface OpenUpstreamOptions extends UpstreamOptions {
 }
 
 /** The transport to use before any detection: ws URLs mean WebSocket. */
-export function initialTransport(
+function initialTransport(
   opts: Pick<OpenUpstreamOptions, 'config' | 'detected'>,
 ): ConcreteTransport | 'auto' {
   if (opts.config.transport !== 'auto') return opts.config.transport;

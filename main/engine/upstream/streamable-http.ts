@@ -57,7 +57,7 @@ export function isLegacyFallbackStatus(err: unknown): err is TetherError {
  * 404 (the spec), or 400 naming the session, which the SDK's example servers and server-everything
  * send for an id they do not know (e.g. after a restart).
  */
-export function isUnknownSession(status: number, body: string): boolean {
+function isUnknownSession(status: number, body: string): boolean {
   return status === 404 || (status === 400 && /session/i.test(body));
 }
 

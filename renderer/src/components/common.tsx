@@ -4,7 +4,7 @@ import type { HealthState } from '../../../main/common/domain.js';
 import type { TetherError } from '../../../main/common/errors.js';
 
 /** What each health state means, for tooltips. */
-export const STATE_HELP: Record<HealthState, string> = {
+const STATE_HELP: Record<HealthState, string> = {
   idle: 'Nothing uses it; not connected.',
   connecting: 'Opening the transport or running initialize.',
   ready: 'The last probe or request succeeded.',

@@ -20,7 +20,7 @@ export interface TrafficViewFilter {
 export const NO_FILTER: TrafficViewFilter = { endpoint: '', method: '', direction: '', text: '' };
 
 /** How often live records are applied (ms). */
-export const FLUSH_MS = 50;
+const FLUSH_MS = 50;
 
 /** Requests waiting for an answer that are remembered for pairing. */
 const MAX_OPEN_REQUESTS = 50_000;

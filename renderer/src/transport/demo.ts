@@ -34,7 +34,7 @@ function prng(seed: number): () => number {
 }
 
 /** `count` records: request/response pairs with latencies, some notifications and errors. */
-export function syntheticRecords(count: number, start = Date.now() - count * 50): TrafficRecord[] {
+function syntheticRecords(count: number, start = Date.now() - count * 50): TrafficRecord[] {
   const rand = prng(42);
   const out: TrafficRecord[] = [];
   let seq = 1;
