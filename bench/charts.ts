@@ -6,6 +6,16 @@ import * as echarts from 'echarts';
 import type { ClientPoint, InflightPoint, SizePoint, Sweep } from './cases/scaling.js';
 import { formatSize, type PathName } from './options.js';
 
+/** One colour per path (and per engine line), the same in every chart. */
+const COLORS: Record<string, string> = {
+  direct: '#4c72b0',
+  'mcp-remote': '#dd8452',
+  supergateway: '#8172b3',
+  tether: '#c44e52',
+  'engine RSS (MiB)': '#c44e52',
+  'engine CPU per 1,000 calls (ms)': '#55a868',
+};
+
 const WIDTH = 760;
 const HEIGHT = 420;
 
@@ -32,11 +42,12 @@ export interface Chart {
   svg: string;
 }
 
-function axis(a: Axis, position?: 'left' | 'right'): echarts.EChartsOption['xAxis'] {
+/** An x axis spans its data exactly; y axes, on the left or right, round outwards. */
+function axis(a: Axis, role: 'x' | 'left' | 'right'): echarts.EChartsOption['xAxis'] {
   return {
     type: a.logBase ? 'log' : 'value',
     ...(a.logBase ? { logBase: a.logBase } : {}),
-    ...(position ? { position } : {}),
+    ...(role === 'x' ? { min: 'dataMin', max: 'dataMax' } : { position: role }),
     name: a.name,
     nameLocation: 'middle',
     nameGap: 34,
@@ -54,13 +65,14 @@ function lineChart(title: string, x: Axis, y: Axis, lines: Line[], y2?: Axis): s
     title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
     legend: { bottom: 0 },
     grid: { left: 70, right: y2 ? 70 : 30, top: 45, bottom: 75 },
-    xAxis: axis(x),
-    yAxis: y2 ? [axis(y, 'left'), axis(y2, 'right')] : axis(y),
+    xAxis: axis(x, 'x'),
+    yAxis: y2 ? [axis(y, 'left'), axis(y2, 'right')] : axis(y, 'left'),
     series: lines.map((l) => ({
       name: l.name,
       type: 'line',
       symbolSize: 6,
       yAxisIndex: l.right ? 1 : 0,
+      color: COLORS[l.name],
       data: l.points,
     })),
   } as echarts.EChartsOption);

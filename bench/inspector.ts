@@ -20,7 +20,7 @@ import { log } from './context.js';
 import { echoConcurrent } from './load.js';
 import { MiB } from './options.js';
 import { own } from './procs.js';
-import { median, percentile } from './stats.js';
+import { errMsg, median, percentile, sleep } from './stats.js';
 import { prepareHome } from './tether.js';
 
 /** Animation frames of the scroll sweep. */
@@ -66,9 +66,15 @@ export async function runInspector(records: number): Promise<InspectorResult> {
     await echoConcurrent(client, Math.ceil(records / 2), 32, 'hi');
     const generateSeconds = (Date.now() - t0) / 1000;
     await client.close();
-    const { engine: info } = JSON.parse(await cliOk(home.env, ['status', '--json'])) as {
-      engine: EngineInfo;
-    };
+    // Closing the session records an event too: wait until the ring stops growing.
+    const status = async () =>
+      (JSON.parse(await cliOk(home.env, ['status', '--json'])) as { engine: EngineInfo }).engine;
+    let info = await status();
+    for (let before = -1; info.traffic.records !== before;) {
+      before = info.traffic.records;
+      await sleep(1000);
+      info = await status();
+    }
     const loaded = Math.min(info.traffic.records, BACKLOG);
     log(`inspector: ${info.traffic.records} records in ${generateSeconds.toFixed(1)} s`);
 
@@ -77,6 +83,9 @@ export async function runInspector(records: number): Promise<InspectorResult> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // tsx compiles this file with esbuild's keepNames, which wraps the named functions below in
+    // calls to a `__name` helper; the page gets that helper as the identity.
+    await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     await page.addInitScript((rowcount: string) => {
       const tick = () => {
         const grid = document.querySelector('[role="grid"]');
@@ -87,10 +96,17 @@ export async function runInspector(records: number): Promise<InspectorResult> {
       requestAnimationFrame(tick);
     }, String(loaded));
     await page.goto(`${engine.base}#/traffic`);
-    await page.waitForFunction(() => performance.getEntriesByName('bench-first-paint').length > 0, null, {
-      timeout: 120_000,
-      polling: 100,
-    });
+    await page
+      .waitForFunction(() => performance.getEntriesByName('bench-first-paint').length > 0, null, {
+        timeout: 120_000,
+        polling: 100,
+      })
+      .catch(async (e: unknown) => {
+        const shown = await page.evaluate(() =>
+          document.querySelector('[role="grid"]')?.getAttribute('aria-rowcount'),
+        );
+        throw new Error(`the list never showed ${loaded} rows (it shows ${shown}): ${errMsg(e)}`);
+      });
     const firstPaintMs = await page.evaluate(
       () => performance.getEntriesByName('bench-first-paint')[0]!.startTime,
     );

@@ -131,11 +131,12 @@ async function main(): Promise<void> {
     }
   }
 
-  if (results.paths.includes('supergateway'))
+  const pathsRan = opts.cases.some((c) => ['rounds', 'sizes', 'inflight', 'clients'].includes(c));
+  if (pathsRan && results.paths.includes('supergateway'))
     results.notes.push(
       'supergateway runs with its default `--logLevel info`, which logs every relayed message to stderr (drained by the bench).',
     );
-  if (results.paths.includes('mcp-remote') || results.paths.includes('supergateway'))
+  if (pathsRan && (results.paths.includes('mcp-remote') || results.paths.includes('supergateway')))
     results.notes.push(
       'mcp-remote and supergateway get a private HOME (and MCP_REMOTE_CONFIG_DIR) under the OS temp dir.',
     );
@@ -143,9 +144,10 @@ async function main(): Promise<void> {
     results.notes.push(
       `The tether home accepts JSON-RPC lines up to 64 MiB (\`settings.maxMessageBytes\`; the default, 16 MiB, is less than a 16 MiB echo's line).`,
     );
-  results.notes.push(
-    'Upstream protocol version matters: server-everything (SDK Streamable HTTP server with an event store) sends a priming SSE event to sessions at protocol ≥ 2025-11-25, which costs about 1 ms of idle time per POST; compare latency only between paths whose sessions run at the same version. The "upstream MCP-Protocol-Version" row counts the in-session POSTs each path sent upstream, by header value, over all rounds.',
-  );
+  if (pathsRan)
+    results.notes.push(
+      'Upstream protocol version matters: server-everything (SDK Streamable HTTP server with an event store) sends a priming SSE event to sessions at protocol ≥ 2025-11-25, which costs about 1 ms of idle time per POST; compare latency only between paths whose sessions run at the same version. The "upstream MCP-Protocol-Version" row counts the in-session POSTs each path sent upstream, by header value, over all rounds.',
+    );
   results.seconds = (performance.now() - t0) / 1000;
   results.charts = scalingCharts(results);
   if (existsSync(PROFILES)) results.profiles = readFileSync(PROFILES, 'utf8');

@@ -70,7 +70,9 @@ function targetRow(t: Target): string {
   const digits = t.digits ?? 2;
   // One more decimal when the rounded value would print the limit itself.
   const shown =
-    v !== undefined && fmt(v, digits) === fmt(t.limit, digits) ? fmt(v, digits + 1) : fmt(v, digits);
+    v !== undefined && v !== t.limit && fmt(v, digits) === fmt(t.limit, digits)
+      ? fmt(v, digits + 1)
+      : fmt(v, digits);
   return `| ${t.label} | ${shown} | ${t.op === '<=' ? '≤' : '≥'} ${fmt(t.limit, t.limit % 1 ? 1 : 0)} | ${
     pass === undefined ? 'n/a' : pass ? 'PASS' : 'FAIL'
   } | ${t.basis} |`;
@@ -480,7 +482,7 @@ export function report(r: BenchResults): string {
     L.push(
       ...sweepTable(
         clients,
-        (x) => `${x} clients`,
+        (x) => `${x} client${x === 1 ? '' : 's'}`,
         (p) => `${fmt(p.callsPerSec, 0)} (${fmt(p.p99Us, 0)})${p.errors ? `, ${p.errors} failed` : ''}`,
       ),
       ...chartLink(r, 'scaling-clients.svg'),
