@@ -173,7 +173,7 @@ export class UsageError extends Error {
 }
 
 /** Parses "16K", "1M", "512" into bytes (K = KiB, M = MiB). @throws UsageError */
-export function parseSize(text: string): number {
+function parseSize(text: string): number {
   const m = /^(\d+)([KM]?)$/i.exec(text.trim());
   if (!m) throw new UsageError(`bad size "${text}" (e.g. 1K, 16M, 512)`);
   const unit = m[2]!.toUpperCase() === 'K' ? 1024 : m[2]!.toUpperCase() === 'M' ? MiB : 1;

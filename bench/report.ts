@@ -9,7 +9,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { BigResult } from './cases/big.js';
 import type { MemoryResult } from './cases/memory.js';
 import { RING_MESSAGE_BYTES } from './cases/memory.js';
-import { METRICS, roundMedian, type RoundsResult } from './cases/rounds.js';
+import { METRICS, roundMedian, type MetricKey, type RoundsResult } from './cases/rounds.js';
 import type { ClientPoint, CrowdResult, InflightPoint, SizePoint, Sweep } from './cases/scaling.js';
 import type { Chart } from './charts.js';
 import type { InspectorResult } from './inspector.js';
@@ -85,11 +85,10 @@ function targets(r: BenchResults): Target[] {
   const out: Target[] = [];
   const { opts } = r;
   if (r.rounds) {
-    const m = (p: PathName, k: Parameters<typeof roundMedian>[2]) =>
-      r.paths.includes(p) ? roundMedian(r.rounds!, p, k) : undefined;
+    const m = (p: PathName, k: MetricKey) => (r.paths.includes(p) ? roundMedian(r.rounds!, p, k) : undefined);
     const pair = (
       label: string,
-      k: Parameters<typeof roundMedian>[2],
+      k: MetricKey,
       other: PathName,
       op: Op,
       limit: number,

@@ -23,7 +23,7 @@ export interface BenchSettings {
 }
 
 /** The ring of the main home: 100,000 records / 64 MiB (the engine memory case fills it). */
-export const BENCH_SETTINGS: BenchSettings = {
+const BENCH_SETTINGS: BenchSettings = {
   maxRecords: 100_000,
   maxBytes: 64 * MiB,
   maxMessageBytes: 64 * MiB,
