@@ -79,7 +79,7 @@ const FULL: Omit<Options, 'only' | 'cases' | 'protocol' | 'quick' | 'write' | 'o
   latencyCalls: 300,
   throughputCalls: 2000,
   inflight: 32,
-  bigCalls: 5,
+  bigCalls: 10,
   bigSize: 16 * MiB,
   engineCalls: 50_000,
   settleSeconds: 30,

@@ -117,7 +117,7 @@ function targets(r: BenchResults): Target[] {
     const b = r.big;
     const size = formatSize(b.sizeBytes);
     out.push({
-      label: `${size} round trip: tether / direct`,
+      label: `${size} message: round trip, tether / direct`,
       value: ratio(b.tetherMs, b.directMs),
       op: '<=',
       limit: 1,
@@ -132,7 +132,7 @@ function targets(r: BenchResults): Target[] {
           ? undefined
           : pairOf.peak - pairOf.baseline;
       out.push({
-        label: `${size} round trip: ${name} peak RSS above baseline / message size`,
+        label: `${size} message: ${name} peak RSS above baseline / message size`,
         value: ratio(growth, b.sizeBytes),
         op: '<=',
         limit: 3,

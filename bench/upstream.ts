@@ -21,13 +21,11 @@ export type ProbeCounts = Record<string, { posts: number; sessions: number }>;
 export interface Upstream {
   /** `http://127.0.0.1:<port>/mcp`. */
   url: string;
-  pid(): number | undefined;
   /** The probe's running totals since the last (re)start; undefined if it did not answer in 2 s. */
   probe(): Promise<ProbeCounts | undefined>;
   /** Kills it and starts it again on the same port: every session is gone. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-  stderrTail(): string;
 }
 
 /** Starts server-everything (Streamable HTTP) with the probe and waits until it listens. */
@@ -76,7 +74,6 @@ export async function startUpstream(): Promise<Upstream> {
   await start();
   return {
     url: `http://127.0.0.1:${port}/mcp`,
-    pid: () => child.pid,
     probe: async () => {
       if (child.exitCode !== null) return undefined;
       const answer = new Promise<ProbeCounts>((resolve) => waiters.push(resolve));
@@ -90,7 +87,6 @@ export async function startUpstream(): Promise<Upstream> {
       await start();
     },
     stop,
-    stderrTail: () => stderrTail(),
   };
 }
 
