@@ -7,7 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { errMsg } from './stats.js';
 
 /** Timeout of one tools/call (ms); the SDK's 60 s default would make a stuck path slow to fail. */
-export const REQUEST_TIMEOUT_MS = 60_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** An echo message of `bytes` ASCII characters (so, as many UTF-8 bytes). */
 export function message(bytes: number): string {

@@ -140,9 +140,9 @@ async function main(): Promise<void> {
     results.notes.push(
       'mcp-remote and supergateway get a private HOME (and MCP_REMOTE_CONFIG_DIR) under the OS temp dir.',
     );
-  if (runs('big'))
+  if (runs('big') || runs('sizes'))
     results.notes.push(
-      `The tether home accepts JSON-RPC lines up to 64 MiB (\`settings.maxMessageBytes\`; the default, 16 MiB, is less than a 16 MiB echo's line).`,
+      `The upstream accepts request bodies up to 64 MiB (bench/upstream-preload.ts raises the SDK transport's 4 MiB default, which server-everything keeps); the tether home accepts JSON-RPC lines up to 64 MiB (\`settings.maxMessageBytes\`; the default, 16 MiB, is less than a 16 MiB echo's line).`,
     );
   if (pathsRan)
     results.notes.push(

@@ -24,6 +24,12 @@ import { disown, killHard, own, removeOnExit } from './procs.js';
 import { errMsg, tailOf, withTimeout } from './stats.js';
 import { ENDPOINT } from './tether.js';
 
+/**
+ * The bench client's stdio read buffer (bytes): the SDK's default, 10 MiB, is less than a 16 MiB
+ * echo's answer. (The stdio side of mcp-remote and supergateway keeps that default.)
+ */
+const STDIO_BUFFER_BYTES = 64 * 1024 * 1024;
+
 /** One open connection of a path. */
 export interface Conn {
   client: Client;
@@ -87,7 +93,14 @@ async function connectStdio(
 ): Promise<Conn> {
   const client = newClient();
   const transport = forceProtocol(
-    new StdioClientTransport({ command: process.execPath, args, env, cwd: ROOT, stderr: 'pipe' }),
+    new StdioClientTransport({
+      command: process.execPath,
+      args,
+      env,
+      cwd: ROOT,
+      stderr: 'pipe',
+      maxBufferSize: STDIO_BUFFER_BYTES,
+    }),
     protocol,
   );
   const stderrTail = tailOf(transport.stderr);

@@ -1,7 +1,7 @@
 /**
  * The one upstream every path reaches: @modelcontextprotocol/server-everything in `streamableHttp`
- * mode on a free loopback port, with bench/upstream-probe.ts preloaded (it counts POSTs per
- * MCP-Protocol-Version). Started, restarted (between cases, so the event store of its sessions
+ * mode on a free loopback port, with bench/upstream-preload.ts preloaded (it raises the request
+ * body limit to 64 MiB and counts POSTs per MCP-Protocol-Version). Started, restarted (between cases, so the event store of its sessions
  * does not grow for the whole run) and stopped by the bench.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,8 +10,8 @@ import { EVERYTHING, ROOT, exited, freePort, waitForPort } from '../test/helpers
 import { disown, own } from './procs.js';
 import { sleep, tailOf } from './stats.js';
 
-const PROBE = fileURLToPath(new URL('./upstream-probe.ts', import.meta.url));
-/** The prefix of the probe's answer lines (bench/upstream-probe.ts writes them). */
+const PRELOAD = fileURLToPath(new URL('./upstream-preload.ts', import.meta.url));
+/** The prefix of the probe's answer lines (bench/upstream-preload.ts writes them). */
 const PROBE_PREFIX = '[bench-probe] ';
 
 /** In-session POSTs and distinct sessions per MCP-Protocol-Version header value. */
@@ -35,10 +35,10 @@ export async function startUpstream(): Promise<Upstream> {
   let stderrTail: () => string = () => '';
   let waiters: ((counts: ProbeCounts) => void)[] = [];
   const start = async () => {
-    // tsx loads the probe (TypeScript); it costs load time only.
+    // tsx loads the preload (TypeScript); it costs load time only.
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', pathToFileURL(PROBE).href, EVERYTHING, 'streamableHttp'],
+      ['--import', 'tsx', '--import', pathToFileURL(PRELOAD).href, EVERYTHING, 'streamableHttp'],
       // stdout gets a log line per request: discarded cheaply.
       { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] },
     );

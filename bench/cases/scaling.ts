@@ -76,7 +76,10 @@ export async function runSizes(ctx: BenchContext): Promise<Sweep<SizePoint>> {
         log(`sizes ${path} ${size} B: ${points.at(-1)!.ms.toFixed(2)} ms`);
       }
     } catch (e) {
-      sweep.errors.push(`${path}: ${errMsg(e)}`);
+      const tail = conn?.stderrTail().trim().split('\n').slice(-3).join(' / ');
+      sweep.errors.push(
+        `${path} at ${sweep.xs[points.length]} B: ${errMsg(e)}${tail ? ` (stderr: ${tail.slice(-400)})` : ''}`,
+      );
     } finally {
       await conn?.close();
     }
