@@ -7,7 +7,7 @@
  */
 import { log, warmUpstream, type BenchContext } from '../context.js';
 import { closedLoop, echo, message, timedEcho } from '../load.js';
-import { MiB, type PathName } from '../options.js';
+import { MiB, formatSize, type PathName } from '../options.js';
 import { closeAll, connectMany, type Conn } from '../paths.js';
 import { cpuMs, memBytes } from '../procs.js';
 import { errMsg, median, percentile } from '../stats.js';
@@ -76,9 +76,12 @@ export async function runSizes(ctx: BenchContext): Promise<Sweep<SizePoint>> {
         log(`sizes ${path} ${size} B: ${points.at(-1)!.ms.toFixed(2)} ms`);
       }
     } catch (e) {
-      const tail = conn?.stderrTail().trim().split('\n').slice(-3).join(' / ');
+      // The relay's own complaint, if it wrote one: its last error line, else its last line.
+      const lines = conn?.stderrTail().trim().split('\n') ?? [];
+      const said = lines.filter((l) => /error|exceed/i.test(l)).at(-1) ?? lines.at(-1);
+      const size = formatSize(sweep.xs[points.length] ?? 0);
       sweep.errors.push(
-        `${path} at ${sweep.xs[points.length]} B: ${errMsg(e)}${tail ? ` (stderr: ${tail.slice(-400)})` : ''}`,
+        `${path} at ${size}: ${errMsg(e)}${said ? ` (its stderr: ${said.trim().slice(0, 300)})` : ''}`,
       );
     } finally {
       await conn?.close();
