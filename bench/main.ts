@@ -18,7 +18,7 @@ import { runClients, runCrowd, runInflight, runSizes } from './cases/scaling.js'
 import { scalingCharts } from './charts.js';
 import { log, warmUpstream, type BenchContext } from './context.js';
 import { runInspector } from './inspector.js';
-import { parseOptions, UsageError, type CaseName } from './options.js';
+import { MiB, parseOptions, UsageError, type CaseName } from './options.js';
 import { connectors } from './paths.js';
 import { cleanupSync, installCleanup } from './procs.js';
 import { report, type BenchResults } from './report.js';
@@ -143,6 +143,11 @@ async function main(): Promise<void> {
   if (runs('big') || runs('sizes'))
     results.notes.push(
       `The upstream accepts request bodies up to 64 MiB (bench/upstream-preload.ts raises the SDK transport's 4 MiB default, which server-everything keeps); the tether home accepts JSON-RPC lines up to 64 MiB (\`settings.maxMessageBytes\`; the default, 16 MiB, is less than a 16 MiB echo's line).`,
+    );
+  const bigSizes = runs('sizes') && opts.sizes.some((size) => size > 10 * MiB);
+  if (bigSizes && (results.paths.includes('mcp-remote') || results.paths.includes('supergateway')))
+    results.notes.push(
+      "mcp-remote and supergateway read their stdio with the MCP SDK's default 10 MiB buffer, so a larger message cannot pass them: mcp-remote logs `ReadBuffer exceeded maximum size of 10485760 bytes`, supergateway does not answer; the bench call times out after 30 s.",
     );
   if (pathsRan)
     results.notes.push(
