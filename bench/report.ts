@@ -85,7 +85,7 @@ function targets(r: BenchResults): Target[] {
   const out: Target[] = [];
   const { opts } = r;
   if (r.rounds) {
-    const m = (p: PathName, k: MetricKey) => (r.paths.includes(p) ? roundMedian(r.rounds!, p, k) : undefined);
+    const m = (p: PathName, k: MetricKey) => roundMedian(r.rounds!, p, k);
     const pair = (
       label: string,
       k: MetricKey,
@@ -95,6 +95,7 @@ function targets(r: BenchResults): Target[] {
       unit: string,
       digits: number,
     ) => {
+      if (!r.paths.includes('tether') || !r.paths.includes(other)) return;
       const a = m('tether', k);
       const b = m(other, k);
       out.push({
