@@ -52,6 +52,14 @@ export default tseslint.config(
     rules: typeChecked,
   },
   {
+    // The bench compiles with tsconfig.bench.json (it adds the DOM types of its in-page code).
+    files: ['bench/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.bench.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: typeChecked,
+  },
+  {
     files: ['renderer/src/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },

@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EVERYTHING = `${ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
@@ -41,9 +40,21 @@ function tryConnect(port: number): Promise<void> {
   });
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs = POLL.timeout): Promise<void> {
-  await vi.waitFor(() => tryConnect(port), { ...POLL, timeout: timeoutMs });
+/**
+ * Resolves once something accepts TCP connections on 127.0.0.1:port; rejects after `timeoutMs`.
+ * Its own loop, not `vi.waitFor`: the bench (bench/upstream.ts) starts servers through it outside
+ * Vitest, where `vi.waitFor` cannot run.
+ */
+export async function waitForPort(port: number, timeoutMs: number = POLL.timeout): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await tryConnect(port);
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, POLL.interval));
+    }
+  }
 }
 
 /** Resolves when the child has exited. */

@@ -21,8 +21,11 @@ export interface Home {
   cleanup(): Promise<void>;
 }
 
-/** Makes a fresh home under the OS temp dir (short path: Unix socket paths are limited). */
-function makeHome(): Home {
+/**
+ * Makes a fresh home under the OS temp dir (short path: Unix socket paths are limited). Tests use
+ * {@link useTempHomes}, which cleans up after them; this is for code outside Vitest (the bench).
+ */
+export function makeHome(): Home {
   const dir = mkdtempSync(join(tmpdir(), 'mt-'));
   const env: NodeJS.ProcessEnv = { ...process.env, MCP_TETHER_HOME: dir };
   // The engine honours proxy variables: a developer's own proxy must not see (or break) test traffic.
