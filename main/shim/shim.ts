@@ -5,8 +5,9 @@
  *
  * - Garbage on stdin never stops it: a non-JSON line gets -32700, a non-JSON-RPC one -32600, an
  *   oversized one -32600 with MESSAGE_TOO_LARGE, when an id can be recovered; a stderr line otherwise.
- * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id) and
- *   never decodes what the engine sends back; the engine marks each answer with a `#<id>` line.
+ * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id), or
+ *   only scans the top level of a large one, and never decodes what the engine sends back; the
+ *   engine marks each answer with a `#<id>` line.
  * - If the engine dies, requests in flight get ENGINE_UNAVAILABLE errors, a new engine is started,
  *   and the shim re-attaches, handing over the client's `initialize` so the session carries on.
  *
@@ -16,7 +17,14 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { connectEngine } from '../common/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage, toTetherError } from '../common/errors.js';
-import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
+import {
+  errorResponseLine,
+  idKey,
+  inspectMessage,
+  NestedValue,
+  scanTopLevel,
+  type JsonRpcId,
+} from '../common/jsonrpc.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common/ndjson.js';
 import type { TetherPaths } from '../common/paths.js';
 
@@ -31,6 +39,23 @@ export interface ShimIo {
 export type ShimExit = { code: number };
 
 const MAX_QUEUED_LINES = 10_000;
+
+/** Client lines from this size on are scanned, not decoded (bytes); see `fromClient`. */
+const SCAN_ABOVE_BYTES = 64 * 1024;
+
+/** The `requestId` of `notifications/cancelled` params (decoded, or as scanned in `line`). */
+function cancelledId(line: Buffer, params: unknown): JsonRpcId | undefined {
+  let p = params;
+  if (p instanceof NestedValue) {
+    try {
+      p = p.parse(line);
+    } catch {
+      return undefined; // not JSON: the engine answers -32700 and cancels nothing
+    }
+  }
+  const rid = (p as { requestId?: unknown } | null | undefined)?.requestId;
+  return typeof rid === 'string' || typeof rid === 'number' ? rid : undefined;
+}
 
 /**
  * Answers every request of the client with `error` (JSON-RPC error -32000, its message, and
@@ -224,7 +249,14 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     queue.push(line);
   };
 
+  /**
+   * One client line. A large one is not decoded: {@link scanTopLevel} reads its top-level members
+   * (what a JSON.parse of megabytes would cost, saved); a syntax error inside its nested values is
+   * then the engine's to answer (-32700, marked with the id noted here).
+   */
   const fromClient = (line: Buffer) => {
+    const top = line.length >= SCAN_ABOVE_BYTES ? scanTopLevel(line) : undefined;
+    if (top) return fromClientMessage(line, top);
     const text = line.toString('utf8');
     let parsed: unknown;
     try {
@@ -251,6 +283,12 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
       toEngine(line);
       return;
     }
+    fromClientMessage(line, parsed, text);
+  };
+
+  /** One client message (not a batch): `parsed` decoded whole, or its top-level members scanned. */
+  const fromClientMessage = (line: Buffer, parsed: unknown, text?: string) => {
+    const textOf = () => text ?? line.toString('utf8');
     const info = inspectMessage(parsed);
     if (typeof info === 'string') {
       const id = (parsed as { id?: unknown } | null)?.id;
@@ -261,21 +299,21 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
           `Invalid Request: ${info}`,
           ErrorCode.INVALID_MESSAGE,
         );
-      } else diag(`ignored a line that is not JSON-RPC 2.0 (${info}): ${text.slice(0, 120)}`);
+      } else diag(`ignored a line that is not JSON-RPC 2.0 (${info}): ${textOf().slice(0, 120)}`);
       return;
     }
     if (info.kind === 'request') {
       pending.set(idKey(info.id as JsonRpcId), info.id as JsonRpcId);
       if (info.method === 'initialize') {
-        initializeLine = text;
+        initializeLine = textOf();
         initialized = false;
       }
     } else if (info.method === 'notifications/initialized') {
       initialized = true;
     } else if (info.method === 'notifications/cancelled') {
       // The client wants no answer to a cancelled request, not even our engine-loss error.
-      const rid = (parsed as { params?: { requestId?: unknown } }).params?.requestId;
-      if (typeof rid === 'string' || typeof rid === 'number') pending.delete(idKey(rid));
+      const rid = cancelledId(line, (parsed as { params?: unknown }).params);
+      if (rid !== undefined) pending.delete(idKey(rid));
     }
     toEngine(line, info.kind === 'request' ? (info.id as JsonRpcId) : undefined);
   };
