@@ -6,8 +6,8 @@
  * - Garbage on stdin never stops it: a non-JSON line gets -32700, a non-JSON-RPC one -32600, an
  *   oversized one -32600 with MESSAGE_TOO_LARGE, when an id can be recovered; a stderr line otherwise.
  * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id), or
- *   only scans the top level of a large one, and never decodes what the engine sends back; the
- *   engine marks each answer with a `#<id>` line.
+ *   only scans the top level of a large one; what the engine sends back passes to the client as it
+ *   comes, never gathered nor decoded, and each answer is marked with a `#<id>` line before it.
  * - If the engine dies, requests in flight get ENGINE_UNAVAILABLE errors, a new engine is started,
  *   and the shim re-attaches, handing over the client's `initialize` so the session carries on.
  *
@@ -26,6 +26,7 @@ import {
   type JsonRpcId,
 } from '../common/jsonrpc.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common/ndjson.js';
+import { EngineLineReader } from './engine-lines.js';
 import type { TetherPaths } from '../common/paths.js';
 
 /** Where the shim reads and writes; process stdio by default, injectable for tests. */
@@ -121,43 +122,36 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     const s = await connectEngine(paths);
     return new Promise<Socket>((resolve, reject) => {
       let attached = false;
-      const splitter = new LineSplitter(
-        {
-          bytes: (buf) => {
-            if (!attached) {
-              const text = buf.toString('utf8');
-              let res: {
-                result?: { maxMessageBytes?: number };
-                error?: { message?: unknown; data?: unknown };
-              };
-              try {
-                res = JSON.parse(text);
-              } catch {
-                reject(
-                  new TetherError(
-                    ErrorCode.INTERNAL,
-                    'the engine answered attach with something that is not JSON',
-                  ),
-                );
-                return;
-              }
-              if (res.error) {
-                s.destroy();
-                reject(TetherError.fromJsonRpc(res.error));
-                return;
-              }
-              attached = true;
-              if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
-              resolve(s);
-              return;
-            }
-            fromEngine(buf);
-          },
-          oversized: (bytes) => diag(`dropped a ${bytes}-byte line from the engine (over the limit)`),
+      const reader = new EngineLineReader({
+        first: (buf) => {
+          let res: {
+            result?: { maxMessageBytes?: number };
+            error?: { message?: unknown; data?: unknown };
+          };
+          try {
+            res = JSON.parse(buf.toString('utf8'));
+          } catch {
+            reject(
+              new TetherError(
+                ErrorCode.INTERNAL,
+                'the engine answered attach with something that is not JSON',
+              ),
+            );
+            return;
+          }
+          if (res.error) {
+            s.destroy();
+            reject(TetherError.fromJsonRpc(res.error));
+            return;
+          }
+          attached = true;
+          if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
+          resolve(s);
         },
-        Number.MAX_SAFE_INTEGER,
-      );
-      s.on('data', (c: Buffer) => splitter.push(c));
+        mark: onMark,
+        pass: toClient,
+      });
+      s.on('data', (c: Buffer) => reader.push(c));
       s.on('error', () => undefined);
       s.once('close', () => {
         if (!attached)
@@ -172,20 +166,23 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     });
   };
 
-  const fromEngine = (buf: Buffer) => {
-    if (buf[0] === 0x23) {
-      // `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach);
-      // `#[<id>,…]` before a batch answer.
-      try {
-        const mark = JSON.parse(buf.toString('utf8', 1)) as unknown;
-        for (const id of Array.isArray(mark) ? (mark as unknown[]) : [mark])
-          if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
-      } catch {
-        diag('ignored a malformed answer mark from the engine');
-      }
-      return;
+  /**
+   * `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach);
+   * `#[<id>,…]` before a batch answer.
+   */
+  const onMark = (text: string) => {
+    try {
+      const mark = JSON.parse(text) as unknown;
+      for (const id of Array.isArray(mark) ? (mark as unknown[]) : [mark])
+        if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
+    } catch {
+      diag('ignored a malformed answer mark from the engine');
     }
-    writeLine(io.stdout, buf);
+  };
+
+  /** Answer bytes from the engine, written to the client as they come (engine-lines.ts). */
+  const toClient = (piece: Buffer) => {
+    io.stdout.write(piece);
     // Backpressure: a client that stops reading stops our reading of the engine (which then stops
     // reading the server) instead of growing this process.
     if (io.stdout.writableNeedDrain && socket && !socket.isPaused()) {
