@@ -2,16 +2,18 @@
  * The shim's reader of its engine connection (docs/architecture.md "The relay"): the first line
  * (the answer to `shim/attach`) is gathered whole; after it, the engine sends answer lines, each
  * answer to a client request preceded by a `#<id>` mark line (`#[<id>,…]` before a batch answer).
- * Mark lines are gathered and handed over as text; every other byte is handed on as it arrives, a
- * run of lines at a time, so a large answer is neither gathered nor copied in the shim, and the
- * client starts reading it while the engine is still writing it.
+ * Mark lines are gathered; every other byte is handed on as it arrives, a run of lines at a time,
+ * so a large answer is neither gathered nor copied in the shim, and the client starts reading it
+ * while the engine is still writing it. A mark is handed over once the line it announces has been
+ * handed on whole: until then its request is still in flight (an engine lost in the middle of the
+ * answer leaves it unanswered, and the shim answers it).
  */
 
 /** What an {@link EngineLineReader} hands out. */
 export interface EngineLineSink {
   /** The first line, without its `\n`. */
   first(line: Buffer): void;
-  /** The JSON text of a mark line (after its `#`, without its `\n`). */
+  /** The JSON text of a mark line (after its `#`), once the line after it has been passed whole. */
   mark(text: string): void;
   /** Bytes of answer lines, their `\n`s included; a piece may end inside a line. */
   pass(piece: Buffer): void;
@@ -27,6 +29,8 @@ export class EngineLineReader {
   private gatheringFirst = true;
   /** The next byte starts a line. */
   private atLineStart = true;
+  /** A mark whose answer line has not been passed whole yet. */
+  private markText: string | undefined;
 
   /** @param sink receives the first line, marks and answer bytes */
   constructor(private readonly sink: EngineLineSink) {}
@@ -49,7 +53,10 @@ export class EngineLineReader {
         if (this.gatheringFirst) {
           this.gatheringFirst = false;
           this.sink.first(line);
-        } else this.sink.mark(line.toString('utf8'));
+        } else {
+          this.flushMark(); // a mark with no line after it (the engine does not send one)
+          this.markText = line.toString('utf8');
+        }
         continue;
       }
       if (this.atLineStart && chunk[i] === HASH) {
@@ -57,7 +64,8 @@ export class EngineLineReader {
         i++;
         continue;
       }
-      // A run of answer bytes: up to the start of the next mark line, or the end of the chunk.
+      // A run of lines: up to the start of the next mark line, the end of the line a mark
+      // announced, or the end of the chunk.
       let end = i;
       for (;;) {
         const nl = chunk.indexOf(NL, end);
@@ -68,10 +76,22 @@ export class EngineLineReader {
         }
         end = nl + 1;
         this.atLineStart = true;
-        if (end === chunk.length || chunk[end] === HASH) break;
+        if (this.markText !== undefined || end === chunk.length || chunk[end] === HASH) break;
       }
       this.sink.pass(chunk.subarray(i, end));
+      if (this.atLineStart) this.flushMark();
       i = end;
     }
+  }
+
+  /** True when the bytes handed on so far end inside a line (the rest of it has not come). */
+  get midLine(): boolean {
+    return !this.atLineStart && this.gathering === undefined;
+  }
+
+  private flushMark(): void {
+    const m = this.markText;
+    this.markText = undefined;
+    if (m !== undefined) this.sink.mark(m);
   }
 }

@@ -112,7 +112,22 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   let stdinEnded = false;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
 
-  const out = (line: string) => writeLine(io.stdout, line);
+  /** The reader of the engine connection in use (engine-lines.ts). */
+  let reader: EngineLineReader | undefined;
+  /** The shim's own lines held back while an answer from the engine is half written. */
+  let held: string[] = [];
+
+  const out = (line: string) => {
+    if (reader?.midLine) held.push(line);
+    else writeLine(io.stdout, line);
+  };
+
+  const flushHeld = () => {
+    if (held.length === 0) return;
+    const lines = held;
+    held = [];
+    writeLine(io.stdout, ...lines);
+  };
 
   const replyError = (id: JsonRpcId, code: number, message: string, dataCode: ErrorCode) =>
     out(errorResponseLine(id, code, message, { code: dataCode }));
@@ -122,7 +137,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     const s = await connectEngine(paths);
     return new Promise<Socket>((resolve, reject) => {
       let attached = false;
-      const reader = new EngineLineReader({
+      const lines: EngineLineReader = new EngineLineReader({
         first: (buf) => {
           let res: {
             result?: { maxMessageBytes?: number };
@@ -145,20 +160,21 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
             return;
           }
           attached = true;
+          reader = lines;
           if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
           resolve(s);
         },
         mark: onMark,
-        pass: toClient,
+        pass: (piece) => io.stdout.write(piece),
       });
-      s.on('data', (c: Buffer) => reader.push(c));
+      s.on('data', (c: Buffer) => fromEngine(lines, c));
       s.on('error', () => undefined);
       s.once('close', () => {
         if (!attached)
           reject(
             new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'the engine closed the connection while attaching'),
           );
-        else onEngineLost(s);
+        else onEngineLost(s, lines);
       });
       const params: Record<string, unknown> = { endpoint: name, clientPid: process.ppid };
       if (initializeLine) params['resume'] = { initialize: initializeLine, initialized };
@@ -180,9 +196,15 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     }
   };
 
-  /** Answer bytes from the engine, written to the client as they come (engine-lines.ts). */
-  const toClient = (piece: Buffer) => {
-    io.stdout.write(piece);
+  /**
+   * One chunk from the engine: its answer bytes go to the client as they come (engine-lines.ts),
+   * in one write (stdout is corked meanwhile).
+   */
+  const fromEngine = (lines: EngineLineReader, chunk: Buffer) => {
+    io.stdout.cork();
+    lines.push(chunk);
+    if (!lines.midLine) flushHeld();
+    io.stdout.uncork();
     // Backpressure: a client that stops reading stops our reading of the engine (which then stops
     // reading the server) instead of growing this process.
     if (io.stdout.writableNeedDrain && socket && !socket.isPaused()) {
@@ -193,8 +215,15 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   };
 
   let reattaching = false;
-  const onEngineLost = (lost: Socket) => {
-    if (socket !== lost || stdinEnded) return;
+  /** @param lines the reader of the lost connection */
+  const onEngineLost = (lost: Socket, lines: EngineLineReader) => {
+    if (socket !== lost) return;
+    // End an answer that broke off inside its line, so what follows reaches the client as lines of
+    // its own. (Its request is still in flight: a mark counts once its whole line has passed.)
+    if (lines.midLine) io.stdout.write('\n');
+    if (reader === lines) reader = undefined;
+    flushHeld();
+    if (stdinEnded) return;
     socket = undefined;
     for (const id of pending.values()) {
       replyError(

@@ -129,6 +129,30 @@ describe('a large client line', () => {
     expect([...lost.skipped, ...after.skipped].filter((m) => m['id'] === 'to-cancel')).toEqual([]);
   });
 
+  it('answered while the shim answers lines of its own: every line reaches the client whole', async () => {
+    const shim = await session();
+    const message = 'm'.repeat(3 * 1024 * 1024);
+    // Once the 3 MiB answer starts to come out, lines the shim answers itself (-32700) go in: the
+    // shim reads them while the rest of the answer is still passing through it.
+    const ids = Array.from({ length: 40 }, (_, i) => `bad-${i}`);
+    const onData = (c: Buffer) => {
+      if (!c.includes('Echo: mmm')) return;
+      shim.child.stdout.off('data', onData);
+      for (const id of ids) shim.send(`{"jsonrpc":"2.0","id":"${id}","method":`);
+    };
+    shim.child.stdout.on('data', onData);
+    shim.send(echoCall('huge-echo', message));
+    const seen = new Map<unknown, Msg>();
+    while (seen.size < ids.length + 1) {
+      const m = await shim.next(60_000); // each line must parse: none is cut by another
+      seen.set(m['id'], m);
+    }
+    expect((seen.get('huge-echo')!['result'] as { content: { text: string }[] }).content[0]!.text).toBe(
+      `Echo: ${message}`,
+    );
+    for (const id of ids) expect((seen.get(id)!['error'] as { code: number }).code).toBe(-32700);
+  });
+
   it('that is not JSON-RPC 2.0 gets -32600 INVALID_MESSAGE with its id from the shim', async () => {
     const shim = await session();
     shim.send(JSON.stringify({ jsonrpc: '1.0', id: 'big-v1', method: 'ping', params: { pad: PAD } }));

@@ -1,6 +1,7 @@
 /**
  * The shim's reader of its engine connection (main/shim/engine-lines.ts): wherever the chunks are
- * cut, the first line and the marks come out whole and every answer byte comes out once, in order.
+ * cut, the first line and the marks come out whole, every answer byte comes out once, in order, and
+ * a mark only once the line it announces has passed whole.
  */
 import { describe, expect, it } from 'vitest';
 import { EngineLineReader } from '../../main/shim/engine-lines.js';
@@ -61,7 +62,10 @@ const expected = (): Seen => {
         .map((l) => `${l}\n`)
         .join(''),
     ).toString('latin1'),
-    order: rest.map((l) => (l.startsWith('#') ? l : Buffer.from(l).toString('latin1'))),
+    // A mark comes out once the line after it has passed whole.
+    order: rest
+      .map((l, i) => (l.startsWith('#') ? rest[i + 1]! : rest[i - 1]?.startsWith('#') ? rest[i - 1]! : l))
+      .map((l) => (l.startsWith('#') ? l : Buffer.from(l).toString('latin1'))),
   };
 };
 
@@ -79,6 +83,23 @@ describe('EngineLineReader', () => {
   it('gives the same byte by byte', () => {
     const bytes = Buffer.from(STREAM);
     expect(read([...bytes].map((b) => Buffer.from([b])))).toEqual(expected());
+  });
+
+  it('holds a mark back while its line is half passed, and says so', () => {
+    const events: string[] = [];
+    const reader = new EngineLineReader({
+      first: () => undefined,
+      mark: (t) => events.push(`mark ${t}`),
+      pass: (p) => events.push(`pass ${p.toString()}`),
+    });
+    reader.push(Buffer.from('{"result":{}}\n#"a"\n{"id":"a",'));
+    expect(reader.midLine).toBe(true);
+    expect(events).toEqual(['pass {"id":"a",']);
+    reader.push(Buffer.from('"result":1}\n{"method":"n"}\n#'));
+    expect(reader.midLine).toBe(false);
+    expect(events).toEqual(['pass {"id":"a",', 'pass "result":1}\n', 'mark "a"', 'pass {"method":"n"}\n']);
+    reader.push(Buffer.from('"b"'));
+    expect(reader.midLine).toBe(false); // a mark line is never handed on
   });
 
   it('hands a large answer on piece by piece, never gathered', () => {
