@@ -3,7 +3,7 @@
  * and the launcher that starts a detached engine when none runs. Light on purpose: no schema
  * library is loaded here, so the shim, which shares the launcher, starts fast.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -18,7 +18,6 @@ import { ControlRpc } from '../common/control-rpc.js';
 import { ErrorCode, TetherError } from '../common/errors.js';
 import { LineSplitter } from './ndjson.js';
 import type { TetherPaths } from './paths.js';
-import { tryAcquirePidLock, tryAcquirePipeLock } from './pid-lock.js';
 
 /** Opens a connection to the socket or pipe; rejects with the raw errno error (ENOENT, ECONNREFUSED…). */
 export function connectSocket(socketPath: string): Promise<Socket> {
@@ -88,6 +87,9 @@ export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptio
       if (!isNoEngine(err)) throw err;
     }
     if (!spawned) {
+      // Loaded only to start an engine: a shim attaching to a running one skips child_process
+      // and crypto (docs/architecture.md "The relay": shim start).
+      const { tryAcquirePidLock, tryAcquirePipeLock } = await import('./pid-lock.js');
       const lock =
         process.platform === 'win32'
           ? await tryAcquirePipeLock(`${paths.socketPath}-start`)
@@ -100,7 +102,7 @@ export async function connectEngine(paths: TetherPaths, opts: ConnectEngineOptio
           } catch (err) {
             if (!isNoEngine(err)) throw err;
           }
-          const child = spawnEngine(startLog);
+          const child = await spawnEngine(startLog);
           spawned = true;
           const sock = await waitForSocket(paths.socketPath, deadline, child, startLog);
           if (sock) return sock;
@@ -167,7 +169,8 @@ export function headlessAppArgs(role: string[], platform: NodeJS.Platform = proc
   return [...(platform === 'linux' ? ['--ozone-platform=headless'] : []), ...role];
 }
 
-function spawnEngine(startLog: string): ChildProcess {
+async function spawnEngine(startLog: string): Promise<ChildProcess> {
+  const { spawn } = await import('node:child_process');
   const fd = openSync(startLog, 'a', 0o600);
   try {
     const packaged = isPackagedApp();

@@ -6,7 +6,6 @@
  * `StdioClientTransport` passes only HOME, LOGNAME, PATH, SHELL, TERM, USER), and a shim must find
  * the engine a full-environment process (the tray app, a terminal) started.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +90,8 @@ export function windowsPipeName(runtimeDir: string): string {
     // first use
   }
   mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-  const name = `\\\\.\\pipe\\mcp-tether-${randomBytes(16).toString('hex')}`;
+  // Web Crypto (a CSPRNG, loaded on first use): node:crypto would cost every shim start its load.
+  const name = `\\\\.\\pipe\\mcp-tether-${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`;
   try {
     const fd = openSync(file, 'wx', 0o600);
     try {

@@ -91,3 +91,116 @@ export function errorResponseLine(
 export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
+
+/**
+ * A nested value (object or array) that {@link scanTopLevel} stepped over without decoding it: its
+ * byte range in the scanned line, `[start, end)`.
+ */
+export class NestedValue {
+  /**
+   * @param start offset of its `{` or `[` (bytes)
+   * @param end offset just past its `}` or `]` (bytes)
+   */
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /**
+   * Decodes the value from the line it was scanned in.
+   * @throws SyntaxError when it is not valid JSON (the scanner did not check its inside)
+   */
+  parse(line: Buffer): unknown {
+    return JSON.parse(line.toString('utf8', this.start, this.end)) as unknown;
+  }
+}
+
+const isJsonSpace = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+function skipSpace(b: Buffer, i: number): number {
+  while (isJsonSpace(b[i])) i++;
+  return i;
+}
+
+/** Offset just past the string whose opening quote is at `i`; -1 when it does not end. */
+function skipString(b: Buffer, i: number): number {
+  for (let j = i; ;) {
+    j = b.indexOf(0x22, j + 1);
+    if (j === -1) return -1;
+    let k = j - 1;
+    while (b[k] === 0x5c) k--;
+    if ((j - 1 - k) % 2 === 0) return j + 1; // an even run of backslashes escapes none of them
+  }
+}
+
+/** Offset just past the object or array that opens at `i` (strings skipped whole); -1 when unclosed. */
+function skipNested(b: Buffer, i: number): number {
+  let depth = 0;
+  for (let j = i; j < b.length; j++) {
+    const c = b[j];
+    if (c === 0x22) {
+      const end = skipString(b, j);
+      if (end === -1) return -1;
+      j = end - 1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+/** Offset just past a number or a literal (`true`, `false`, `null`) that starts at `i`. */
+function skipScalar(b: Buffer, i: number): number {
+  let j = i;
+  for (; j < b.length; j++) {
+    const c = b[j];
+    if (c === 0x2c || c === 0x7d || c === 0x5d || isJsonSpace(c)) break;
+  }
+  return j;
+}
+
+/**
+ * Reads the top-level members of a JSON object from its UTF-8 bytes without decoding the whole
+ * line: what the relay needs of a large message (its `jsonrpc`, `id`, `method`, whether it has
+ * `result` or `error`) costs a pass of `indexOf` over its strings instead of a decode and a
+ * `JSON.parse` of megabytes. Keys and scalar values are decoded with `JSON.parse` (escapes,
+ * `\u` spellings and numbers as JSON reads them; the last of duplicate keys wins, as in
+ * `JSON.parse`); an object or array value becomes a {@link NestedValue}, whose inside is not checked.
+ * @param line one line of newline-delimited JSON (RFC 8259 text)
+ * @returns the members in a prototype-less object, or undefined when the text is not a JSON object
+ *   at its top level (an array, a scalar, a syntax error outside nested values, trailing bytes)
+ */
+export function scanTopLevel(line: Buffer): Record<string, unknown> | undefined {
+  let i = skipSpace(line, 0);
+  if (line[i] !== 0x7b) return undefined;
+  const out = Object.create(null) as Record<string, unknown>;
+  i = skipSpace(line, i + 1);
+  if (line[i] === 0x7d) return skipSpace(line, i + 1) === line.length ? out : undefined;
+  try {
+    for (;;) {
+      if (line[i] !== 0x22) return undefined;
+      const keyEnd = skipString(line, i);
+      if (keyEnd === -1) return undefined;
+      const key = JSON.parse(line.toString('utf8', i, keyEnd)) as string;
+      i = skipSpace(line, keyEnd);
+      if (line[i] !== 0x3a) return undefined;
+      const start = skipSpace(line, i + 1);
+      const c = line[start];
+      let end: number;
+      if (c === 0x7b || c === 0x5b) {
+        end = skipNested(line, start);
+        if (end === -1) return undefined;
+        out[key] = new NestedValue(start, end);
+      } else {
+        end = c === 0x22 ? skipString(line, start) : skipScalar(line, start);
+        if (end <= start) return undefined;
+        out[key] = JSON.parse(line.toString('utf8', start, end)) as unknown;
+      }
+      i = skipSpace(line, end);
+      if (line[i] === 0x7d) return skipSpace(line, i + 1) === line.length ? out : undefined;
+      if (line[i] !== 0x2c) return undefined;
+      i = skipSpace(line, i + 1);
+    }
+  } catch {
+    return undefined; // a key or scalar that is not valid JSON
+  }
+}

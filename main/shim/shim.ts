@@ -5,8 +5,9 @@
  *
  * - Garbage on stdin never stops it: a non-JSON line gets -32700, a non-JSON-RPC one -32600, an
  *   oversized one -32600 with MESSAGE_TOO_LARGE, when an id can be recovered; a stderr line otherwise.
- * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id) and
- *   never decodes what the engine sends back; the engine marks each answer with a `#<id>` line.
+ * - Lines pass as bytes: the shim decodes a client line once (to validate it and note its id), or
+ *   only scans the top level of a large one; what the engine sends back passes to the client as it
+ *   comes, never gathered nor decoded, and each answer is marked with a `#<id>` line before it.
  * - If the engine dies, requests in flight get ENGINE_UNAVAILABLE errors, a new engine is started,
  *   and the shim re-attaches, handing over the client's `initialize` so the session carries on.
  *
@@ -16,8 +17,16 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { connectEngine } from '../common-node/control-client.js';
 import { ErrorCode, JsonRpcErrorCode, TetherError, errorMessage, toTetherError } from '../common/errors.js';
-import { errorResponseLine, idKey, inspectMessage, type JsonRpcId } from '../common/jsonrpc.js';
+import {
+  errorResponseLine,
+  idKey,
+  inspectMessage,
+  NestedValue,
+  scanTopLevel,
+  type JsonRpcId,
+} from '../common/jsonrpc.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, sniffId, writeLine } from '../common-node/ndjson.js';
+import { EngineLineReader } from './engine-lines.js';
 import type { TetherPaths } from '../common-node/paths.js';
 
 /** Where the shim reads and writes; process stdio by default, injectable for tests. */
@@ -31,6 +40,23 @@ export interface ShimIo {
 export type ShimExit = { code: number };
 
 const MAX_QUEUED_LINES = 10_000;
+
+/** Client lines from this size on are scanned, not decoded (bytes); see `fromClient`. */
+const SCAN_ABOVE_BYTES = 64 * 1024;
+
+/** The `requestId` of `notifications/cancelled` params (decoded, or as scanned in `line`). */
+function cancelledId(line: Buffer, params: unknown): JsonRpcId | undefined {
+  let p = params;
+  if (p instanceof NestedValue) {
+    try {
+      p = p.parse(line);
+    } catch {
+      return undefined; // not JSON: the engine answers -32700 and cancels nothing
+    }
+  }
+  const rid = (p as { requestId?: unknown } | null | undefined)?.requestId;
+  return typeof rid === 'string' || typeof rid === 'number' ? rid : undefined;
+}
 
 /**
  * Answers every request of the client with `error` (JSON-RPC error -32000, its message, and
@@ -86,7 +112,22 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   let stdinEnded = false;
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
 
-  const out = (line: string) => writeLine(io.stdout, line);
+  /** The reader of the engine connection in use (engine-lines.ts). */
+  let reader: EngineLineReader | undefined;
+  /** The shim's own lines held back while an answer from the engine is half written. */
+  let held: string[] = [];
+
+  const out = (line: string) => {
+    if (reader?.midLine) held.push(line);
+    else writeLine(io.stdout, line);
+  };
+
+  const flushHeld = () => {
+    if (held.length === 0) return;
+    const lines = held;
+    held = [];
+    writeLine(io.stdout, ...lines);
+  };
 
   const replyError = (id: JsonRpcId, code: number, message: string, dataCode: ErrorCode) =>
     out(errorResponseLine(id, code, message, { code: dataCode }));
@@ -96,50 +137,44 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     const s = await connectEngine(paths);
     return new Promise<Socket>((resolve, reject) => {
       let attached = false;
-      const splitter = new LineSplitter(
-        {
-          bytes: (buf) => {
-            if (!attached) {
-              const text = buf.toString('utf8');
-              let res: {
-                result?: { maxMessageBytes?: number };
-                error?: { message?: unknown; data?: unknown };
-              };
-              try {
-                res = JSON.parse(text);
-              } catch {
-                reject(
-                  new TetherError(
-                    ErrorCode.INTERNAL,
-                    'the engine answered attach with something that is not JSON',
-                  ),
-                );
-                return;
-              }
-              if (res.error) {
-                s.destroy();
-                reject(TetherError.fromJsonRpc(res.error));
-                return;
-              }
-              attached = true;
-              if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
-              resolve(s);
-              return;
-            }
-            fromEngine(buf);
-          },
-          oversized: (bytes) => diag(`dropped a ${bytes}-byte line from the engine (over the limit)`),
+      const lines: EngineLineReader = new EngineLineReader({
+        first: (buf) => {
+          let res: {
+            result?: { maxMessageBytes?: number };
+            error?: { message?: unknown; data?: unknown };
+          };
+          try {
+            res = JSON.parse(buf.toString('utf8'));
+          } catch {
+            reject(
+              new TetherError(
+                ErrorCode.INTERNAL,
+                'the engine answered attach with something that is not JSON',
+              ),
+            );
+            return;
+          }
+          if (res.error) {
+            s.destroy();
+            reject(TetherError.fromJsonRpc(res.error));
+            return;
+          }
+          attached = true;
+          reader = lines;
+          if (res.result?.maxMessageBytes) maxLineBytes = res.result.maxMessageBytes;
+          resolve(s);
         },
-        Number.MAX_SAFE_INTEGER,
-      );
-      s.on('data', (c: Buffer) => splitter.push(c));
+        mark: onMark,
+        pass: (piece) => io.stdout.write(piece),
+      });
+      s.on('data', (c: Buffer) => fromEngine(lines, c));
       s.on('error', () => undefined);
       s.once('close', () => {
         if (!attached)
           reject(
             new TetherError(ErrorCode.ENGINE_UNAVAILABLE, 'the engine closed the connection while attaching'),
           );
-        else onEngineLost(s);
+        else onEngineLost(s, lines);
       });
       const params: Record<string, unknown> = { endpoint: name, clientPid: process.ppid };
       if (initializeLine) params['resume'] = { initialize: initializeLine, initialized };
@@ -147,20 +182,29 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     });
   };
 
-  const fromEngine = (buf: Buffer) => {
-    if (buf[0] === 0x23) {
-      // `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach);
-      // `#[<id>,…]` before a batch answer.
-      try {
-        const mark = JSON.parse(buf.toString('utf8', 1)) as unknown;
-        for (const id of Array.isArray(mark) ? (mark as unknown[]) : [mark])
-          if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
-      } catch {
-        diag('ignored a malformed answer mark from the engine');
-      }
-      return;
+  /**
+   * `#<id>`: the engine's mark that the next line answers request <id> (see shim/attach);
+   * `#[<id>,…]` before a batch answer.
+   */
+  const onMark = (text: string) => {
+    try {
+      const mark = JSON.parse(text) as unknown;
+      for (const id of Array.isArray(mark) ? (mark as unknown[]) : [mark])
+        if (typeof id === 'string' || typeof id === 'number') pending.delete(idKey(id));
+    } catch {
+      diag('ignored a malformed answer mark from the engine');
     }
-    writeLine(io.stdout, buf);
+  };
+
+  /**
+   * One chunk from the engine: its answer bytes go to the client as they come (engine-lines.ts),
+   * in one write (stdout is corked meanwhile).
+   */
+  const fromEngine = (lines: EngineLineReader, chunk: Buffer) => {
+    io.stdout.cork();
+    lines.push(chunk);
+    if (!lines.midLine) flushHeld();
+    io.stdout.uncork();
     // Backpressure: a client that stops reading stops our reading of the engine (which then stops
     // reading the server) instead of growing this process.
     if (io.stdout.writableNeedDrain && socket && !socket.isPaused()) {
@@ -171,8 +215,15 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
   };
 
   let reattaching = false;
-  const onEngineLost = (lost: Socket) => {
-    if (socket !== lost || stdinEnded) return;
+  /** @param lines the reader of the lost connection */
+  const onEngineLost = (lost: Socket, lines: EngineLineReader) => {
+    if (socket !== lost) return;
+    // End an answer that broke off inside its line, so what follows reaches the client as lines of
+    // its own. (Its request is still in flight: a mark counts once its whole line has passed.)
+    if (lines.midLine) io.stdout.write('\n');
+    if (reader === lines) reader = undefined;
+    flushHeld();
+    if (stdinEnded) return;
     socket = undefined;
     for (const id of pending.values()) {
       replyError(
@@ -224,7 +275,14 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     queue.push(line);
   };
 
+  /**
+   * One client line. A large one is not decoded: {@link scanTopLevel} reads its top-level members
+   * (what a JSON.parse of megabytes would cost, saved); a syntax error inside its nested values is
+   * then the engine's to answer (-32700, marked with the id noted here).
+   */
   const fromClient = (line: Buffer) => {
+    const top = line.length >= SCAN_ABOVE_BYTES ? scanTopLevel(line) : undefined;
+    if (top) return fromClientMessage(line, top);
     const text = line.toString('utf8');
     let parsed: unknown;
     try {
@@ -251,6 +309,12 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
       toEngine(line);
       return;
     }
+    fromClientMessage(line, parsed, text);
+  };
+
+  /** One client message (not a batch): `parsed` decoded whole, or its top-level members scanned. */
+  const fromClientMessage = (line: Buffer, parsed: unknown, text?: string) => {
+    const textOf = () => text ?? line.toString('utf8');
     const info = inspectMessage(parsed);
     if (typeof info === 'string') {
       const id = (parsed as { id?: unknown } | null)?.id;
@@ -261,21 +325,21 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
           `Invalid Request: ${info}`,
           ErrorCode.INVALID_MESSAGE,
         );
-      } else diag(`ignored a line that is not JSON-RPC 2.0 (${info}): ${text.slice(0, 120)}`);
+      } else diag(`ignored a line that is not JSON-RPC 2.0 (${info}): ${textOf().slice(0, 120)}`);
       return;
     }
     if (info.kind === 'request') {
       pending.set(idKey(info.id as JsonRpcId), info.id as JsonRpcId);
       if (info.method === 'initialize') {
-        initializeLine = text;
+        initializeLine = textOf();
         initialized = false;
       }
     } else if (info.method === 'notifications/initialized') {
       initialized = true;
     } else if (info.method === 'notifications/cancelled') {
       // The client wants no answer to a cancelled request, not even our engine-loss error.
-      const rid = (parsed as { params?: { requestId?: unknown } }).params?.requestId;
-      if (typeof rid === 'string' || typeof rid === 'number') pending.delete(idKey(rid));
+      const rid = cancelledId(line, (parsed as { params?: unknown }).params);
+      if (rid !== undefined) pending.delete(idKey(rid));
     }
     toEngine(line, info.kind === 'request' ? (info.id as JsonRpcId) : undefined);
   };

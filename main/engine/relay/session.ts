@@ -33,6 +33,7 @@ import {
   errorResponseLine,
   idKey,
   inspectMessage,
+  scanTopLevel,
   type JsonRpcId,
   type JsonRpcMessage,
 } from '../../common/jsonrpc.js';
@@ -86,15 +87,14 @@ export class RelaySession extends SessionUpstream {
     try {
       parsed = JSON.parse(text);
     } catch {
+      // The id as the shim noted it (it scans large lines without decoding them; shim.ts).
+      const scanned = scanTopLevel(raw)?.['id'];
+      const id = typeof scanned === 'string' || typeof scanned === 'number' ? scanned : sniffId(text);
       this.deps.write(
-        errorResponseLine(
-          sniffId(text) ?? null,
-          JsonRpcErrorCode.PARSE_ERROR,
-          'Parse error: the line is not JSON',
-          {
-            code: ErrorCode.INVALID_MESSAGE,
-          },
-        ),
+        errorResponseLine(id ?? null, JsonRpcErrorCode.PARSE_ERROR, 'Parse error: the line is not JSON', {
+          code: ErrorCode.INVALID_MESSAGE,
+        }),
+        id,
       );
       return;
     }

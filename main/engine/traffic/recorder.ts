@@ -3,9 +3,9 @@
  * and engine event, in a ring bounded by record count and by bytes.
  *
  * Memory is the point of its layout. Message texts are copied, as UTF-8, into 1 MiB slabs filled in
- * order (a large message gets a buffer of its own); since the ring evicts oldest first, whole slabs
- * empty out and are dropped, so the text store stays within the byte limit without per-message
- * allocations. The other fields live in columns (typed arrays and a few arrays of shared strings),
+ * order (a large message gets a buffer of its own: the client's bytes themselves when they are one,
+ * see `TextStore.put`); since the ring evicts oldest first, whole slabs empty out and are dropped,
+ * so the text store stays within the byte limit without per-message allocations. The other fields live in columns (typed arrays and a few arrays of shared strings),
  * not in an object per record. A record costs its text plus {@link RECORD_OVERHEAD_BYTES}, and
  * that sum is what `maxBytes` bounds. Messages are parsed only when queried.
  */
@@ -23,7 +23,10 @@ export interface RecordInput {
   id?: JsonRpcId | null;
   /** The single-line JSON text (messages). */
   text?: string;
-  /** The same text as UTF-8 bytes, when the caller has them (saves encoding it again). */
+  /**
+   * The same text as UTF-8 bytes, when the caller has them (saves encoding it again). A large one
+   * may be kept as it is, not copied: the caller must not write to it afterwards.
+   */
   raw?: Buffer;
   latencyMs?: number;
   errorCode?: number;
@@ -57,7 +60,8 @@ const DIRECTIONS: (Direction | undefined)[] = [undefined, 'client-to-server', 's
  * pool and is reused, so a full ring recycles its memory instead of waiting for the GC to free it.
  */
 class TextStore {
-  private readonly slabs = new Map<number, { buf: Buffer; live: number }>();
+  /** `kept`: a caller's buffer, never reused (see {@link TextStore.put}). */
+  private readonly slabs = new Map<number, { buf: Buffer; live: number; kept?: true }>();
   private readonly free: Buffer[] = [];
   private nextId = 0;
   private current: { id: number; buf: Buffer; used: number } | undefined;
@@ -65,13 +69,20 @@ class TextStore {
   private drop(id: number): void {
     const s = this.slabs.get(id);
     this.slabs.delete(id);
-    if (s && s.buf.length === SLAB_BYTES && this.free.length < FREE_SLABS) this.free.push(s.buf);
+    if (s && !s.kept && s.buf.length === SLAB_BYTES && this.free.length < FREE_SLABS) this.free.push(s.buf);
   }
 
   /** Stores a text; returns where. */
   put(text: string, raw: Buffer | undefined, bytes: number): { slab: number; offset: number } {
     if (bytes > OWN_BUFFER_ABOVE) {
       const id = this.nextId++;
+      // The client's bytes are kept as they are when they own their memory (the line splitter
+      // joined them): nothing writes to them, and a copy would double the engine's peak.
+      // (Kept, such a buffer is never reused as a slab: the relay may still send it.)
+      if (raw && raw.byteOffset === 0 && raw.buffer.byteLength === bytes) {
+        this.slabs.set(id, { buf: raw, live: 1, kept: true });
+        return { slab: id, offset: 0 };
+      }
       const buf = Buffer.allocUnsafeSlow(bytes);
       if (raw) raw.copy(buf);
       else buf.write(text);
