@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_VIEWS } from '../../main/common/ipc.js';
 import { launchChromium, startInspectorEngine, type InspectorEngine } from '../helpers/inspector.js';
@@ -487,11 +488,28 @@ describe('the views the tray app opens windows on', { timeout: TEST_TIMEOUT }, (
 });
 
 describe('the traffic list with 100,000 records', { timeout: TEST_TIMEOUT }, () => {
+  /** The renderer built in Vite's `demo` mode (it alone takes `?demo=<count>`), served on loopback. */
+  let demoBase: string;
+  beforeAll(async () => {
+    const outDir = join(scratch, 'renderer-demo');
+    const config = join(ROOT, 'renderer/vite.config.ts');
+    await build({ configFile: config, mode: 'demo', logLevel: 'error', build: { outDir } });
+    const server = await preview({
+      configFile: config,
+      mode: 'demo',
+      logLevel: 'error',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+    });
+    defer(() => server.close());
+    demoBase = server.resolvedUrls!.local[0]!;
+  });
+
   it('keeps only a window of rows in the DOM, wherever it is scrolled, and filters them', async () => {
     const demo = await context.newPage();
     const errors: string[] = [];
     demo.on('pageerror', (e) => errors.push(e.message));
-    await demo.goto(`${engine.base}?demo=100000#/traffic`);
+    await demo.goto(`${demoBase}?demo=100000#/traffic`);
     const count = demo.getByTestId('traffic-count');
     await poll(() => count.textContent()).toBe('100,000 messages');
     const list = demo.getByRole('grid', { name: 'Messages' });

@@ -1,7 +1,7 @@
 /**
  * What the UI build (`npm run build:ui`, part of `npm run build`) leaves in dist/: a renderer that
  * loads from any base (the tray app's custom scheme, the inspector's `/t/<token>/`) and carries no
- * Node module or schema library, and a preload a sandboxed window can run: one CommonJS file that
+ * Node module, schema library or demo engine, and a preload a sandboxed window can run: one CommonJS file that
  * requires `electron` and nothing else.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ describe('UI build output', () => {
       const code = readFileSync(join(dir, 'assets', f), 'utf8');
       expect(code).not.toMatch(/from\s*["']node:|require\(["']/);
       expect(code).not.toContain('ZodError');
+      // The in-memory demo engine is for the UI test's `demo`-mode build only.
+      expect(code).not.toContain('mcp.example.com');
     }
   });
 
