@@ -12,7 +12,7 @@
  *   clearly a credential: as a whole JSON string value, and inside the value of a member whose name
  *   looks like a credential ({@link SECRET_HEADER_RE}: `password`, `api_key`, `X-Auth`…).
  */
-import { SECRET_HEADER_RE } from '../../common/schemas.js';
+import { SECRET_HEADER_RE } from '../../common/schema-fields.js';
 import { MAX_JSON_DEPTH, TOO_DEEP, safeStringify } from '../../common/safe-json.js';
 
 /** What a secret is replaced with. */
