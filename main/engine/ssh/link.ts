@@ -12,9 +12,6 @@
  * - The connection is made on demand and re-made on the next demand after it drops; SSH keepalives
  *   notice a dead peer.
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import ssh2, {
   type AuthenticationType,
@@ -25,11 +22,12 @@ import ssh2, {
 } from 'ssh2';
 
 // ssh2 is CommonJS: its classes come through the default export.
-const { Client: SshClient, utils } = ssh2;
-import type { HostKeyInfo } from '../../common/domain.js';
-import { ErrorCode, TetherError, errorMessage } from '../../common/errors.js';
+const { Client: SshClient } = ssh2;
+import { ErrorCode, TetherError } from '../../common/errors.js';
 import { refreshSessionEnvironment, sshAgents } from '../environment.js';
 import type { SshHop } from './destination.js';
+import { hostKeyError, type SeenHostKey } from './host-keys.js';
+import { readIdentities } from './identities.js';
 import {
   checkHostKey,
   fingerprintOf,
@@ -37,15 +35,6 @@ import {
   loadKnownHosts,
   preferredHostKeyAlgorithms,
 } from './known-hosts.js';
-
-/** Default identity files, in ssh(1)'s order. */
-const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'];
-
-/** A host key seen while connecting, and what known_hosts says of it. */
-export interface SeenHostKey extends HostKeyInfo {
-  /** The public key blob (to record it when the user trusts it). */
-  blob: Buffer;
-}
 
 /** Options of {@link SshLink}. */
 export interface SshLinkOptions {
@@ -143,33 +132,6 @@ export class SshLink {
     return target;
   }
 
-  private readIdentity(file: string, explicit: boolean): { key: Buffer } | { encrypted: string } | undefined {
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch (err) {
-      if (explicit)
-        throw new TetherError(
-          ErrorCode.INVALID_ARGUMENT,
-          `cannot read the identity file ${file}: ${errorMessage(err)}`,
-          {},
-          { cause: err },
-        );
-      return undefined;
-    }
-    const parsed = utils.parseKey(data);
-    if (parsed instanceof Error) {
-      if (/encrypted|passphrase/i.test(parsed.message)) return { encrypted: file };
-      if (explicit)
-        throw new TetherError(
-          ErrorCode.INVALID_ARGUMENT,
-          `${file} is not a private key ssh2 can read: ${parsed.message}`,
-        );
-      return undefined;
-    }
-    return { key: data };
-  }
-
   private connectHop(
     hop: SshHop,
     role: 'jump' | 'target',
@@ -181,15 +143,7 @@ export class SshLink {
       role === 'jump'
         ? `jump host ${hopName(hop)} (hop ${index + 1} of ${count})`
         : `${count > 1 ? 'target host ' : ''}${hopName(hop)}`;
-    const explicit = hop.identityFiles.length > 0;
-    const files = explicit ? hop.identityFiles : DEFAULT_IDENTITIES.map((f) => join(homedir(), '.ssh', f));
-    const keys: Buffer[] = [];
-    const encrypted: string[] = [];
-    for (const f of files) {
-      const r = this.readIdentity(f, explicit);
-      if (r && 'key' in r) keys.push(r.key);
-      else if (r) encrypted.push(r.encrypted);
-    }
+    const { keys, encrypted } = readIdentities(hop.identityFiles);
     const agents = this.agents();
     const agent = agents.length ? agents.join(', then ') : undefined;
     const methods: ({ type: 'agent'; agent: string } | { type: 'publickey'; key: Buffer })[] = [];
@@ -386,36 +340,4 @@ export class SshLink {
     this.clients = [];
     for (const c of chain) c.end();
   }
-}
-
-/** The error for a host key that is not trusted. */
-export function hostKeyError(seen: SeenHostKey, where: string): TetherError {
-  const data = {
-    host: seen.host,
-    port: seen.port,
-    fingerprint: seen.fingerprint,
-    keyType: seen.keyType,
-    role: seen.role,
-  };
-  if (seen.status === 'unknown') {
-    return new TetherError(
-      ErrorCode.HOST_KEY_UNKNOWN,
-      `the host key of ${where} is not known: ${seen.keyType} ${seen.fingerprint}`,
-      {
-        ...data,
-        hint: "Check the fingerprint with the server's administrator, then run `mcp-tether hosts trust <endpoint>`.",
-      },
-    );
-  }
-  return new TetherError(
-    ErrorCode.HOST_KEY_MISMATCH,
-    `the host key of ${where} ${seen.status === 'revoked' ? 'is revoked' : 'has CHANGED'} (${seen.keyType} ${seen.fingerprint}); refusing to connect`,
-    {
-      ...data,
-      hint:
-        seen.status === 'revoked'
-          ? 'This key is marked @revoked in known_hosts. Do not connect.'
-          : 'Someone may be intercepting the connection, or the host was reinstalled. Verify the new fingerprint with the server’s administrator, then: mcp-tether hosts trust <endpoint> --replace --fingerprint <it>.',
-    },
-  );
 }

@@ -8,7 +8,8 @@ import { ErrorCode, TetherError } from '../../common/errors.js';
 import type { EndpointConfig } from '../../common/schemas.js';
 import { resolveChain } from './destination.js';
 import { addKnownHost, entryMatches, hostKeyName, loadKnownHosts, replaceKnownHost } from './known-hosts.js';
-import { SshLink, hostKeyError, type SeenHostKey } from './link.js';
+import { hostKeyError, type SeenHostKey } from './host-keys.js';
+import { SshLink } from './link.js';
 
 function info(k: SeenHostKey): HostKeyInfo {
   return {
