@@ -20,8 +20,9 @@ import { log } from './context.js';
 import { echoConcurrent } from './load.js';
 import { MiB } from './options.js';
 import { own } from './procs.js';
-import { errMsg, median, percentile, sleep } from './stats.js';
+import { median, percentile, sleep } from './stats.js';
 import { prepareHome } from './tether.js';
+import { errorMessage } from '../main/common/errors.js';
 
 /** Animation frames of the scroll sweep. */
 const SCROLL_FRAMES = 240;
@@ -105,7 +106,7 @@ export async function runInspector(records: number): Promise<InspectorResult> {
         const shown = await page.evaluate(() =>
           document.querySelector('[role="grid"]')?.getAttribute('aria-rowcount'),
         );
-        throw new Error(`the list never showed ${loaded} rows (it shows ${shown}): ${errMsg(e)}`);
+        throw new Error(`the list never showed ${loaded} rows (it shows ${shown}): ${errorMessage(e)}`);
       });
     const firstPaintMs = await page.evaluate(
       () => performance.getEntriesByName('bench-first-paint')[0]!.startTime,

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { errMsg } from './stats.js';
+import { errorMessage } from '../main/common/errors.js';
 
 /** Timeout of one tools/call (ms); the SDK's 60 s default would make a stuck path slow to fail. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -85,7 +85,7 @@ export async function closedLoop(
         result.calls++;
       } catch (e) {
         result.errors++;
-        result.firstError ??= errMsg(e);
+        result.firstError ??= errorMessage(e);
         return; // a broken client would otherwise fail in a tight loop
       }
     }

@@ -22,9 +22,10 @@ import { MiB, parseOptions, UsageError, type CaseName } from './options.js';
 import { connectors } from './paths.js';
 import { cleanupSync, installCleanup } from './procs.js';
 import { report, type BenchResults } from './report.js';
-import { errMsg } from './stats.js';
+
 import { setupTether, type Tether } from './tether.js';
 import { startUpstream } from './upstream.js';
+import { errorMessage } from '../main/common/errors.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 /** The hand-written "Where the time goes", included in results.md verbatim when it exists. */
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
           tether = await setupTether(upstream.url);
           log(`tether engine pid ${tether.enginePid()}, home ${tether.home.dir}`);
         } catch (e) {
-          results.failures.push(`tether setup: ${errMsg(e)}`);
+          results.failures.push(`tether setup: ${errorMessage(e)}`);
           results.paths = results.paths.filter((p) => p !== 'tether');
         }
       }
@@ -104,8 +105,8 @@ async function main(): Promise<void> {
         try {
           return await run();
         } catch (e) {
-          results.failures.push(`${name}: ${errMsg(e)}`);
-          log(`case ${name} failed: ${errMsg(e)}`);
+          results.failures.push(`${name}: ${errorMessage(e)}`);
+          log(`case ${name} failed: ${errorMessage(e)}`);
           return undefined;
         }
       };
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     try {
       results.inspector = await runInspector(opts.inspectorRecords);
     } catch (e) {
-      results.failures.push(`inspector: ${errMsg(e)}`);
+      results.failures.push(`inspector: ${errorMessage(e)}`);
     }
   }
 

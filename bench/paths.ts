@@ -21,8 +21,9 @@ import { BIN } from '../test/helpers/tether.js';
 import { REQUEST_TIMEOUT_MS } from './load.js';
 import type { PathName } from './options.js';
 import { disown, killHard, own, removeOnExit } from './procs.js';
-import { errMsg, tailOf, withTimeout } from './stats.js';
+import { tailOf, withTimeout } from './stats.js';
 import { ENDPOINT } from './tether.js';
+import { errorMessage } from '../main/common/errors.js';
 
 /**
  * The bench client's stdio read buffer (bytes): the SDK's default, 10 MiB, is less than a 16 MiB
@@ -125,7 +126,7 @@ async function connectStdio(
     await close();
     const tail = stderrTail().trim();
     throw new Error(
-      `${label}: connect failed: ${errMsg(err)}${tail ? `\n    stderr: ${tail.slice(-600)}` : ''}`,
+      `${label}: connect failed: ${errorMessage(err)}${tail ? `\n    stderr: ${tail.slice(-600)}` : ''}`,
     );
   }
   const coldStartMs = performance.now() - t0;

@@ -32,11 +32,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
-/** An error's message (or the thrown value as text). */
-export function errMsg(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Keeps the last `max` characters written to a stream. */
 export function tailOf(stream: Stream | null | undefined, max = 4000): () => string {
   let buf = '';

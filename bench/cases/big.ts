@@ -9,7 +9,8 @@ import { log, type BenchContext } from '../context.js';
 import { echo, message, timedEcho } from '../load.js';
 import type { Conn } from '../paths.js';
 import { memBytes } from '../procs.js';
-import { errMsg, median, sleep } from '../stats.js';
+import { median, sleep } from '../stats.js';
+import { errorMessage } from '../../main/common/errors.js';
 
 /** Resident memory of one process: after a small call, and its peak after one big round trip (bytes). */
 interface RssPair {
@@ -63,7 +64,7 @@ export async function runBig(ctx: BenchContext): Promise<BigResult> {
       result.engine.peak = memBytes(engine, 'VmHWM');
       result.tetherMs = await timed(conn, text, calls);
     } catch (e) {
-      result.errors.push(`tether: ${errMsg(e)}`);
+      result.errors.push(`tether: ${errorMessage(e)}`);
     } finally {
       await conn?.close();
     }
@@ -75,7 +76,7 @@ export async function runBig(ctx: BenchContext): Promise<BigResult> {
       await echo(conn.client, text);
       result.directMs = await timed(conn, text, calls);
     } catch (e) {
-      result.errors.push(`direct: ${errMsg(e)}`);
+      result.errors.push(`direct: ${errorMessage(e)}`);
     } finally {
       await conn?.close();
     }

@@ -10,8 +10,9 @@ import { echo, echoConcurrent, message, timedEcho } from '../load.js';
 import { MiB, PATHS, type Options, type PathName } from '../options.js';
 import type { Conn } from '../paths.js';
 import { commandOf, peakRss } from '../procs.js';
-import { errMsg, median, withTimeout } from '../stats.js';
+import { median, withTimeout } from '../stats.js';
 import { addProbeDelta, type ProbeCounts } from '../upstream.js';
+import { errorMessage } from '../../main/common/errors.js';
 
 /** The metrics of a round. */
 export type MetricKey = 'coldStartMs' | 'p50LatencyUs' | 'throughput' | 'bigRoundTripMs' | 'peakRssMiB';
@@ -119,7 +120,7 @@ export async function runRounds(ctx: BenchContext): Promise<RoundsResult> {
         failed = true;
         const tail = conn?.stderrTail().trim();
         result.errors[path].push(
-          `round ${r + 1}: ${errMsg(err)}${tail ? `\n    stderr: ${tail.slice(-600)}` : ''}`,
+          `round ${r + 1}: ${errorMessage(err)}${tail ? `\n    stderr: ${tail.slice(-600)}` : ''}`,
         );
         // A path that cannot even connect fails the same way every round.
         if (!conn) disabled.add(path);

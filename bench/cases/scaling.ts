@@ -10,7 +10,8 @@ import { closedLoop, echo, message, timedEcho } from '../load.js';
 import { MiB, formatSize, type PathName } from '../options.js';
 import { closeAll, connectMany, type Conn } from '../paths.js';
 import { cpuMs, memBytes } from '../procs.js';
-import { errMsg, median, percentile } from '../stats.js';
+import { median, percentile } from '../stats.js';
+import { errorMessage } from '../../main/common/errors.js';
 
 /** A sweep: its x values, and per path one point per x value (undefined where it failed). */
 export interface Sweep<P> {
@@ -81,7 +82,7 @@ export async function runSizes(ctx: BenchContext): Promise<Sweep<SizePoint>> {
       const said = lines.filter((l) => /error|exceed/i.test(l)).at(-1) ?? lines.at(-1);
       const size = formatSize(sweep.xs[points.length] ?? 0);
       sweep.errors.push(
-        `${path} at ${size}: ${errMsg(e)}${said ? ` (its stderr: ${said.trim().slice(0, 300)})` : ''}`,
+        `${path} at ${size}: ${errorMessage(e)}${said ? ` (its stderr: ${said.trim().slice(0, 300)})` : ''}`,
       );
     } finally {
       await conn?.close();
@@ -108,7 +109,7 @@ export async function runInflight(ctx: BenchContext): Promise<Sweep<InflightPoin
         log(`inflight ${path} ${n}: ${points.at(-1)!.callsPerSec.toFixed(0)} calls/s`);
       }
     } catch (e) {
-      sweep.errors.push(`${path}: ${errMsg(e)}`);
+      sweep.errors.push(`${path}: ${errorMessage(e)}`);
     } finally {
       await conn?.close();
     }
@@ -176,7 +177,7 @@ export async function runClients(ctx: BenchContext): Promise<Sweep<ClientPoint>>
         log(`clients ${path} ${n}: ${point.callsPerSec.toFixed(0)} calls/s, ${point.errors} errors`);
       } catch (e) {
         points.push(undefined);
-        sweep.errors.push(`${path} with ${n} clients: ${errMsg(e)}`);
+        sweep.errors.push(`${path} with ${n} clients: ${errorMessage(e)}`);
       }
     }
   }
