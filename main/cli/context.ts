@@ -12,7 +12,7 @@ export interface CliIo {
   stdout(text: string): void;
   /** Writes text to standard error as it is (errors, warnings, usage errors). */
   stderr(text: string): void;
-  /** The engine's directories and control socket (main/common/paths.ts `resolvePaths`). */
+  /** The engine's directories and control socket (main/common-node/paths.ts `resolvePaths`). */
   paths: TetherPaths;
   /** This CLI's version (package.json): `--version` prints it, `doctor` compares the engine's with it. */
   version: string;

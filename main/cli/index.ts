@@ -1,6 +1,6 @@
 /**
  * The `mcp-tether` CLI's entry (dist/main/cli/index.js): bin/mcp-tether.js imports it, and the
- * engine launcher runs it as `node dist/main/cli/index.js engine` (main/common/control-client.ts).
+ * engine launcher runs it as `node dist/main/cli/index.js engine` (main/common-node/control-client.ts).
  * Loading it runs the CLI on the process's arguments and standard streams; the program itself is
  * main/cli/program.ts, which tests load without running anything.
  */
