@@ -98,9 +98,10 @@ function refuseRequests(io: ShimIo, error: TetherError): Promise<void> {
 }
 
 /**
- * Runs the shim until stdin ends (exit 0) or attaching fails (exit 2 for an unknown endpoint, 1
- * otherwise; the reason is one line on stderr). When endpoints.json cannot be read (CONFIG_INVALID,
- * CONFIG_IO), the shim first answers each request of the client with that error until stdin ends.
+ * Runs the shim until stdin ends (exit 0). When attaching fails (an unknown endpoint, endpoints.json
+ * that cannot be read, an engine that cannot start), the reason is one line on stderr and each
+ * request of the client is answered with that error (its code in `data.code`, with a hint) until
+ * stdin ends; then the exit code is 2 for an unknown endpoint (ENDPOINT_NOT_FOUND), else 1.
  */
 export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Promise<ShimExit> {
   const diag = (line: string) => io.stderr.write(`mcp-tether shim ${name}: ${line}\n`);
@@ -350,10 +351,11 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
     const e = toTetherError(err, ErrorCode.ENGINE_START_FAILED);
     const hint = e.hint !== undefined ? ` ${e.hint}` : '';
     diag(`${e.message}${hint}`);
-    if (e.code === ErrorCode.CONFIG_INVALID || e.code === ErrorCode.CONFIG_IO) {
-      const fix = `Fix ${paths.configFile} (\`mcp-tether list\` shows what is wrong), then restart this MCP server in your client.`;
-      await refuseRequests(io, new TetherError(e.code, e.message, { ...e.data, hint: e.hint ?? fix }));
-    }
+    const configBroken = e.code === ErrorCode.CONFIG_INVALID || e.code === ErrorCode.CONFIG_IO;
+    const fix = configBroken
+      ? `Fix ${paths.configFile} (\`mcp-tether list\` shows what is wrong), then restart this MCP server in your client.`
+      : undefined;
+    await refuseRequests(io, new TetherError(e.code, e.message, { ...e.data, hint: e.hint ?? fix }));
     return { code: e.code === ErrorCode.ENDPOINT_NOT_FOUND ? 2 : 1 };
   }
 

@@ -259,10 +259,17 @@ describe('an oversized line', () => {
 });
 
 describe('an unknown endpoint', () => {
-  it('exits non-zero with one stderr line naming the known endpoints, and nothing on stdout', async () => {
+  it('answers each request with ENDPOINT_NOT_FOUND naming the known endpoints, then exits 2', async () => {
     const r = await cli(home.env, ['shim', 'nope'], initializeLine(1) + '\n');
-    expect(r.code).not.toBe(0);
-    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    const answers = r.stdout
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as Msg);
+    expect(answers).toMatchObject([
+      { jsonrpc: '2.0', id: 1, error: { code: -32000, data: { code: 'ENDPOINT_NOT_FOUND' } } },
+    ]);
+    expect(JSON.stringify(answers[0])).toContain('ev-two');
     const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('nope');
