@@ -178,10 +178,15 @@ export abstract class SessionRequests {
     });
   }
 
+  /**
+   * Records one message in traffic.
+   * @param text its text; undefined when `extra.raw` holds it (a large client line), decoded only
+   *   if the recorder reads it (to mask a known secret) or a traffic observer does
+   */
   protected record(
     direction: 'client-to-server' | 'server-to-client',
     info: MessageInfo,
-    text: string,
+    text: string | undefined,
     extra: { latencyMs?: number; raw?: Buffer; parsed?: JsonRpcMessage } = {},
   ): void {
     const input: RecordInput = {
@@ -189,14 +194,23 @@ export abstract class SessionRequests {
       session: this.deps.session,
       direction,
       kind: info.kind,
-      text,
     };
+    if (text !== undefined) input.text = text;
+    else if (extra.raw) {
+      const raw = extra.raw;
+      let decoded: string | undefined;
+      Object.defineProperty(input, 'text', {
+        enumerable: true,
+        configurable: true,
+        get: () => (decoded ??= raw.toString('utf8')),
+      });
+    }
     if (info.method !== undefined) input.method = info.method;
     if (info.id !== undefined) input.id = info.id;
     if (extra.latencyMs !== undefined) input.latencyMs = extra.latencyMs;
     if (extra.raw !== undefined) input.raw = extra.raw;
     if (info.kind === 'error') {
-      const e = (extra.parsed ?? (JSON.parse(text) as JsonRpcMessage)).error;
+      const e = (extra.parsed ?? (JSON.parse(input.text!) as JsonRpcMessage)).error;
       if (e) {
         input.errorCode = e.code;
         const dc = (e.data as { code?: unknown } | undefined)?.code;
