@@ -234,7 +234,12 @@ export class RelaySession extends SessionUpstream {
     return undefined;
   }
 
-  protected onServerMessage(text: string, parsed: unknown): void {
+  /**
+   * Handles one message from the server.
+   * @param raw the same text as UTF-8 bytes (a large message, `parsed` then read lazily): written
+   *   to the shim and kept in traffic as they are
+   */
+  protected onServerMessage(text: string, parsed: unknown, raw?: Buffer): void {
     const info = inspectMessage(parsed);
     if (typeof info === 'string') {
       this.recordEvent('protocol-error', `the server sent something that is not JSON-RPC: ${info}`);
@@ -249,7 +254,7 @@ export class RelaySession extends SessionUpstream {
       const key = idKey(info.id as JsonRpcId);
       const p = this.pending.get(key);
       if (!p) {
-        this.record('server-to-client', info, text);
+        this.record('server-to-client', info, text, raw ? { raw } : {});
         this.recordEvent(
           'late-response',
           `dropped a response to id ${String(info.id)}: its request was already answered`,
@@ -270,14 +275,15 @@ export class RelaySession extends SessionUpstream {
         }
       }
       // The client gets its answer first: nothing the recorder does can keep it from arriving.
-      this.answer(p, text);
+      this.answer(p, text, raw);
       if (info.kind === 'response') this.resilience.noteAnswer(p.method, p.msg.parsed.params, msg);
-      this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
+      const extra = { latencyMs, parsed: msg };
+      this.record('server-to-client', { ...info, method: p.method }, text, raw ? { ...extra, raw } : extra);
       this.deps.endpoint.health.ok(p.sentAtMs);
       return;
     }
-    this.deps.write(text);
-    this.record('server-to-client', info, text);
+    this.deps.write(raw ?? text);
+    this.record('server-to-client', info, text, raw ? { raw } : {});
     if (info.method === 'notifications/cancelled') {
       // The server ended a `subscriptions/listen` it tears down (MCP 2026-07-28 cancellation): no
       // answer follows, so none of ours either. (Any other server cancellation names a request
