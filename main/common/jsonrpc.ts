@@ -213,22 +213,40 @@ export function scanTopLevel(line: Buffer): Record<string, unknown> | undefined 
   }
 }
 
+/** A byte a JSON string cannot hold as it is: a control character or the backslash of an escape. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const SPECIAL = /[\x00-\x1f\\]/;
+
+/**
+ * Offset of the first {@link SPECIAL} byte in `[j, q)`, or `q`. The bytes are read as Latin-1 text
+ * in chunks (256 bytes, doubling to 64 KiB) and searched with a regular expression, which is
+ * several times faster than a loop over the bytes; the growing chunk keeps a string dense with
+ * escapes from decoding far past each one.
+ */
+function firstSpecial(b: Buffer, j: number, q: number): number {
+  for (let at = j, size = 256; at < q; at += size, size = Math.min(size * 2, 64 * 1024)) {
+    const m = SPECIAL.exec(b.toString('latin1', at, Math.min(q, at + size)));
+    if (m) return at + m.index;
+  }
+  return q;
+}
+
 /** Offset just past the valid JSON string whose opening quote is at `i`; -1 when it is not one. */
 function skipValidString(b: Buffer, i: number): number {
   for (let j = i + 1; ;) {
-    const c = b[j];
-    if (c === undefined) return -1;
-    if (c === 0x22) return j + 1;
-    if (c === 0x5c) {
+    const q = b.indexOf(0x22, j); // the end, unless an escape before it takes it
+    if (q === -1) return -1;
+    while ((j = firstSpecial(b, j, q)) < q) {
+      if (b[j]! < 0x20) return -1; // RFC 8259 §7: control characters must be escaped
       const e = b[j + 1];
       if (e === 0x75) {
         for (let k = j + 2; k < j + 6; k++) if (!isHexDigit(b[k])) return -1;
         j += 6;
       } else if (e !== undefined && ESCAPES.has(e)) j += 2;
       else return -1;
-    } else if (c < 0x20)
-      return -1; // RFC 8259 §7: control characters must be escaped
-    else j++;
+      if (j > q) break; // the escape took the quote at q (`\"`): the string goes on from j
+    }
+    if (j === q) return q + 1;
   }
 }
 

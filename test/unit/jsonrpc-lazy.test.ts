@@ -85,6 +85,39 @@ describe('isJsonValue', () => {
       agrees(t);
   });
 
+  it('finds a control character or a bad escape anywhere in a long string', () => {
+    const long = 'a'.repeat(200_000);
+    for (const at of [0, 1, 255, 256, 257, 767, 768, 65_535, 65_536, 130_000, 199_999]) {
+      const withTab = `${long.slice(0, at)}\t${long.slice(at)}`;
+      agrees(`["${withTab}"]`);
+      agrees(`{"k":"${long.slice(0, at)}\\x${long.slice(at)}"}`);
+      agrees(`["${long.slice(0, at)}\\"${long.slice(at)}"]`); // an escaped quote, then more
+      agrees(`["${long.slice(0, at)}\\\\"${long.slice(at)}"]`); // an escaped backslash ends it
+      agrees(`["${long.slice(0, at)}\\u00e9${long.slice(at)}"]`);
+      agrees(`["${long.slice(0, at)}\\u00"${long.slice(at)}"]`);
+    }
+    agrees(`["${'\\n'.repeat(100_000)}"]`);
+    agrees(`["${'\\"'.repeat(100_000)}"]`);
+    agrees(`["${'x\\'.repeat(100_000)}"]`);
+    agrees(JSON.stringify(['é 😀 \u0001 \u001f " \\ / '.repeat(20_000)]));
+  });
+
+  it('agrees with JSON.parse on random texts', () => {
+    const alphabet = ['"', '\\', 'u', '0', '1', 'a', 'F', '{', '}', '[', ']', ',', ':', '-', '+', 'e', '.'];
+    alphabet.push(' ', '\t', '\n', 'true', 'null', 'false', '\u0001', '"k":', '"s"', '\\"', '\\u12ab', 'é');
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 30_000; i++) {
+      const n = 1 + rand(14);
+      let t = '';
+      for (let k = 0; k < n; k++) t += alphabet[rand(alphabet.length)];
+      agrees(t);
+    }
+  });
+
   it('checks a deep nesting without recursion', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     expect(isJsonValue(Buffer.from(deep))).toBe(true);
