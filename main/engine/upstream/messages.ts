@@ -29,7 +29,7 @@ export const ERROR_BODY_CHARS = 4096;
  * @returns the parsed messages handed on (empty when none)
  */
 export function deliverText(handlers: UpstreamHandlers, text: string, what: string): unknown[] {
-  if (text.length >= LARGE_LINE_BYTES && LONE_OBJECT.test(text) && !/[\r\n]/.test(text)) {
+  if (text.length >= LARGE_LINE_BYTES && LONE_OBJECT.test(text) && toSingleLine(text) === text) {
     const raw = Buffer.from(text);
     const lazy = parseLargeObject(raw);
     if (lazy) {
