@@ -254,7 +254,7 @@ export class RelaySession extends SessionUpstream {
       const key = idKey(info.id as JsonRpcId);
       const p = this.pending.get(key);
       if (!p) {
-        this.record('server-to-client', info, text, raw ? { raw } : {});
+        this.record('server-to-client', info, text, raw ? { raw, parsed: msg } : { parsed: msg });
         this.recordEvent(
           'late-response',
           `dropped a response to id ${String(info.id)}: its request was already answered`,
