@@ -7,6 +7,14 @@
  */
 import type { TetherErrorData } from './errors.js';
 
+/**
+ * Lines and messages from this size on are scanned, not decoded and parsed whole (bytes): the shim
+ * for client lines (`shim/shim.ts`), the engine for client lines and request bodies
+ * (`engine/relay/session.ts`, `engine/upstream/http.ts`). Below it a decode and a `JSON.parse`
+ * cost less than the scan's bookkeeping.
+ */
+export const LARGE_LINE_BYTES = 64 * 1024;
+
 /** A JSON-RPC id: string or number (JSON-RPC 2.0 §4; MCP forbids null ids on requests). */
 export type JsonRpcId = string | number;
 
@@ -203,4 +211,181 @@ export function scanTopLevel(line: Buffer): Record<string, unknown> | undefined 
   } catch {
     return undefined; // a key or scalar that is not valid JSON
   }
+}
+
+/** A byte a JSON string cannot hold as it is: a control character or the backslash of an escape. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const SPECIAL = /[\x00-\x1f\\]/;
+
+/**
+ * Offset of the first {@link SPECIAL} byte in `[j, q)`, or `q`. The bytes are read as Latin-1 text
+ * in chunks (256 bytes, doubling to 64 KiB) and searched with a regular expression, which is
+ * several times faster than a loop over the bytes; the growing chunk keeps a string dense with
+ * escapes from decoding far past each one.
+ */
+function firstSpecial(b: Buffer, j: number, q: number): number {
+  for (let at = j, size = 256; at < q; at += size, size = Math.min(size * 2, 64 * 1024)) {
+    const m = SPECIAL.exec(b.toString('latin1', at, Math.min(q, at + size)));
+    if (m) return at + m.index;
+  }
+  return q;
+}
+
+/** Offset just past the valid JSON string whose opening quote is at `i`; -1 when it is not one. */
+function skipValidString(b: Buffer, i: number): number {
+  for (let j = i + 1; ;) {
+    const q = b.indexOf(0x22, j); // the end, unless an escape before it takes it
+    if (q === -1) return -1;
+    while ((j = firstSpecial(b, j, q)) < q) {
+      if (b[j]! < 0x20) return -1; // RFC 8259 §7: control characters must be escaped
+      const e = b[j + 1];
+      if (e === 0x75) {
+        for (let k = j + 2; k < j + 6; k++) if (!isHexDigit(b[k])) return -1;
+        j += 6;
+      } else if (e !== undefined && ESCAPES.has(e)) j += 2;
+      else return -1;
+      if (j > q) break; // the escape took the quote at q (`\"`): the string goes on from j
+    }
+    if (j === q) return q + 1;
+  }
+}
+
+/** The characters that may follow a backslash in a JSON string, besides `u` (RFC 8259 §7). */
+const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+
+const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+const isHexDigit = (c: number | undefined) =>
+  isDigit(c) || (c !== undefined && ((c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)));
+
+/** Offset just past the valid JSON number or literal at `i` (RFC 8259 §3, §6); -1 when none. */
+function skipValidScalar(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === 0x74 || c === 0x66 || c === 0x6e) {
+    const lit = c === 0x74 ? 'true' : c === 0x66 ? 'false' : 'null';
+    for (let k = 1; k < lit.length; k++) if (b[i + k] !== lit.charCodeAt(k)) return -1;
+    return i + lit.length;
+  }
+  let j = i;
+  if (b[j] === 0x2d) j++;
+  if (b[j] === 0x30) j++;
+  else if (isDigit(b[j])) while (isDigit(b[j])) j++;
+  else return -1;
+  if (b[j] === 0x2e) {
+    if (!isDigit(b[++j])) return -1;
+    while (isDigit(b[j])) j++;
+  }
+  if (b[j] === 0x65 || b[j] === 0x45) {
+    j++;
+    if (b[j] === 0x2b || b[j] === 0x2d) j++;
+    if (!isDigit(b[j])) return -1;
+    while (isDigit(b[j])) j++;
+  }
+  return j;
+}
+
+/** Offset of the value after the valid object key (and colon) at `i`; -1 when there is none. */
+function skipValidKey(b: Buffer, i: number): number {
+  if (b[i] !== 0x22) return -1;
+  const end = skipValidString(b, i);
+  if (end === -1) return -1;
+  const colon = skipSpace(b, end);
+  return b[colon] === 0x3a ? skipSpace(b, colon + 1) : -1;
+}
+
+/**
+ * True when `b` is exactly one JSON value, optionally surrounded by whitespace (RFC 8259), checked
+ * as `JSON.parse` would check it but without building anything: no decoded text, no objects. The
+ * nesting depth is not limited (no recursion). Bytes that are not valid UTF-8 are not checked
+ * (a decode would replace them, and the relay sends the bytes as they are).
+ */
+export function isJsonValue(b: Buffer): boolean {
+  const closers: number[] = []; // 0x7d (`}`) or 0x5d (`]`) for each open object or array
+  let i = skipSpace(b, 0);
+  for (;;) {
+    // A value starts at i.
+    const c = b[i];
+    if (c === 0x7b || c === 0x5b) {
+      const close = c + 2; // `{` → `}`, `[` → `]`
+      i = skipSpace(b, i + 1);
+      if (b[i] === close) i++;
+      else {
+        closers.push(close);
+        if (close === 0x7d && (i = skipValidKey(b, i)) === -1) return false;
+        continue;
+      }
+    } else if (c === 0x22) {
+      if ((i = skipValidString(b, i)) === -1) return false;
+    } else if ((i = skipValidScalar(b, i)) === -1) return false;
+    // A value ended at i: a comma, a closer or the end follows.
+    for (;;) {
+      i = skipSpace(b, i);
+      const close = closers[closers.length - 1];
+      if (close === undefined) return i === b.length;
+      if (b[i] === close) {
+        closers.pop();
+        i++;
+        continue;
+      }
+      if (b[i] !== 0x2c) return false;
+      i = skipSpace(b, i + 1);
+      if (close === 0x7d && (i = skipValidKey(b, i)) === -1) return false;
+      break;
+    }
+  }
+}
+
+/** How many levels of objects {@link parseLargeObject} reads lazily; deeper ones are parsed whole. */
+const LAZY_LEVELS = 3;
+
+/**
+ * Parses a large JSON object (a JSON-RPC message of {@link LARGE_LINE_BYTES} or more) lazily: the
+ * text is checked whole ({@link isJsonValue}), but each member is decoded only when read, and an
+ * object member (to {@link LAZY_LEVELS} levels: the message, its `params` or `result`, their
+ * members such as `arguments` or `_meta`) is itself read lazily. So the relay reads `method`,
+ * `params.name` or `params._meta.progressToken` of a 4 MiB `tools/call` without decoding the
+ * megabytes of its `arguments`. The object behaves as `JSON.parse`'s would: own enumerable members
+ * in the same order (the last of duplicate keys wins, at the first one's place), a member becomes a
+ * plain data property once read (or written), and `JSON.stringify`, spreading or `Object.keys`
+ * read every member.
+ * @param line the UTF-8 bytes of one JSON text (RFC 8259); kept (not copied) until every member
+ *   that needs it was read
+ * @returns the object, or undefined when the text is not a JSON object or not valid JSON anywhere
+ *   (the caller's `JSON.parse` then reports it as before)
+ */
+export function parseLargeObject(line: Buffer): Record<string, unknown> | undefined {
+  const top = scanTopLevel(line);
+  if (!top) return undefined;
+  for (const v of Object.values(top)) {
+    if (v instanceof NestedValue && !isJsonValue(line.subarray(v.start, v.end))) return undefined;
+  }
+  return lazyObject(line, top, 1);
+}
+
+/** An object whose {@link NestedValue} members are decoded on first read (see parseLargeObject). */
+function lazyObject(line: Buffer, members: Record<string, unknown>, level: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(members)) {
+    const v = members[key];
+    if (!(v instanceof NestedValue)) {
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      continue;
+    }
+    const settle = (value: unknown) =>
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      configurable: true,
+      get(): unknown {
+        let value: unknown;
+        if (level < LAZY_LEVELS && line[v.start] === 0x7b) {
+          const inner = line.subarray(v.start, v.end);
+          value = lazyObject(inner, scanTopLevel(inner)!, level + 1); // checked valid as a whole
+        } else value = v.parse(line);
+        settle(value);
+        return value;
+      },
+      set: settle,
+    });
+  }
+  return out;
 }

@@ -21,6 +21,7 @@ import {
   errorResponseLine,
   idKey,
   inspectMessage,
+  LARGE_LINE_BYTES,
   NestedValue,
   scanTopLevel,
   type JsonRpcId,
@@ -40,9 +41,6 @@ export interface ShimIo {
 export type ShimExit = { code: number };
 
 const MAX_QUEUED_LINES = 10_000;
-
-/** Client lines from this size on are scanned, not decoded (bytes); see `fromClient`. */
-const SCAN_ABOVE_BYTES = 64 * 1024;
 
 /** The `requestId` of `notifications/cancelled` params (decoded, or as scanned in `line`). */
 function cancelledId(line: Buffer, params: unknown): JsonRpcId | undefined {
@@ -282,7 +280,7 @@ export async function runShim(name: string, paths: TetherPaths, io: ShimIo): Pro
    * then the engine's to answer (-32700, marked with the id noted here).
    */
   const fromClient = (line: Buffer) => {
-    const top = line.length >= SCAN_ABOVE_BYTES ? scanTopLevel(line) : undefined;
+    const top = line.length >= LARGE_LINE_BYTES ? scanTopLevel(line) : undefined;
     if (top) return fromClientMessage(line, top);
     const text = line.toString('utf8');
     let parsed: unknown;

@@ -3,7 +3,10 @@
  * (main/shim/shim.ts `fromClient`), against the built shim and engine relaying to a real
  * server-everything over Streamable HTTP: they pass verbatim, a syntax error inside them is answered
  * -32700 with the id (by the engine) and is then no longer in flight, a large cancellation cancels,
- * and a large line that is not JSON-RPC 2.0 is refused by the shim as a small one is.
+ * and a large line that is not JSON-RPC 2.0 is refused by the shim as a small one is. The engine
+ * reads large messages lazily in both directions (main/common/jsonrpc.ts `parseLargeObject`): a
+ * large `tools/call` and its large result cross whole and are recorded in traffic as sent, its
+ * `_meta` still works, and a syntax error only a full check finds is still -32700.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEverything, type Everything } from '../helpers/processes.js';
@@ -151,6 +154,59 @@ describe('a large client line', () => {
       `Echo: ${message}`,
     );
     for (const id of ids) expect((seen.get(id)!['error'] as { code: number }).code).toBe(-32700);
+  });
+
+  it('as a tools/call with a large result: both cross whole, traffic keeps both as sent', async () => {
+    const shim = await session();
+    const message = `"quoted" \\ \u0000 é 😀 {"id":1,"method":"m","params":{"name":"n"}} ${'r'.repeat(2 * 1024 * 1024)}`;
+    shim.send(echoCall('big-both', message));
+    const { msg } = await untilId(shim, 'big-both');
+    expect(msg['result']).toEqual({ content: [{ type: 'text', text: `Echo: ${message}` }] });
+
+    const out = await cliOk(home.env, ['traffic', '--json', '--method', 'tools/call', '--limit', '2']);
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { direction: string; id: unknown; message: Msg });
+    const sent = records.find((r) => r.direction === 'client-to-server' && r.id === 'big-both');
+    const got = records.find((r) => r.direction === 'server-to-client' && r.id === 'big-both');
+    expect(sent?.message).toEqual(JSON.parse(echoCall('big-both', message)));
+    expect(got?.message).toEqual(msg);
+  });
+
+  it('with _meta after megabytes of arguments: its progress token still works', async () => {
+    const shim = await session();
+    shim.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'big-progress',
+        method: 'tools/call',
+        params: {
+          name: 'trigger-long-running-operation',
+          arguments: { duration: 1, steps: 2 },
+          _meta: { pad: PAD, progressToken: 'big-token' },
+        },
+      }),
+    );
+    const { msg, skipped } = await untilId(shim, 'big-progress');
+    expect(msg['result']).toBeDefined();
+    const progress = skipped.filter((m) => m['method'] === 'notifications/progress');
+    expect(progress.length).toBeGreaterThan(0);
+    for (const p of progress) expect((p['params'] as Msg)['progressToken']).toBe('big-token');
+  });
+
+  it('with a syntax error only a full check finds (a bad escape, a raw tab) gets -32700 with its id', async () => {
+    const shim = await session();
+    const lines = {
+      'bad-escape': `{"jsonrpc":"2.0","id":"bad-escape","method":"tools/call","params":{"name":"echo","arguments":{"message":"${PAD}\\q"}}}`,
+      'raw-tab': `{"jsonrpc":"2.0","id":"raw-tab","method":"tools/call","params":{"name":"echo","arguments":{"message":"${PAD}\t"}}}`,
+      'bad-number': `{"jsonrpc":"2.0","id":"bad-number","method":"tools/call","params":{"name":"echo","arguments":{"message":"${PAD}","n":01}}}`,
+    };
+    for (const [id, line] of Object.entries(lines)) {
+      shim.send(line);
+      const { msg } = await untilId(shim, id);
+      expect((msg['error'] as { code: number }).code, id).toBe(-32700);
+    }
   });
 
   it('that is not JSON-RPC 2.0 gets -32600 INVALID_MESSAGE with its id from the shim', async () => {

@@ -131,7 +131,7 @@ function setup(config: Partial<EndpointConfig> = {}) {
     endpoint,
     session: 's1',
     recorder,
-    write: (line, answers) => written.push({ line, answers }),
+    write: (line, answers) => written.push({ line: line.toString(), answers }),
     end: () => undefined,
   });
   const send = (msg: Record<string, unknown>) =>

@@ -38,8 +38,8 @@ export interface AttachedRelay {
 export interface ControlConnection {
   /** Sends a push notification. Dropped when the client reads too slowly (over 16 MiB queued). */
   notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void;
-  /** Writes a raw line (relay mode). */
-  writeLine(...lines: string[]): void;
+  /** Writes lines, as text or UTF-8 bytes, each followed by a newline (relay mode). */
+  writeLine(...lines: (string | Buffer)[]): void;
   /** Runs `cb` when the connection closes. */
   onClose(cb: () => void): void;
   /** Ends the connection. */
@@ -138,7 +138,8 @@ export class ControlServer {
         if (peer.bufferedBytes() > MAX_QUEUED_NOTIFY_BYTES) return;
         this.guard(`notify ${method}`, () => peer.send(this.serialize({ jsonrpc: '2.0', method, params })));
       },
-      writeLine: (...lines) => lines.forEach((l) => peer.send(l)),
+      writeLine: (...lines) =>
+        lines.forEach((l) => peer.send(typeof l === 'string' ? l : l.toString('utf8'))),
       onClose: (cb) => closers.push(cb),
       end: () => peer.close(),
     };

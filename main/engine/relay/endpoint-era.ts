@@ -210,7 +210,7 @@ async function openFor(
     const conn = await ep.openTransport(
       {
         ...handlers,
-        message: (text, parsed) => {
+        message: (text, parsed, raw) => {
           const m = parsed as JsonRpcMessage;
           if (
             m?.error?.code === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION &&
@@ -222,7 +222,7 @@ async function openFor(
               return;
             }
           }
-          handlers.message(text, parsed);
+          handlers.message(text, parsed, raw);
         },
       },
       first,

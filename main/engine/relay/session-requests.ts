@@ -55,10 +55,11 @@ export interface RelaySessionDeps {
   session: string;
   recorder: TrafficRecorder;
   /**
-   * Writes one line (without newline) to the shim; `answers` is the id of the client request the
-   * line answers (the ids, for a batch answer), which the shim needs to know what is still in flight.
+   * Writes one line (without newline) to the shim, as text or UTF-8 bytes (a large message, as the
+   * server sent it); `answers` is the id of the client request the line answers (the ids, for a
+   * batch answer), which the shim needs to know what is still in flight.
    */
-  write(line: string, answers?: JsonRpcId | JsonRpcId[]): void;
+  write(line: string | Buffer, answers?: JsonRpcId | JsonRpcId[]): void;
   /** Ends the shim's connection (the endpoint was removed). */
   end(): void;
   /** Monotonic clock (ms). */
@@ -93,10 +94,13 @@ export abstract class SessionRequests {
     if (b && --b.waiting === 0 && b.answers.length > 0) this.deps.write(`[${b.answers.join(',')}]`, b.ids);
   }
 
-  /** Writes the answer to a pending request (into its batch, when it came in one). */
-  protected answer(p: Pending, line: string): void {
+  /**
+   * Writes the answer to a pending request (into its batch, when it came in one).
+   * @param raw the same line as UTF-8 bytes (a large answer): written instead of `line`
+   */
+  protected answer(p: Pending, line: string, raw?: Buffer): void {
     const b = p.batch;
-    if (!b) return this.deps.write(line, p.id);
+    if (!b) return this.deps.write(raw ?? line, p.id);
     b.answers.push(line);
     if (--b.waiting === 0) this.deps.write(`[${b.answers.join(',')}]`, b.ids);
   }
@@ -178,10 +182,15 @@ export abstract class SessionRequests {
     });
   }
 
+  /**
+   * Records one message in traffic.
+   * @param text its text; undefined when `extra.raw` holds it (a large client line), decoded only
+   *   if the recorder reads it (to mask a known secret) or a traffic observer does
+   */
   protected record(
     direction: 'client-to-server' | 'server-to-client',
     info: MessageInfo,
-    text: string,
+    text: string | undefined,
     extra: { latencyMs?: number; raw?: Buffer; parsed?: JsonRpcMessage } = {},
   ): void {
     const input: RecordInput = {
@@ -189,14 +198,23 @@ export abstract class SessionRequests {
       session: this.deps.session,
       direction,
       kind: info.kind,
-      text,
     };
+    if (text !== undefined) input.text = text;
+    else if (extra.raw) {
+      const raw = extra.raw;
+      let decoded: string | undefined;
+      Object.defineProperty(input, 'text', {
+        enumerable: true,
+        configurable: true,
+        get: () => (decoded ??= raw.toString('utf8')),
+      });
+    }
     if (info.method !== undefined) input.method = info.method;
     if (info.id !== undefined) input.id = info.id;
     if (extra.latencyMs !== undefined) input.latencyMs = extra.latencyMs;
     if (extra.raw !== undefined) input.raw = extra.raw;
     if (info.kind === 'error') {
-      const e = (extra.parsed ?? (JSON.parse(text) as JsonRpcMessage)).error;
+      const e = (extra.parsed ?? (JSON.parse(input.text!) as JsonRpcMessage)).error;
       if (e) {
         input.errorCode = e.code;
         const dc = (e.data as { code?: unknown } | undefined)?.code;

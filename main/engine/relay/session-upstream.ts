@@ -43,7 +43,7 @@ export abstract class SessionUpstream extends SessionRequests {
   private logLevel: unknown;
 
   /** Handles one message from the server. */
-  protected abstract onServerMessage(text: string, parsed: unknown): void;
+  protected abstract onServerMessage(text: string, parsed: unknown, raw?: Buffer): void;
 
   /** Notes what a re-opened session must restore: subscriptions and the log level. */
   protected remember(method: string, params: unknown): void {
@@ -102,8 +102,8 @@ export abstract class SessionUpstream extends SessionRequests {
     const replay = this.init !== undefined && trigger !== this.init;
     let closedEarly: TetherError | undefined;
     const handlers: UpstreamHandlers = {
-      message: (text, parsed) => {
-        if (attempt === this.attempt) this.onServerMessage(text, parsed);
+      message: (text, parsed, raw) => {
+        if (attempt === this.attempt) this.onServerMessage(text, parsed, raw);
       },
       closed: (err) => {
         if (attempt !== this.attempt) return;

@@ -33,9 +33,12 @@ import {
   errorResponseLine,
   idKey,
   inspectMessage,
+  LARGE_LINE_BYTES,
+  parseLargeObject,
   scanTopLevel,
   type JsonRpcId,
   type JsonRpcMessage,
+  type MessageInfo,
 } from '../../common/jsonrpc.js';
 import { sniffId, splitJsonArray } from '../../common-node/ndjson.js';
 import type { OutboundMessage } from '../upstream/types.js';
@@ -52,6 +55,29 @@ const REOPEN: OutboundMessage = {
   info: { kind: 'notification', method: 'notifications/initialized' },
   parsed: { jsonrpc: '2.0', method: 'notifications/initialized' },
 };
+
+/**
+ * A client message to send: with `raw`, the bytes the client sent; without `text`, the text is
+ * `raw` decoded on first read (a large line: the transports send `raw`, so it is usually never read).
+ */
+function outbound(
+  text: string | undefined,
+  raw: Buffer | undefined,
+  info: MessageInfo,
+  parsed: JsonRpcMessage,
+): OutboundMessage {
+  if (text !== undefined) return raw ? { text, raw, info, parsed } : { text, info, parsed };
+  const bytes = raw!;
+  let decoded: string | undefined;
+  return {
+    get text() {
+      return (decoded ??= bytes.toString('utf8'));
+    },
+    raw: bytes,
+    info,
+    parsed,
+  };
+}
 
 /** See the module comment. */
 export class RelaySession extends SessionUpstream {
@@ -80,8 +106,19 @@ export class RelaySession extends SessionUpstream {
     });
   }
 
-  /** Handles one line from the client (the shim), as the bytes it sent. */
+  /**
+   * Handles one line from the client (the shim), as the bytes it sent. A line of
+   * {@link LARGE_LINE_BYTES} or more that holds one message is not decoded: {@link parseLargeObject}
+   * checks it and reads its members only as they are needed (the method, id, `params.name`,
+   * `params._meta`); its text is decoded only if something asks for it (a known secret to mask).
+   */
   onClientLine(raw: Buffer): void {
+    const large = raw.length >= LARGE_LINE_BYTES ? parseLargeObject(raw) : undefined;
+    if (large) {
+      const error = this.onClientMessage(undefined, large, raw);
+      if (error) this.deps.write(error);
+      return;
+    }
     const text = raw.toString('utf8');
     let parsed: unknown;
     try {
@@ -137,9 +174,15 @@ export class RelaySession extends SessionUpstream {
 
   /**
    * Handles one client message.
+   * @param text its text; undefined for a large line, whose `raw` is then decoded only when read
    * @returns an error line for a message that is not JSON-RPC (nothing was sent upstream)
    */
-  private onClientMessage(text: string, parsed: unknown, raw?: Buffer, batch?: Batch): string | undefined {
+  private onClientMessage(
+    text: string | undefined,
+    parsed: unknown,
+    raw?: Buffer,
+    batch?: Batch,
+  ): string | undefined {
     const info = inspectMessage(parsed);
     if (typeof info === 'string') {
       const id = (parsed as { id?: unknown })?.id;
@@ -148,8 +191,7 @@ export class RelaySession extends SessionUpstream {
         code: ErrorCode.INVALID_MESSAGE,
       });
     }
-    const msg: OutboundMessage = { text, info, parsed: parsed as JsonRpcMessage };
-    if (raw) msg.raw = raw;
+    const msg = outbound(text, raw, info, parsed as JsonRpcMessage);
     this.record('client-to-server', info, text, raw ? { raw, parsed: msg.parsed } : { parsed: msg.parsed });
     // The client's answer to the engine's own elicitation (sign-in from the chat, resilience.ts).
     if (this.resilience.clientAnswer(info, msg.parsed)) return undefined;
@@ -192,7 +234,12 @@ export class RelaySession extends SessionUpstream {
     return undefined;
   }
 
-  protected onServerMessage(text: string, parsed: unknown): void {
+  /**
+   * Handles one message from the server.
+   * @param raw the same text as UTF-8 bytes (a large message, `parsed` then read lazily): written
+   *   to the shim and kept in traffic as they are
+   */
+  protected onServerMessage(text: string, parsed: unknown, raw?: Buffer): void {
     const info = inspectMessage(parsed);
     if (typeof info === 'string') {
       this.recordEvent('protocol-error', `the server sent something that is not JSON-RPC: ${info}`);
@@ -207,7 +254,7 @@ export class RelaySession extends SessionUpstream {
       const key = idKey(info.id as JsonRpcId);
       const p = this.pending.get(key);
       if (!p) {
-        this.record('server-to-client', info, text);
+        this.record('server-to-client', info, text, raw ? { raw, parsed: msg } : { parsed: msg });
         this.recordEvent(
           'late-response',
           `dropped a response to id ${String(info.id)}: its request was already answered`,
@@ -228,14 +275,15 @@ export class RelaySession extends SessionUpstream {
         }
       }
       // The client gets its answer first: nothing the recorder does can keep it from arriving.
-      this.answer(p, text);
+      this.answer(p, text, raw);
       if (info.kind === 'response') this.resilience.noteAnswer(p.method, p.msg.parsed.params, msg);
-      this.record('server-to-client', { ...info, method: p.method }, text, { latencyMs, parsed: msg });
+      const extra = { latencyMs, parsed: msg };
+      this.record('server-to-client', { ...info, method: p.method }, text, raw ? { ...extra, raw } : extra);
       this.deps.endpoint.health.ok(p.sentAtMs);
       return;
     }
-    this.deps.write(text);
-    this.record('server-to-client', info, text);
+    this.deps.write(raw ?? text);
+    this.record('server-to-client', info, text, raw ? { raw } : {});
     if (info.method === 'notifications/cancelled') {
       // The server ended a `subscriptions/listen` it tears down (MCP 2026-07-28 cancellation): no
       // answer follows, so none of ours either. (Any other server cancellation names a request

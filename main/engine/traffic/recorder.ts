@@ -21,7 +21,10 @@ export interface RecordInput {
   kind: RecordKind;
   method?: string;
   id?: JsonRpcId | null;
-  /** The single-line JSON text (messages). */
+  /**
+   * The single-line JSON text (messages). With `raw`, it may be a getter that decodes `raw` on its
+   * first read (a large client line): the recorder reads it only to mask a known secret.
+   */
   text?: string;
   /**
    * The same text as UTF-8 bytes, when the caller has them (saves encoding it again). A large one
@@ -72,20 +75,23 @@ class TextStore {
     if (s && !s.kept && s.buf.length === SLAB_BYTES && this.free.length < FREE_SLABS) this.free.push(s.buf);
   }
 
-  /** Stores a text; returns where. */
-  put(text: string, raw: Buffer | undefined, bytes: number): { slab: number; offset: number } {
+  /**
+   * Stores a text, given as a string or as its UTF-8 bytes; returns where.
+   * @param bytes its length in UTF-8 (bytes)
+   */
+  put(data: string | Buffer, bytes: number): { slab: number; offset: number } {
     if (bytes > OWN_BUFFER_ABOVE) {
       const id = this.nextId++;
       // The client's bytes are kept as they are when they own their memory (the line splitter
       // joined them): nothing writes to them, and a copy would double the engine's peak.
       // (Kept, such a buffer is never reused as a slab: the relay may still send it.)
-      if (raw && raw.byteOffset === 0 && raw.buffer.byteLength === bytes) {
-        this.slabs.set(id, { buf: raw, live: 1, kept: true });
+      if (typeof data !== 'string' && data.byteOffset === 0 && data.buffer.byteLength === bytes) {
+        this.slabs.set(id, { buf: data, live: 1, kept: true });
         return { slab: id, offset: 0 };
       }
       const buf = Buffer.allocUnsafeSlow(bytes);
-      if (raw) raw.copy(buf);
-      else buf.write(text);
+      if (typeof data === 'string') buf.write(data);
+      else data.copy(buf);
       this.slabs.set(id, { buf, live: 1 });
       return { slab: id, offset: 0 };
     }
@@ -98,8 +104,8 @@ class TextStore {
     }
     const c = this.current;
     const offset = c.used;
-    if (raw) raw.copy(c.buf, offset);
-    else c.buf.write(text, offset);
+    if (typeof data === 'string') c.buf.write(data, offset);
+    else data.copy(c.buf, offset);
     c.used += bytes;
     this.slabs.get(c.id)!.live++;
     return { slab: c.id, offset };
@@ -255,8 +261,10 @@ export class TrafficRecorder {
   }
 
   private push(input: RecordInput, timeMs: number): void {
+    // `raw` first: `text` may be a getter that decodes it (RecordInput).
+    const data = input.raw ?? input.text;
     const textBytes =
-      input.text === undefined ? 0 : input.raw ? input.raw.length : Buffer.byteLength(input.text);
+      data === undefined ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const cost = textBytes + RECORD_OVERHEAD_BYTES;
     while (
       this.count > 0 &&
@@ -271,8 +279,8 @@ export class TrafficRecorder {
     this.size[p] = textBytes;
     this.latency[p] = input.latencyMs ?? NaN;
     this.errCode[p] = input.errorCode ?? NaN;
-    if (input.text !== undefined) {
-      const at = this.texts.put(input.text, input.raw, textBytes);
+    if (data !== undefined) {
+      const at = this.texts.put(data, textBytes);
       this.slab[p] = at.slab;
       this.offset[p] = at.offset;
     } else {

@@ -17,6 +17,7 @@ import {
 } from 'node:tls';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ErrorCode, TetherError } from '../../common/errors.js';
+import { LARGE_LINE_BYTES } from '../../common/jsonrpc.js';
 import type { EndpointConfig } from '../../common/schemas.js';
 import { secureContextFor } from '../net/ca.js';
 import { chooseProxy, openTunnel, proxyCredentials, type ProxyChoice } from '../net/proxy.js';
@@ -160,7 +161,7 @@ export function createAgents(dial?: Dial, endpoint?: AgentEndpoint): Agents {
  * one write), the client's own bytes when large (no copy, no re-encoding).
  */
 export function bodyOf(msg: { text: string; raw?: Buffer }): string | Buffer {
-  return msg.raw && msg.raw.length >= 64 * 1024 ? msg.raw : msg.text;
+  return msg.raw && msg.raw.length >= LARGE_LINE_BYTES ? msg.raw : msg.text;
 }
 
 /** Options of {@link sendHttp}. */

@@ -4,21 +4,39 @@
  * 2025-03-26, a batch array of them (JSON-RPC 2.0 §6). Each message goes on as its own single-line
  * text, with the server's bytes kept.
  */
-import type { JsonRpcId, JsonRpcMessage } from '../../common/jsonrpc.js';
+import {
+  LARGE_LINE_BYTES,
+  parseLargeObject,
+  type JsonRpcId,
+  type JsonRpcMessage,
+} from '../../common/jsonrpc.js';
 import { splitJsonArray, toSingleLine } from '../../common-node/ndjson.js';
 import { safeStringify } from '../../common/safe-json.js';
 import type { OutboundMessage, UpstreamConnection, UpstreamHandlers } from './types.js';
+
+/** A text that starts as an object (raw CR and LF are left to the path that removes them). */
+const LONE_OBJECT = /^[ \t]*\{/;
 
 /** How much of an HTTP error body a thrown error keeps in `data.body` (characters). */
 export const ERROR_BODY_CHARS = 4096;
 
 /**
  * Parses `text` and hands each message in it to `handlers.message`; text that is not JSON becomes
- * a `protocol-error` event.
+ * a `protocol-error` event. A large single-line message ({@link LARGE_LINE_BYTES} characters or
+ * more, one object) is encoded once to UTF-8, checked and read lazily (`parseLargeObject`), and
+ * handed on with those bytes (see {@link UpstreamHandlers.message}): it is never parsed whole.
  * @param what where the text came from, for the event ("an SSE event", "a WebSocket frame")
  * @returns the parsed messages handed on (empty when none)
  */
 export function deliverText(handlers: UpstreamHandlers, text: string, what: string): unknown[] {
+  if (text.length >= LARGE_LINE_BYTES && LONE_OBJECT.test(text) && toSingleLine(text) === text) {
+    const raw = Buffer.from(text);
+    const lazy = parseLargeObject(raw);
+    if (lazy) {
+      handlers.message(text, lazy, raw);
+      return [lazy];
+    }
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

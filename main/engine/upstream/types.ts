@@ -14,9 +14,12 @@ export type ConcreteTransport = Exclude<TransportKind, 'auto'>;
 export interface UpstreamHandlers {
   /**
    * One message from the server. `text` is a single-line JSON text, exactly as the server sent it
-   * unless it contained raw newlines (then it is the compact form of the same value).
+   * unless it contained raw newlines (then it is the compact form of the same value). A large
+   * message (`LARGE_LINE_BYTES` or more, common/jsonrpc.ts) comes with `raw`, the same text as
+   * UTF-8 bytes, which the relay writes and records instead of `text`, and `parsed` is read lazily
+   * (`parseLargeObject`); a wrapper that does not pass `raw` on loses only that saving.
    */
-  message(text: string, parsed: unknown): void;
+  message(text: string, parsed: unknown, raw?: Buffer): void;
   /** The upstream session is gone for good (server restart, expired session, closed stream). */
   closed(error: TetherError): void;
   /** Something worth a line in the traffic log: an HTTP status, a stream opened or resumed. */
