@@ -355,6 +355,26 @@ describe('a stdio server over SSH exec', () => {
     expect(err.data.hint).toContain('--login-shell');
   });
 
+  it('a remote command killed by a signal fails initialize naming the signal and its last stderr line', async () => {
+    const h = shared;
+    await cliOk(h.env, [
+      'add',
+      'killed',
+      '--ssh',
+      dest(target),
+      '--identity',
+      key.privateKey,
+      '--',
+      'sh',
+      '-c',
+      'echo "out of licences" >&2; kill -TERM $$',
+    ]);
+    const err = await initializeError(h.env, 'killed');
+    expect(err.data.code).toBe('REMOTE_COMMAND_FAILED');
+    expect(err.message).toContain('killed by SIGTERM');
+    expect(err.message).toContain('out of licences');
+  });
+
   it('--login-shell runs the command through the login shell, so PATH from the profile applies', async () => {
     // A server whose sessions get their own HOME, so its login shell reads this test's profile.
     const profileHome = join(scratch, 'remote-home');

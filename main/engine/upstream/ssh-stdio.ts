@@ -43,6 +43,9 @@ export async function openSshStdioUpstream(opts: SshStdioOptions): Promise<Upstr
   return new SshStdioUpstream(channel, opts);
 }
 
+/** How much of the remote's last stderr line an error keeps (characters). */
+const LAST_STDERR_CHARS = 300;
+
 class SshStdioUpstream implements UpstreamConnection {
   readonly transport = 'stdio' as const;
   private dead = false;
@@ -64,14 +67,25 @@ class SshStdioUpstream implements UpstreamConnection {
       opts.maxMessageBytes,
     );
     channel.on('data', (c: Buffer) => out.push(c));
+    // The remote's last stderr line goes into the error when the command ends without an exit
+    // status to explain it (it says "not found", or why it stopped).
+    let lastStderr = '';
     const err = new LineSplitter(
-      { line: (text) => handlers.event('stderr', text), oversized: () => undefined },
+      {
+        line: (text) => {
+          handlers.event('stderr', text);
+          if (text.trim()) lastStderr = text.trim().slice(0, LAST_STDERR_CHARS);
+        },
+        oversized: () => undefined,
+      },
       64 * 1024,
     );
     channel.stderr.on('data', (c: Buffer) => err.push(c));
     let exitCode: number | undefined;
-    channel.on('exit', (code: number | null) => {
+    let exitSignal: string | undefined;
+    channel.on('exit', (code: number | null, signal?: string) => {
       if (code !== null) exitCode = code;
+      else exitSignal = signal;
     });
     channel.on('close', () => {
       if (this.dead) return;
@@ -84,7 +98,7 @@ class SshStdioUpstream implements UpstreamConnection {
             opts.link.isConnected()
               ? new TetherError(
                   ErrorCode.REMOTE_COMMAND_FAILED,
-                  'the remote command ended (the SSH channel closed)',
+                  `the remote command ended (${exitSignal ? `killed by ${exitSignal}` : 'the SSH channel closed'})${lastStderr ? `: ${lastStderr}` : ''}`,
                 )
               : new TetherError(
                   ErrorCode.SSH_UNREACHABLE,
