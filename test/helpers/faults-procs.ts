@@ -29,17 +29,32 @@ export interface RawAnswer {
 }
 
 /**
- * Reads the raw shim's lines until the answer to `id` (skipping server notifications and requests).
+ * Reads the raw shim's lines until the answer to `id` (a line with that id and no `method`),
+ * keeping the lines passed on the way (server notifications and requests, other answers).
  * @throws Error when no answer came within `timeoutMs`
  */
-export async function answerTo(raw: RawShim, id: number | string, timeoutMs = 15_000): Promise<RawAnswer> {
+export async function untilId(
+  raw: RawShim,
+  id: unknown,
+  timeoutMs = 30_000,
+): Promise<{ msg: Record<string, unknown>; skipped: Record<string, unknown>[] }> {
+  const skipped: Record<string, unknown>[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`no answer to id ${String(id)} within ${timeoutMs} ms`);
-    const m = (await raw.next(left)) as RawAnswer & { method?: unknown };
-    if (m.method === undefined && m.id === id) return m;
+    const m = await raw.next(left);
+    if (m['id'] === id && m['method'] === undefined) return { msg: m, skipped };
+    skipped.push(m);
   }
+}
+
+/**
+ * Reads the raw shim's lines until the answer to `id` (skipping server notifications and requests).
+ * @throws Error when no answer came within `timeoutMs`
+ */
+export async function answerTo(raw: RawShim, id: number | string, timeoutMs = 15_000): Promise<RawAnswer> {
+  return (await untilId(raw, id, timeoutMs)).msg as RawAnswer;
 }
 
 /** How a promise settled, and when (Date.now() ms). */

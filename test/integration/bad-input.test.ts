@@ -18,6 +18,7 @@ import {
   type RawShim,
   useTempHomes,
 } from '../helpers/tether.js';
+import { untilId } from '../helpers/faults-procs.js';
 
 type Msg = Record<string, unknown>;
 
@@ -48,21 +49,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(shims.map((s) => s.close()));
 });
-
-/** Reads stdout lines until the message with `id`; returns it and every line skipped on the way. */
-async function untilId(
-  shim: RawShim,
-  id: unknown,
-  timeoutMs = 20_000,
-): Promise<{ msg: Msg; skipped: Msg[] }> {
-  const skipped: Msg[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await shim.next(Math.max(1, deadline - Date.now()));
-    if (m['id'] === id && m['method'] === undefined) return { msg: m, skipped };
-    skipped.push(m);
-  }
-}
 
 /** Lines that answer something (responses and errors), as opposed to server notifications. */
 function answers(lines: Msg[]): Msg[] {

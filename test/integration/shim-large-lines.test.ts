@@ -19,6 +19,7 @@ import {
   type Home,
   type RawShim,
 } from '../helpers/tether.js';
+import { untilId } from '../helpers/faults-procs.js';
 
 type Msg = Record<string, unknown>;
 
@@ -40,21 +41,6 @@ afterAll(async () => {
   await home?.cleanup();
   await server?.kill();
 });
-
-/** Reads stdout lines until the answer with `id`; returns it and every line skipped on the way. */
-async function untilId(
-  shim: RawShim,
-  id: unknown,
-  timeoutMs = 30_000,
-): Promise<{ msg: Msg; skipped: Msg[] }> {
-  const skipped: Msg[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await shim.next(Math.max(1, deadline - Date.now()));
-    if (m['id'] === id && m['method'] === undefined) return { msg: m, skipped };
-    skipped.push(m);
-  }
-}
 
 async function session(): Promise<RawShim> {
   const shim = rawShim(home.env, 'ev');
