@@ -61,6 +61,7 @@ const trafficFilter = z
     kind: z.enum(['request', 'response', 'notification', 'error', 'event']).optional(),
     text: z.string().optional(),
     afterSeq: z.number().int().min(0).optional(),
+    beforeSeq: z.number().int().min(1).optional(),
     limit: z.number().int().min(1).max(1_000_000).optional(),
   })
   .strict()
@@ -155,7 +156,8 @@ export const controlMethods = {
    */
   'traffic/query': { params: trafficFilter, result: result<{ records: TrafficRecord[] }>() },
   /**
-   * Starts `traffic/record` notifications for records matching the filter (limit/afterSeq ignored).
+   * Starts `traffic/record` notifications for records matching the filter (limit, afterSeq and
+   * beforeSeq ignored).
    * Errors: ENDPOINT_NOT_FOUND as `traffic/query`.
    */
   'traffic/subscribe': { params: trafficFilter, result: result<{ lastSeq: number }>() },

@@ -114,6 +114,8 @@ export interface TrafficFilter {
   text?: string;
   /** Only records with seq greater than this. */
   afterSeq?: number;
+  /** Only records with seq less than this (the page before one already read). */
+  beforeSeq?: number;
   /** At most this many (the newest), default 1000. */
   limit?: number;
 }

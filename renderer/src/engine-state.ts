@@ -10,6 +10,8 @@ import type { LinkState, Transport } from './transport/types.js';
 
 /** How many past records the inspector loads when it opens (the engine keeps 20,000 by default; the list keeps up to 200,000). */
 const BACKLOG = 100_000;
+/** Records of the first backlog page, shown before the rest loads. */
+const FIRST_PAGE = 2_000;
 
 /** How often engine facts (memory, uptime, ring use) are refreshed (ms). */
 const INFO_EVERY_MS = 5000;
@@ -111,12 +113,22 @@ export function useTraffic(transport: Transport): TrafficStore {
       live = false;
       early = [];
       try {
-        const { records } = await transport.call('traffic/query', { limit: BACKLOG });
+        // The newest records first, so the list shows at once; then the older ones behind them.
+        const { records } = await transport.call('traffic/query', { limit: FIRST_PAGE });
         if (mine !== generation) return;
         store.clear();
         store.load(records);
         const last = records.at(-1)?.seq ?? 0;
         store.load(early.filter((r) => r.seq > last));
+        live = true;
+        early = [];
+        const oldest = records[0]?.seq;
+        if (records.length < FIRST_PAGE || oldest === undefined || oldest <= 1) return;
+        const older = await transport.call('traffic/query', {
+          beforeSeq: oldest,
+          limit: BACKLOG - FIRST_PAGE,
+        });
+        if (mine === generation) store.loadOlder(older.records);
       } catch {
         // Shown as the link state; loaded again when it reopens.
       } finally {

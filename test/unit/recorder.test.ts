@@ -101,6 +101,18 @@ describe('TrafficRecorder', () => {
     expect(r.stats()).toMatchObject({ records: 3, maxRecords: 3, lastSeq: 10 });
   });
 
+  it('pages back with beforeSeq: the newest records older than it, after eviction too', () => {
+    const r = recorder(8);
+    for (let i = 0; i < 12; i++) r.record(msg({ method: i % 2 ? 'ping' : 'tools/list' }));
+    // The ring holds 5..12.
+    expect(seqs(r.query({ limit: 3 }))).toEqual([10, 11, 12]);
+    expect(seqs(r.query({ beforeSeq: 10, limit: 3 }))).toEqual([7, 8, 9]);
+    expect(seqs(r.query({ beforeSeq: 7 }))).toEqual([5, 6]);
+    expect(seqs(r.query({ beforeSeq: 5 }))).toEqual([]);
+    expect(seqs(r.query({ beforeSeq: 100, limit: 2 }))).toEqual([11, 12]);
+    expect(seqs(r.query({ beforeSeq: 11, afterSeq: 6, method: 'ping' }))).toEqual([8, 10]);
+  });
+
   it('evicts the oldest records past maxBytes (text plus a fixed per-record cost)', () => {
     const r = recorder(1000, 2000);
     const big = { jsonrpc: '2.0', id: 1, result: { pad: 'x'.repeat(500) } };

@@ -109,6 +109,24 @@ describe('TrafficStore', () => {
     for (let i = 1; i < s.size(); i++) expect(s.row(i)!.seq).toBeGreaterThan(s.row(i - 1)!.seq);
   });
 
+  it('takes an older page of the backlog behind what it holds, pairs across the pages', () => {
+    const s = new TrafficStore();
+    const older = [req(41), res(41), req(42)];
+    const newer = [res(42), req(43, 'tools/list')];
+    s.load(newer);
+    expect(s.pairOf(newer[0]!)).toBeUndefined();
+    s.loadOlder(older);
+    expect(s.size()).toBe(5);
+    expect(s.pairOf(older[2]!)?.seq).toBe(newer[0]!.seq);
+    expect(s.pairOf(older[0]!)?.seq).toBe(older[1]!.seq);
+    s.setFilter({ ...NO_FILTER, method: 'tools/list' });
+    expect(s.size()).toBe(1);
+    // Live records keep coming after both pages.
+    s.push(res(43));
+    s.flush();
+    expect(s.pairOf(newer[1]!)?.kind).toBe('response');
+  });
+
   it('starts over when seq goes back (a new engine)', () => {
     const s = new TrafficStore();
     s.load([req(1), res(1)]);

@@ -399,12 +399,17 @@ export class TrafficRecorder {
     return false;
   }
 
-  /** Records matching the filter, oldest first; at most `filter.limit` (default 1000), the newest ones. */
+  /**
+   * Records matching the filter, oldest first; at most `filter.limit` (default 1000), the newest ones
+   * (of those older than `filter.beforeSeq` when given).
+   */
   query(filter: TrafficFilter = {}): TrafficRecord[] {
     const limit = filter.limit ?? 1000;
     const picked: TrafficRecord[] = [];
-    for (let i = this.count - 1; i >= 0 && picked.length < limit; i--) {
-      if (filter.afterSeq !== undefined && this.seq - this.count + 1 + i <= filter.afterSeq) break;
+    const firstSeq = this.seq - this.count + 1;
+    const newest = filter.beforeSeq === undefined ? this.count - 1 : filter.beforeSeq - 1 - firstSeq;
+    for (let i = Math.min(newest, this.count - 1); i >= 0 && picked.length < limit; i--) {
+      if (filter.afterSeq !== undefined && firstSeq + i <= filter.afterSeq) break;
       const r = this.toRecord(i);
       if (matches(r, filter, this.textAt(i))) picked.push(r);
     }

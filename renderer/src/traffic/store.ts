@@ -68,6 +68,20 @@ export class TrafficStore {
     this.changed();
   }
 
+  /**
+   * Adds records older than every one held (a later page of the backlog), oldest first: the store
+   * is rebuilt as if they had come first.
+   */
+  loadOlder(records: TrafficRecord[]): void {
+    if (!records.length) return;
+    const newer = this.records;
+    this.clearRecords();
+    this.lastSeq = 0;
+    this.append(records);
+    this.append(newer);
+    this.changed();
+  }
+
   /** Queues one live record; applied within {@link FLUSH_MS}. */
   push(record: TrafficRecord): void {
     this.incoming.push(record);

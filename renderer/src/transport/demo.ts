@@ -172,8 +172,10 @@ export class DemoTransport implements Transport {
       'status/subscribe': () => ({ endpoints: this.endpoints.map((e) => e.status) }),
       'engine/info': () => engine,
       'traffic/query': () => {
-        const limit = (params as ControlParams<'traffic/query'> | undefined)?.limit ?? 1000;
-        return { records: this.records.slice(-limit) };
+        const p = params as ControlParams<'traffic/query'> | undefined;
+        const before = p?.beforeSeq;
+        const older = before === undefined ? this.records : this.records.filter((r) => r.seq < before);
+        return { records: older.slice(-(p?.limit ?? 1000)) };
       },
       'traffic/subscribe': () => ({ lastSeq: this.records.at(-1)?.seq ?? 0 }),
       'secrets/list': () => ({ secrets: [] }),
