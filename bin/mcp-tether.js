@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `mcp-tether` command. `shim` goes straight to the shim's entry: MCP clients start it often and
-// wait for it, so it skips loading the CLI.
+// The `mcp-tether` command, CommonJS (bin/package.json) so that `shim`, which MCP clients start
+// often and wait for, loads without the ESM loader: straight to the shim's one-file bundle
+// (resources/build-shim.mjs), skipping the CLI. Anything else loads the CLI (ESM).
+'use strict';
 if (process.argv[2] === 'shim') {
-  // One CommonJS bundle of the shim (resources/build-shim.mjs): no ESM loading of its modules.
-  const { createRequire } = await import('node:module');
-  const { shimMain } = createRequire(import.meta.url)('../dist/main/shim/shim.bundle.cjs');
-  await shimMain(process.argv.slice(3));
+  require('../dist/main/shim/shim.bundle.cjs').shimMain(process.argv.slice(3));
 } else {
-  await import('../dist/main/cli/index.js');
+  import('../dist/main/cli/index.js').catch((err) => {
+    process.stderr.write(`mcp-tether: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(70);
+  });
 }

@@ -3,8 +3,8 @@
  * modules it imports) into one CommonJS file, dist/main/shim/shim.bundle.cjs, with esbuild. An MCP
  * client starts a shim for every server it lists and waits for it; one file loaded with `require`
  * skips the ESM loader's per-module resolution and reads, which is most of what the shim costs
- * above Node's own start-up (`bench/profiles.md`, "Shim start"). `bin/mcp-tether.js` loads it for
- * `mcp-tether shim`; the tray app's `--shim` and the CLI's `shim` command use the modules as they
+ * above Node's own start-up (`bench/profiles.md`, "Shim start"). `bin/mcp-tether.js` (CommonJS
+ * too) requires it for `mcp-tether shim`; the tray app's `--shim` and the CLI's `shim` command use the modules as they
  * are.
  *
  * `import.meta.url` becomes the bundle's own URL. The bundle sits in dist/main/shim/, at the same
