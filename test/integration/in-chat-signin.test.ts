@@ -40,15 +40,19 @@ async function loginFromCli(env: NodeJS.ProcessEnv, endpoint: string): Promise<v
   expect(await code).toBe(0);
 }
 
+/** An OAuth-protected MCP server, its authorization server, and a home with the keyring. */
+async function oauthEndpointSetup() {
+  const mcp = await startAuthMcpServer(() => ({ ok: false }));
+  defer(() => mcp.close());
+  const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
+  defer(() => as.close());
+  protect(mcp, as, SCOPE);
+  return { mcp, as, env: keyring().env(tempHome().env) };
+}
+
 describe('sign-in from inside the chat', () => {
   it('asks one URL-mode client once for two sessions and retries their requests; others get AUTH_REQUIRED', async () => {
-    const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    defer(() => mcp.close());
-    const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    defer(() => as.close());
-    protect(mcp, as, SCOPE);
-    const h = tempHome();
-    const env = keyring().env(h.env);
+    const { mcp, as, env } = await oauthEndpointSetup();
     await cliOk(env, ['add', 'linear', mcp.mcpUrl, '--auth', 'oauth']);
     await loginFromCli(env, 'linear');
 
@@ -125,13 +129,7 @@ describe('sign-in from inside the chat', () => {
   });
 
   it('signs in a never-reached endpoint from the chat: a provisional initialize, then the first request asks', async () => {
-    const mcp = await startAuthMcpServer(() => ({ ok: false }));
-    defer(() => mcp.close());
-    const as = await startAuthServer({ resource: mcp.mcpUrl, scope: SCOPE });
-    defer(() => as.close());
-    protect(mcp, as, SCOPE);
-    const h = tempHome();
-    const env = keyring().env(h.env);
+    const { mcp, env } = await oauthEndpointSetup();
     await cliOk(env, ['add', 'fresh', mcp.mcpUrl, '--auth', 'oauth']);
     const asked: string[] = [];
     const browsing: Promise<string>[] = [];

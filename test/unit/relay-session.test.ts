@@ -88,6 +88,12 @@ const INIT_RESULT = {
   serverInfo: { name: 'fake', version: '1' },
 };
 
+/** A fake server that answers `initialize` and everything else, but never `method`. */
+function silentOn(method: string): (m: JsonRpcMessage) => Reply {
+  return (m) =>
+    m.method === 'initialize' ? { result: INIT_RESULT } : m.method === method ? 'none' : { result: {} };
+}
+
 /** A session on a fake endpoint, and what the client (the shim) got. */
 function setup(config: Partial<EndpointConfig> = {}) {
   const endpointConfig: EndpointConfig = {
@@ -294,12 +300,7 @@ describe('RelaySession: safe retry', () => {
     const t = setup();
     current = t.session;
     await t.initialize();
-    t.server.reply = (m) =>
-      m.method === 'initialize'
-        ? { result: INIT_RESULT }
-        : m.method === 'tools/list'
-          ? 'none'
-          : { result: {} };
+    t.server.reply = silentOn('tools/list');
     t.send({ id: 'list', method: 'tools/list' });
     await vi.waitFor(() => expect(t.conns[0]!.methods()).toContain('tools/list'));
     t.server.reply = (m) =>
@@ -324,12 +325,7 @@ describe('RelaySession: safe retry', () => {
         { name: 'write', annotations: {} },
       ],
     });
-    t.server.reply = (m) =>
-      m.method === 'initialize'
-        ? { result: INIT_RESULT }
-        : m.method === 'tools/call'
-          ? 'none'
-          : { result: {} };
+    t.server.reply = silentOn('tools/call');
     t.send({ id: 'peek', method: 'tools/call', params: { name: 'peek' } });
     t.send({ id: 'write', method: 'tools/call', params: { name: 'write' } });
     await vi.waitFor(() => expect(t.conns[0]!.methods().filter((m) => m === 'tools/call')).toHaveLength(2));
@@ -345,12 +341,7 @@ describe('RelaySession: safe retry', () => {
     const t = setup({ safeRetry: false });
     current = t.session;
     await t.initialize();
-    t.server.reply = (m) =>
-      m.method === 'initialize'
-        ? { result: INIT_RESULT }
-        : m.method === 'tools/call'
-          ? 'none'
-          : { result: {} };
+    t.server.reply = silentOn('tools/call');
     t.send({ id: 9, method: 'tools/call', params: { name: 'write' } });
     await vi.waitFor(() => expect(t.conns[0]!.methods()).toContain('tools/call'));
     t.server.reply = (m) => (m.method === 'initialize' ? { result: INIT_RESULT } : { result: { ran: 1 } });
@@ -363,12 +354,7 @@ describe('RelaySession: safe retry', () => {
     const t = setup({ safeRetry: false });
     current = t.session;
     await t.initialize();
-    t.server.reply = (m) =>
-      m.method === 'initialize'
-        ? { result: INIT_RESULT }
-        : m.method === 'tools/list'
-          ? 'none'
-          : { result: {} };
+    t.server.reply = silentOn('tools/list');
     t.send({ id: 'list', method: 'tools/list', params: { cursor: 'next' } });
     await vi.waitFor(() => expect(t.conns[0]!.methods()).toContain('tools/list'));
     t.conns[0]!.lose();
